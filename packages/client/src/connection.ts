@@ -1,0 +1,108 @@
+import { PROTOCOL, parseServerFrame, type ServerMessage } from '@wirecall/core'
+import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
+
+/** What a {@link Connection} reports to its owner. */
+export interface ConnectionHandlers {
+  /** The server acknowledged `init`: calls may flow. */
+  ready(): void
+  /** A message after the ack (pings are answered here and not passed on). */
+  message(message: ServerMessage): void
+  /** The socket is gone; called exactly once. */
+  closed(code: number, reason: string): void
+}
+
+/**
+ * One WebSocket, from opening to closed: sends `init` once open, waits for
+ * `ack`, then passes messages on. Knows nothing of calls or retries.
+ */
+export class Connection {
+  private acked = false
+  private done = false
+  private afterClose: (() => void) | undefined
+  private readonly ws: WebSocketLike
+
+  constructor(WebSocket: WebSocketConstructor, url: string, initFrame: string, private readonly handlers: ConnectionHandlers) {
+    this.ws = new WebSocket(url, PROTOCOL)
+    this.ws.onopen = () => {
+      if (this.ws.protocol !== PROTOCOL) return this.fail(4400, `server did not accept subprotocol ${PROTOCOL}`)
+      this.ws.send(initFrame)
+    }
+    this.ws.onmessage = (event) => this.receive(event.data)
+    this.ws.onclose = (event) => this.finish(event.code, event.reason)
+    // An error is always followed by close; nothing to do here but keep it from being unhandled.
+    this.ws.onerror = () => {}
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount
+  }
+
+  get isOpen(): boolean {
+    return this.acked && !this.done && this.ws.readyState === ReadyState.OPEN
+  }
+
+  send(frame: string): void {
+    if (this.isOpen) this.ws.send(frame)
+  }
+
+  /**
+   * Closes the socket and reports `closed` at once with this code. The
+   * returned promise settles when the socket has really closed, or after
+   * `waitMs` at most, so a caller can wait for a clean shutdown.
+   */
+  close(code: number, reason: string, waitMs = 1_000): Promise<void> {
+    const gone = new Promise<void>((resolve) => {
+      if (this.ws.readyState === ReadyState.CLOSED) return resolve()
+      const timer = setTimeout(resolve, waitMs)
+      ;(timer as { unref?: () => void }).unref?.()
+      this.afterClose = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    if (!this.done) {
+      try {
+        // WHATWG sockets accept only 1000 and 3000-4999 from applications.
+        this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason)
+      } catch {
+        // Already closing.
+      }
+      this.finish(code, reason)
+    }
+    return gone
+  }
+
+  private fail(code: number, reason: string): void {
+    void this.close(code, reason)
+  }
+
+  private receive(data: unknown): void {
+    if (this.done) return
+    if (typeof data !== 'string') return this.fail(4400, 'binary frame from server')
+    const parsed = parseServerFrame(data)
+    if (!parsed.ok) return this.fail(4400, `invalid frame from server: ${parsed.reason}`)
+    for (const message of parsed.messages) {
+      if (this.done) return
+      if (message.type === 'ping') {
+        this.ws.send('{"type":"pong"}')
+        continue
+      }
+      if (!this.acked) {
+        if (message.type === 'pong') continue
+        if (message.type !== 'ack') return this.fail(4400, `expected ack, got ${message.type}`)
+        this.acked = true
+        this.handlers.ready()
+        continue
+      }
+      this.handlers.message(message)
+    }
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.done) return
+    this.done = true
+    this.ws.onopen = this.ws.onmessage = null
+    this.ws.onclose = () => this.afterClose?.()
+    this.handlers.closed(code, reason)
+  }
+}

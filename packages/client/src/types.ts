@@ -1,0 +1,67 @@
+import type { AnyRouter, Procedure, ProcedureTypes, Router, RouterRecord } from '@wirecall/core'
+import type { CallOptions, ConnectionState } from './options'
+import type { ConnectionEvents } from './client-runtime'
+
+/** Arguments of a call: the input may be left out when the procedure accepts `undefined`. */
+type CallArgs<TInput, TOptions> = undefined extends TInput
+  ? [input?: TInput, options?: TOptions]
+  : [input: TInput, options?: TOptions]
+
+/** Per-call options of a mutation. */
+export interface MutationOptions extends CallOptions {}
+
+/** A query on the client proxy. */
+export interface QueryClient<T extends ProcedureTypes> {
+  /** Runs the query; rejects with an `RpcError`. */
+  query(...args: CallArgs<T['input'], CallOptions>): Promise<T['output']>
+}
+
+/** A mutation on the client proxy. */
+export interface MutationClient<T extends ProcedureTypes> {
+  /** Runs the mutation; rejects with an `RpcError`. */
+  mutate(...args: CallArgs<T['input'], MutationOptions>): Promise<T['output']>
+}
+
+/** A subscription on the client proxy (its client runtime lands with subscriptions). */
+export interface SubscriptionClient<T extends ProcedureTypes> {
+  /** Phantom: the event type, for inference. */
+  readonly '~event'?: T['output']
+}
+
+type DecorateProcedure<P> = P extends Procedure<'query', infer T extends ProcedureTypes>
+  ? QueryClient<T>
+  : P extends Procedure<'mutation', infer T extends ProcedureTypes>
+    ? MutationClient<T>
+    : P extends Procedure<'subscription', infer T extends ProcedureTypes>
+      ? SubscriptionClient<T>
+      : never
+
+/** Walks a router record into the client proxy's shape: one mapped type over the whole tree. */
+export type DecorateRecord<TRecord> = {
+  [K in keyof TRecord]: TRecord[K] extends Procedure<any, any>
+    ? DecorateProcedure<TRecord[K]>
+    : TRecord[K] extends Router<any, infer R>
+      ? DecorateRecord<R>
+      : TRecord[K] extends RouterRecord
+        ? DecorateRecord<TRecord[K]>
+        : never
+}
+
+/** `api.$connection`: the connection behind the proxy. */
+export interface ConnectionHandle {
+  /** `idle | connecting | open | reconnecting | closed`. */
+  readonly state: ConnectionState
+  /** Listens to connection events; returns a function that stops listening. */
+  on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): () => void
+  /** Bytes written to the socket but not yet sent. */
+  readonly bufferedAmount: number
+  /** Opens the connection now (for `lazy` clients); does nothing when already connecting or open. */
+  connect(): void
+  /** Closes for good: pending calls reject with `CANCELLED`. Resolves once the socket is closed. */
+  close(): Promise<void>
+}
+
+/** The typed client for a router: `api.a.b.query(input)`, plus `api.$connection`. */
+export type RpcClient<TRouter extends AnyRouter> = DecorateRecord<TRouter['_def']['record']> & {
+  readonly $connection: ConnectionHandle
+}

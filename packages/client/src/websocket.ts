@@ -1,0 +1,22 @@
+/**
+ * The WHATWG WebSocket surface the client uses — and nothing else, so it
+ * runs on browsers, Node 22+'s global, `ws` on Node 20, Deno, Bun and
+ * workers alike.
+ */
+export interface WebSocketLike {
+  readonly readyState: number
+  readonly protocol: string
+  readonly bufferedAmount: number
+  onopen: ((event: any) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number; reason: string; wasClean?: boolean }) => void) | null
+  onerror: ((event: any) => void) | null
+  send(data: string): void
+  close(code?: number, reason?: string): void
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from `ws`. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
+
+/** `readyState` values, as numbers so no global is needed. */
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const

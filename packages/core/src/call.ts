@@ -1,0 +1,57 @@
+import { RpcError } from './errors'
+import type { AnyProcedure, MiddlewareResult, ProcedureStep } from './procedure'
+import { validate } from './schema'
+
+/** What {@link callProcedure} needs. */
+export interface CallProcedureOptions {
+  procedure: AnyProcedure
+  path: string
+  ctx: object
+  /** The deserialized input as the client sent it; validated here. */
+  input: unknown
+  signal: AbortSignal
+  /** For subscriptions: the id the client is resuming from. */
+  lastEventId?: string | undefined
+}
+
+/**
+ * Runs a procedure's chain — middleware and input validation in declaration
+ * order — then its resolver, then output validation (queries and mutations;
+ * subscriptions validate each event where they are pulled). Returns what the
+ * resolver returned (for a subscription: its `AsyncIterable`). Throws what
+ * the chain throws; the caller normalises it with `RpcError.from`.
+ *
+ * This is transport-free: the server adapter calls it, and so can tests.
+ */
+export async function callProcedure(options: CallProcedureOptions): Promise<unknown> {
+  const { procedure, path, signal } = options
+  const def = procedure._def
+  const steps = def.steps
+
+  const run = async (index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> => {
+    if (signal.aborted) throw new RpcError('CANCELLED', 'The call was cancelled')
+    const step: ProcedureStep | undefined = steps[index]
+    if (step === undefined) {
+      const data = await def.resolver({ ctx, input, signal, path, lastEventId: options.lastEventId })
+      return { ok: true, data }
+    }
+    if (step.kind === 'input') return run(index + 1, ctx, await validate(step.schema, input, 'input'))
+    const next = (opts?: { ctx?: object }) => {
+      const extension = opts?.ctx
+      const nextCtx = extension === undefined ? ctx : { ...ctx, ...extension }
+      return run(index + 1, nextCtx, input)
+    }
+    const result = await step.fn({ ctx, input, path, type: def.type, signal, next })
+    if (typeof result !== 'object' || result === null || result.ok !== true) {
+      throw new RpcError('INTERNAL', `middleware on "${path}" did not return the result of next()`)
+    }
+    return result
+  }
+
+  // A procedure with no input schema gets `undefined` whatever was sent, so
+  // unchecked data never reaches its middleware or resolver.
+  const hasInputStep = steps.some((s) => s.kind === 'input')
+  const { data } = await run(0, options.ctx, hasInputStep ? options.input : undefined)
+  if (def.type !== 'subscription' && def.output !== undefined) return validate(def.output, data, 'output')
+  return data
+}

@@ -1,0 +1,62 @@
+export { initRpc, type RpcInstance, type RpcInstanceOptions } from './init'
+export {
+  ProcedureBuilder,
+  isProcedure,
+  type AnyProcedure,
+  type BuilderDef,
+  type InitialBuilderDef,
+  type MiddlewareFunction,
+  type MiddlewareNext,
+  type MiddlewareOptions,
+  type MiddlewareResult,
+  type MutationProcedure,
+  type Procedure,
+  type ProcedureRuntime,
+  type ProcedureStep,
+  type ProcedureType,
+  type ProcedureTypes,
+  type QueryProcedure,
+  type ResolverOptions,
+  type SubscriptionProcedure,
+  type SubscriptionResolverOptions,
+  type Unset,
+} from './procedure'
+export { createRouter, getProcedure, isRouter, type AnyRouter, type Router, type RouterRecord } from './router'
+export type {
+  inferProcedureInput,
+  inferProcedureOutput,
+  inferRouterContext,
+  inferRouterInputs,
+  inferRouterOutputs,
+} from './inference'
+export { callProcedure, type CallProcedureOptions } from './call'
+export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
+export {
+  OutputValidationError,
+  validate,
+  type AnySchema,
+  type StandardSchemaV1,
+  type ValidationErrorData,
+  type ValidationIssue,
+  type inferSchemaInput,
+  type inferSchemaOutput,
+} from './schema'
+export {
+  defaultSerializer,
+  isJsonPlain,
+  jsonSerializer,
+  superjsonSerializer,
+  type Serializer,
+  type SuperJSONLike,
+} from './serializer'
+export { isTracked, tracked, type TrackedEnvelope, type UnwrapTracked } from './tracked'
+export * from './protocol'
+export {
+  MAX_EVENT_ID_LENGTH,
+  MAX_PATH_LENGTH,
+  parseClientFrame,
+  parseServerFrame,
+  type ParseFrameOptions,
+  type ParseResult,
+} from './protocol-parse'
+export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'

@@ -1,0 +1,231 @@
+import type { AnySchema, inferSchemaInput, inferSchemaOutput } from './schema'
+import type { UnwrapTracked } from './tracked'
+import type { MaybePromise, Overwrite } from './types'
+
+/** The three kinds of procedure. */
+export type ProcedureType = 'query' | 'mutation' | 'subscription'
+
+/** What every resolver receives. */
+export interface ResolverOptions<TCtx, TInput> {
+  /** The connection's context, as narrowed by the middleware before this resolver. */
+  ctx: TCtx
+  /** The validated input (`undefined` when the procedure declares none). */
+  input: TInput
+  /**
+   * Aborted when the caller cancels or times out, the connection drops, or
+   * the server closes. Pass it on to `fetch`, database drivers and timers.
+   */
+  signal: AbortSignal
+  /** Dotted path of the procedure, e.g. `"post.add"`. */
+  path: string
+}
+
+/** What a subscription resolver receives. */
+export interface SubscriptionResolverOptions<TCtx, TInput> extends ResolverOptions<TCtx, TInput> {
+  /** The id of the last tracked event the client saw, when it is resuming. */
+  lastEventId: string | undefined
+}
+
+/** What a middleware returns: the outcome of `next()`, carrying the context it added (types only). */
+export interface MiddlewareResult<TCtxExtension> {
+  readonly ok: true
+  readonly data: unknown
+  /** Phantom: never set at runtime. */
+  readonly '~ctx'?: TCtxExtension
+}
+
+/** Calls the rest of the chain, optionally with more (or narrower) context. */
+export interface MiddlewareNext {
+  (): Promise<MiddlewareResult<{}>>
+  <TExtension extends object>(opts: { ctx: TExtension }): Promise<MiddlewareResult<TExtension>>
+}
+
+/** What a middleware receives. */
+export interface MiddlewareOptions<TCtx> {
+  ctx: TCtx
+  /** The input as it stands at this point: raw before `.input()`, validated after it. */
+  input: unknown
+  path: string
+  type: ProcedureType
+  signal: AbortSignal
+  /**
+   * Runs the rest of the chain. `next({ ctx })` merges `ctx` over the
+   * current context for everything after this middleware. Throws what the
+   * rest of the chain throws.
+   */
+  next: MiddlewareNext
+}
+
+/**
+ * A middleware: runs before the resolver, may throw an `RpcError` to stop
+ * the call, and may extend or narrow the context through `next({ ctx })`.
+ */
+export type MiddlewareFunction<TCtx, TExtension extends object> = (
+  opts: MiddlewareOptions<TCtx>,
+) => MaybePromise<MiddlewareResult<TExtension>>
+
+/** One step of a procedure's chain, in declaration order. */
+export type ProcedureStep =
+  | { kind: 'middleware'; fn: MiddlewareFunction<any, any> }
+  | { kind: 'input'; schema: AnySchema }
+
+/** Runtime definition of a procedure. */
+export interface ProcedureRuntime {
+  readonly type: ProcedureType
+  readonly steps: readonly ProcedureStep[]
+  readonly output: AnySchema | undefined
+  readonly resolver: (opts: SubscriptionResolverOptions<any, any>) => unknown
+}
+
+/** Client-facing types of a procedure: what a caller sends and gets back. */
+export interface ProcedureTypes {
+  input: unknown
+  output: unknown
+}
+
+/**
+ * A finished procedure. `TTypes` is a phantom slot read only by type
+ * inference; it does not exist at runtime.
+ */
+export interface Procedure<TType extends ProcedureType, TTypes extends ProcedureTypes> {
+  readonly '~wirecall': 'procedure'
+  readonly _def: ProcedureRuntime & { readonly type: TType }
+  /** Phantom: never set at runtime. */
+  readonly '~types'?: TTypes
+}
+
+export type AnyProcedure = Procedure<ProcedureType, any>
+export type QueryProcedure<T extends ProcedureTypes> = Procedure<'query', T>
+export type MutationProcedure<T extends ProcedureTypes> = Procedure<'mutation', T>
+export type SubscriptionProcedure<T extends ProcedureTypes> = Procedure<'subscription', T>
+
+declare const unset: unique symbol
+/** Marks a slot of the builder that has not been set. */
+export type Unset = typeof unset
+
+/** The builder's state, one object so the builder has one type parameter. */
+export interface BuilderDef {
+  /** Context the next step sees. */
+  ctx: object
+  /** Input the resolver sees (the schema's output). */
+  input: unknown
+  /** Input the client sends (the schema's input). */
+  clientInput: unknown
+  /** Declared output schema, or `Unset`. */
+  output: AnySchema | Unset
+}
+
+/** Starting state of `rpc.procedure` for a given context. */
+export type InitialBuilderDef<TCtx extends object> = {
+  ctx: TCtx
+  input: undefined
+  clientInput: undefined | void
+  output: Unset
+}
+
+type ResolverReturn<TDef extends BuilderDef> = TDef['output'] extends AnySchema ? inferSchemaInput<TDef['output']> : unknown
+type ClientOutput<TDef extends BuilderDef, TOut> = TDef['output'] extends AnySchema ? inferSchemaOutput<TDef['output']> : TOut
+
+/**
+ * Builds procedures. Immutable: every method returns a new builder, so a
+ * builder with middleware (say `authed`) can be shared by many procedures.
+ *
+ * @example
+ * ```ts
+ * const authed = rpc.procedure.use(({ ctx, next }) => {
+ *   if (!ctx.user) throw new RpcError('UNAUTHORIZED', 'sign in first')
+ *   return next({ ctx: { user: ctx.user } })
+ * })
+ * const add = authed.input(z.object({ text: z.string() })).mutation(({ ctx, input }) => db.add(ctx.user, input.text))
+ * ```
+ */
+export class ProcedureBuilder<TDef extends BuilderDef> {
+  /** @internal */
+  readonly _steps: readonly ProcedureStep[]
+  /** @internal */
+  readonly _output: AnySchema | undefined
+
+  /** @internal Use `rpc.procedure`. */
+  constructor(steps: readonly ProcedureStep[] = [], output?: AnySchema) {
+    this._steps = steps
+    this._output = output
+  }
+
+  /**
+   * Validates the input with any Standard Schema v1 validator. A failure is
+   * a `BAD_REQUEST` with the issues in `error.data.issues`, and the resolver
+   * never runs. Steps run in declaration order, so middleware added before
+   * `.input()` runs before validation (put auth first).
+   */
+  input<TSchema extends AnySchema>(
+    schema: TSchema,
+  ): ProcedureBuilder<Overwrite<TDef, { input: inferSchemaOutput<TSchema>; clientInput: inferSchemaInput<TSchema> }>> {
+    assertSchema(schema, 'input')
+    return new ProcedureBuilder([...this._steps, { kind: 'input', schema }], this._output)
+  }
+
+  /**
+   * Validates what the resolver returns (each event, for subscriptions). A
+   * failure is the server's bug: the caller gets `INTERNAL`, `onError` sees
+   * the issues.
+   */
+  output<TSchema extends AnySchema>(schema: TSchema): ProcedureBuilder<Overwrite<TDef, { output: TSchema }>> {
+    assertSchema(schema, 'output')
+    return new ProcedureBuilder(this._steps, schema)
+  }
+
+  /** Adds a middleware; what it passes to `next({ ctx })` is merged into the context after it. */
+  use<TExtension extends object>(
+    fn: MiddlewareFunction<TDef['ctx'], TExtension>,
+  ): ProcedureBuilder<Overwrite<TDef, { ctx: Overwrite<TDef['ctx'], TExtension> }>> {
+    if (typeof fn !== 'function') throw new TypeError('use(): middleware must be a function')
+    return new ProcedureBuilder([...this._steps, { kind: 'middleware', fn }], this._output)
+  }
+
+  /** A read-only call, safe to retry: the client re-sends it after a reconnect. */
+  query<TOut extends ResolverReturn<TDef>>(
+    resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
+  ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut> }> {
+    return this.build('query', resolver)
+  }
+
+  /** A call with side effects: never re-sent automatically unless the caller marks it idempotent. */
+  mutation<TOut extends ResolverReturn<TDef>>(
+    resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
+  ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut> }> {
+    return this.build('mutation', resolver)
+  }
+
+  /**
+   * A stream of events: an async generator (or anything returning an
+   * `AsyncIterable`). Yield `tracked(id, data)` to let clients resume.
+   */
+  subscription<TEvent>(
+    resolver: (opts: SubscriptionResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<AsyncIterable<TEvent>>,
+  ): SubscriptionProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, UnwrapTracked<TEvent>> }> {
+    return this.build('subscription', resolver)
+  }
+
+  private build<TType extends ProcedureType>(type: TType, resolver: unknown): Procedure<TType, any> {
+    if (typeof resolver !== 'function') throw new TypeError(`${type}(): resolver must be a function`)
+    const def = {
+      type,
+      steps: this._steps,
+      output: this._output,
+      resolver: resolver as ProcedureRuntime['resolver'],
+    } as ProcedureRuntime & { type: TType }
+    return Object.freeze({ '~wirecall': 'procedure', _def: Object.freeze(def) }) as Procedure<TType, any>
+  }
+}
+
+function assertSchema(schema: unknown, what: string): void {
+  const std = (schema as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard']
+  if (std === undefined || std.version !== 1 || typeof std.validate !== 'function') {
+    throw new TypeError(`${what}(): expected a Standard Schema v1 validator (zod, valibot, arktype, ...)`)
+  }
+}
+
+/** True for a finished procedure. */
+export function isProcedure(value: unknown): value is AnyProcedure {
+  return typeof value === 'object' && value !== null && (value as { '~wirecall'?: unknown })['~wirecall'] === 'procedure'
+}

@@ -1,0 +1,198 @@
+/**
+ * The wirecall.v1 wire protocol as data. `docs/protocol.md` is the prose
+ * version of this file; change both together.
+ *
+ * A frame is UTF-8 JSON text holding one message object or a non-empty array
+ * of them. Each message has a `type`; calls and subscriptions carry an `id`
+ * that the client picks and the server echoes.
+ */
+
+/** WebSocket subprotocol negotiated in the handshake. */
+export const PROTOCOL = 'wirecall.v1'
+
+/** Every message type, by direction. */
+export const MessageType = {
+  // client -> server
+  Init: 'init',
+  Call: 'call',
+  Cancel: 'cancel',
+  Subscribe: 'subscribe',
+  Unsubscribe: 'unsubscribe',
+  // server -> client
+  Ack: 'ack',
+  Result: 'result',
+  Error: 'error',
+  Started: 'started',
+  Data: 'data',
+  Resync: 'resync',
+  Complete: 'complete',
+  // both directions
+  Ping: 'ping',
+  Pong: 'pong',
+} as const
+export type MessageType = (typeof MessageType)[keyof typeof MessageType]
+
+/**
+ * Close codes wirecall uses. The 1xxx codes are RFC 6455's; 44xx mirror HTTP
+ * statuses so they read at a glance. `docs/protocol.md` says what the client
+ * does with each.
+ */
+export const CloseCode = {
+  /** Normal closure: the client stays closed. */
+  Normal: 1000,
+  /** The server is going away for good. */
+  GoingAway: 1001,
+  /** Policy violation: message flood, origin refused. */
+  PolicyViolation: 1008,
+  /** A frame was larger than the receiver accepts. */
+  MessageTooBig: 1009,
+  /** The server hit an unexpected condition. */
+  InternalError: 1011,
+  /** The server is restarting (deploy); reconnect soon. */
+  ServiceRestart: 1012,
+  /** Try again later: overloaded, slow consumer, too many connections. */
+  TryAgainLater: 1013,
+  /** Protocol error: not JSON, wrong envelope, invalid id, wrong subprotocol. */
+  ProtocolError: 4400,
+  /** `createContext` rejected the connection. */
+  Unauthorized: 4401,
+  /** `createContext` refused the connection as forbidden. */
+  Forbidden: 4403,
+  /** No `init` message arrived within the init timeout. */
+  InitTimeout: 4408,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** The method of a call message. */
+export type CallMethod = 'query' | 'mutation'
+
+/**
+ * A value as it travels: `json` is plain JSON; `meta` (optional) is what the
+ * serializer needs to revive richer types from it.
+ */
+export interface EncodedPayload {
+  json: unknown
+  meta?: unknown
+}
+
+// ---- client -> server -------------------------------------------------------
+
+/** First message on every connection; carries `connectionParams`. */
+export interface InitMessage {
+  type: 'init'
+  params?: unknown
+  meta?: unknown
+}
+/** A query or mutation. */
+export interface CallMessage {
+  type: 'call'
+  id: number
+  method: CallMethod
+  path: string
+  input?: unknown
+  meta?: unknown
+}
+/** Stops a call: the server aborts its `signal` and sends nothing more for the id. */
+export interface CancelMessage {
+  type: 'cancel'
+  id: number
+}
+/** Starts a subscription. */
+export interface SubscribeMessage {
+  type: 'subscribe'
+  id: number
+  path: string
+  input?: unknown
+  meta?: unknown
+  lastEventId?: string
+}
+/** Stops a subscription. */
+export interface UnsubscribeMessage {
+  type: 'unsubscribe'
+  id: number
+}
+
+// ---- server -> client -------------------------------------------------------
+
+/** `createContext` accepted the connection; calls may be sent. */
+export interface AckMessage {
+  type: 'ack'
+}
+/** A call's successful answer. */
+export interface ResultMessage {
+  type: 'result'
+  id: number
+  data?: unknown
+  meta?: unknown
+}
+/** A call's or subscription's failure. `data`/`meta` carry `RpcError.data`. */
+export interface ErrorMessage {
+  type: 'error'
+  id: number
+  code: string
+  message: string
+  data?: unknown
+  meta?: unknown
+}
+/** The subscription is running on the server. */
+export interface StartedMessage {
+  type: 'started'
+  id: number
+}
+/** One subscription event. `eventId` is set for tracked events. */
+export interface DataMessage {
+  type: 'data'
+  id: number
+  data?: unknown
+  meta?: unknown
+  eventId?: string
+}
+/** The server cannot resume from the given `lastEventId`: reload state. */
+export interface ResyncMessage {
+  type: 'resync'
+  id: number
+}
+/** The subscription ended normally. */
+export interface CompleteMessage {
+  type: 'complete'
+  id: number
+}
+
+// ---- both -------------------------------------------------------------------
+
+export interface PingMessage {
+  type: 'ping'
+}
+export interface PongMessage {
+  type: 'pong'
+}
+
+/** Messages a client sends. */
+export type ClientMessage =
+  | InitMessage
+  | CallMessage
+  | CancelMessage
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | PingMessage
+  | PongMessage
+
+/** Messages a server sends. */
+export type ServerMessage =
+  | AckMessage
+  | ResultMessage
+  | ErrorMessage
+  | StartedMessage
+  | DataMessage
+  | ResyncMessage
+  | CompleteMessage
+  | PingMessage
+  | PongMessage
+
+/** Largest id: ids are non-negative safe integers. */
+export const MAX_ID = Number.MAX_SAFE_INTEGER
+
+/** True for a valid call or subscription id: an integer in `[0, 2^53 - 1]`. */
+export function isValidId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
+}

@@ -1,0 +1,79 @@
+import { isProcedure, type AnyProcedure } from './procedure'
+
+/** The shape a router is defined from: procedures, nested objects and routers. */
+export interface RouterRecord {
+  [key: string]: AnyProcedure | RouterRecord | AnyRouter
+}
+
+/**
+ * A router: a tree of procedures. Its *type* is what clients import
+ * (`import type { AppRouter }`); at runtime the server looks procedures up
+ * by dotted path in a flat `Map`, never through an object's prototype.
+ */
+export interface Router<TCtx, TRecord extends RouterRecord> {
+  readonly '~wirecall': 'router'
+  readonly _def: {
+    readonly record: TRecord
+    /** Every procedure by dotted path. */
+    readonly procedures: ReadonlyMap<string, AnyProcedure>
+    /** Phantom: the context `createContext` must produce. Never set at runtime. */
+    readonly ctx?: TCtx
+  }
+}
+
+export type AnyRouter = Router<any, any>
+
+/**
+ * Keys that cannot name a procedure: `$...` is reserved for the client
+ * proxy (`api.$connection`), `then` would make the proxy look like a promise,
+ * and `.` is the path separator.
+ */
+export function checkRouterKey(key: string, where: string): void {
+  const at = where === '' ? key : `${where}.${key}`
+  if (key.length === 0) throw new TypeError('router(): empty keys are not allowed')
+  if (key.startsWith('$')) throw new TypeError(`router(): "${at}" starts with "$", which is reserved for the client`)
+  if (key.includes('.')) throw new TypeError(`router(): "${at}" contains ".", the path separator`)
+  if (key === 'then') throw new TypeError(`router(): "${at}" is reserved: it would make the client proxy a thenable`)
+}
+
+/** @internal Used by `rpc.router`. */
+export function createRouter<TCtx, TRecord extends RouterRecord>(record: TRecord): Router<TCtx, TRecord> {
+  const procedures = new Map<string, AnyProcedure>()
+  flatten(record, '', procedures, new Set())
+  return Object.freeze({
+    '~wirecall': 'router',
+    _def: Object.freeze({ record, procedures }),
+  }) as Router<TCtx, TRecord>
+}
+
+function flatten(record: RouterRecord, prefix: string, into: Map<string, AnyProcedure>, seen: Set<object>): void {
+  if (typeof record !== 'object' || record === null) throw new TypeError(`router(): "${prefix}" must be an object`)
+  if (seen.has(record)) throw new TypeError(`router(): "${prefix}" contains itself`)
+  seen.add(record)
+  for (const key of Object.keys(record)) {
+    checkRouterKey(key, prefix)
+    const path = prefix === '' ? key : `${prefix}.${key}`
+    const value = record[key]
+    if (isProcedure(value)) into.set(path, value)
+    else if (isRouter(value)) flatten(value._def.record, path, into, seen)
+    else if (isPlainObject(value)) flatten(value as RouterRecord, path, into, seen)
+    else throw new TypeError(`router(): "${path}" is neither a procedure nor a router`)
+  }
+  seen.delete(record)
+}
+
+/** True for a router made by `rpc.router`. */
+export function isRouter(value: unknown): value is AnyRouter {
+  return typeof value === 'object' && value !== null && (value as { '~wirecall'?: unknown })['~wirecall'] === 'router'
+}
+
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+/** Looks a procedure up by wire-supplied path; own entries only. */
+export function getProcedure(router: AnyRouter, path: string): AnyProcedure | undefined {
+  return router._def.procedures.get(path)
+}

@@ -1,0 +1,102 @@
+import SuperJSON from 'superjson'
+import type { EncodedPayload } from './protocol'
+
+/**
+ * Turns values into JSON plus optional metadata and back. Both ends of a
+ * connection must use the same serializer.
+ *
+ * `serialize` may throw (a circular value, say); the caller turns that into
+ * a per-call error. `deserialize` receives what the peer sent and must treat
+ * it as untrusted.
+ */
+export interface Serializer {
+  serialize(value: unknown): EncodedPayload
+  deserialize(payload: EncodedPayload): unknown
+}
+
+/** The smallest interface of a superjson instance that wirecall needs. */
+export interface SuperJSONLike {
+  serialize(value: unknown): { json: unknown; meta?: unknown }
+  deserialize(payload: { json: unknown; meta?: unknown }): unknown
+}
+
+/**
+ * Wraps a superjson instance (the default one, or yours with registered
+ * classes) as a {@link Serializer}. JSON-plain values skip superjson
+ * entirely: they are sent as they are, with no `meta`, which is what
+ * superjson itself would produce for them, only cheaper.
+ *
+ * @example
+ * ```ts
+ * const sj = new SuperJSON(); sj.registerClass(Money)
+ * createRpcServer({ router, serializer: superjsonSerializer(sj) })
+ * ```
+ */
+export function superjsonSerializer(instance: SuperJSONLike = SuperJSON as unknown as SuperJSONLike): Serializer {
+  return {
+    serialize(value) {
+      if (isJsonPlain(value)) return { json: value }
+      const { json, meta } = instance.serialize(value)
+      return meta === undefined ? { json } : { json, meta }
+    },
+    deserialize(payload) {
+      if (payload.meta === undefined) return payload.json
+      return instance.deserialize(payload as { json: never; meta: never })
+    },
+  }
+}
+
+/**
+ * Plain `JSON`: no Date, Map, Set, BigInt or undefined-in-objects revival.
+ * The fastest choice when every payload is JSON already. `serialize` throws on
+ * values JSON cannot carry faithfully (bigint, functions).
+ */
+export const jsonSerializer: Serializer = {
+  serialize(value) {
+    return { json: value }
+  },
+  deserialize(payload) {
+    return payload.json
+  },
+}
+
+/** The serializer used when none is given: superjson with the plain-JSON fast path. */
+export const defaultSerializer: Serializer = superjsonSerializer()
+
+/** Nesting depth past which the fast path gives up and lets the serializer decide. */
+const PLAIN_DEPTH_LIMIT = 64
+
+/**
+ * True when `JSON.parse(JSON.stringify(value))` gives back an equal value:
+ * null, booleans, strings, finite numbers other than -0, and arrays and plain
+ * objects of those. Such values need no serializer metadata.
+ */
+export function isJsonPlain(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+    case 'object': {
+      if (value === null) return true
+      if (depth >= PLAIN_DEPTH_LIMIT) return false
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          // `i in value` is false for holes, which JSON turns into null.
+          if (!(i in value) || !isJsonPlain(value[i], depth + 1)) return false
+        }
+        return true
+      }
+      const proto = Object.getPrototypeOf(value) as unknown
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in value) {
+        if (!isJsonPlain((value as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      // Symbol keys are dropped by JSON; superjson drops them too.
+      return true
+    }
+    default:
+      return false
+  }
+}

@@ -1,0 +1,286 @@
+import type { IncomingMessage } from 'node:http'
+import {
+  CloseCode,
+  PROTOCOL,
+  RpcError,
+  callProcedure,
+  getProcedure,
+  isRpcError,
+  parseClientFrame,
+  type AnyRouter,
+  type CallMessage,
+  type ClientMessage,
+  type InitMessage,
+  type ProcedureType,
+  type Serializer,
+  type ServerMessage,
+} from '@wirecall/core'
+import type { CreateContextOptions, ErrorHandlerOptions } from './options'
+import { truncateCloseReason, type RpcSocket } from './socket'
+
+/** Everything a connection needs from its server; shared by all connections. */
+export interface ConnectionRuntime {
+  router: AnyRouter
+  serializer: Serializer
+  createContext: ((opts: CreateContextOptions) => unknown) | undefined
+  initTimeoutMs: number
+  exposeInternalErrors: boolean
+  maxBatchSize: number
+  onError: ((opts: ErrorHandlerOptions) => void) | undefined
+  /** Called once when the connection has closed and released everything. */
+  released(connection: Connection): void
+}
+
+/**
+ * Connection states:
+ *
+ *   awaiting-init --init--> authenticating --createContext ok--> ready
+ *        |                        |                                |
+ *        +--timeout / bad frame---+--createContext threw-----------+--> closed
+ *
+ * Only `init` and `ping` are accepted before `ready`; anything else is a
+ * protocol error (4400).
+ */
+type State = 'awaiting-init' | 'authenticating' | 'ready' | 'closed'
+
+/**
+ * One client connection: parses frames, runs calls concurrently and answers
+ * each by id, in completion order. Owns an `AbortController` per call in
+ * flight; every one is aborted and dropped when the connection closes, so
+ * nothing outlives it.
+ */
+export class Connection {
+  private state: State = 'awaiting-init'
+  private ctx: object | undefined
+  private initTimer: ReturnType<typeof setTimeout> | undefined
+  private isReleased = false
+  /** Calls in flight by id. A call leaves this map exactly once. */
+  private readonly calls = new Map<number, AbortController>()
+
+  constructor(
+    private readonly socket: RpcSocket,
+    readonly req: IncomingMessage,
+    private readonly runtime: ConnectionRuntime,
+  ) {
+    if (socket.protocol !== PROTOCOL) {
+      this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
+      return
+    }
+    this.initTimer = setTimeout(() => this.close(CloseCode.InitTimeout, 'no init message in time'), runtime.initTimeoutMs)
+    this.initTimer.unref?.()
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed'
+  }
+
+  /** Number of calls in flight; for tests and metrics. */
+  get inFlightCalls(): number {
+    return this.calls.size
+  }
+
+  /** Feeds one frame from the socket. Never throws. */
+  receive(data: string | null): void {
+    if (this.isClosed()) return
+    if (data === null) return this.close(CloseCode.ProtocolError, 'binary frames are not accepted')
+    const parsed = parseClientFrame(data, { maxBatchSize: this.runtime.maxBatchSize })
+    if (!parsed.ok) return this.close(CloseCode.ProtocolError, parsed.reason)
+    for (const message of parsed.messages) {
+      if (this.isClosed()) return
+      this.handle(message)
+    }
+  }
+
+  /** The socket closed (either side). Aborts every call and releases the connection, once. */
+  closed(): void {
+    this.state = 'closed'
+    this.release()
+    if (this.isReleased) return
+    this.isReleased = true
+    this.runtime.released(this)
+  }
+
+  /** Closes with `code`; the reason is cut to what a close frame can hold. */
+  close(code: number, reason: string): void {
+    this.state = 'closed'
+    this.release()
+    try {
+      this.socket.close(code, truncateCloseReason(reason))
+    } catch {
+      this.socket.terminate()
+    }
+  }
+
+  private release(): void {
+    if (this.initTimer !== undefined) {
+      clearTimeout(this.initTimer)
+      this.initTimer = undefined
+    }
+    if (this.calls.size > 0) {
+      const controllers = [...this.calls.values()]
+      this.calls.clear()
+      for (const controller of controllers) controller.abort(new RpcError('CONNECTION_LOST', 'The connection closed'))
+    }
+  }
+
+  private handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'ping':
+        return this.send({ type: 'pong' })
+      case 'pong':
+        return
+      case 'init':
+        if (this.state !== 'awaiting-init') return this.close(CloseCode.ProtocolError, 'init sent twice')
+        return void this.init(message)
+      case 'call':
+        if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'call before ack')
+        return void this.call(message)
+      case 'cancel': {
+        if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'cancel before ack')
+        // Unknown ids are ignored: the call may have just finished.
+        const controller = this.calls.get(message.id)
+        if (controller === undefined) return
+        this.calls.delete(message.id)
+        return controller.abort(new RpcError('CANCELLED', 'The caller cancelled'))
+      }
+      case 'subscribe':
+        if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'subscribe before ack')
+        return this.sendError(message.id, new RpcError('NOT_IMPLEMENTED', 'subscriptions are not enabled on this server'), message.path, 'subscription')
+      case 'unsubscribe':
+        if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'unsubscribe before ack')
+        return
+      default: {
+        const exhaustive: never = message
+        return exhaustive
+      }
+    }
+  }
+
+  private async init(message: InitMessage): Promise<void> {
+    this.state = 'authenticating'
+    let ctx: unknown
+    try {
+      const connectionParams = this.decode(message.params, message.meta)
+      ctx = this.runtime.createContext === undefined ? {} : await this.runtime.createContext({ req: this.req, connectionParams })
+    } catch (cause) {
+      if (this.isClosed()) return
+      const error = isRpcError(cause) ? cause : new RpcError('UNAUTHORIZED', 'Connection refused', { cause })
+      this.report(error, undefined, undefined)
+      const code = error.code === 'FORBIDDEN' ? CloseCode.Forbidden : CloseCode.Unauthorized
+      return this.close(code, isRpcError(cause) ? error.message : 'unauthorized')
+    }
+    if (this.isClosed()) return
+    if (typeof ctx !== 'object' || ctx === null) {
+      this.report(new RpcError('INTERNAL', 'createContext must return an object'), undefined, undefined)
+      return this.close(CloseCode.InternalError, 'internal error')
+    }
+    clearTimeout(this.initTimer)
+    this.initTimer = undefined
+    this.ctx = ctx
+    this.state = 'ready'
+    this.send({ type: 'ack' })
+  }
+
+  private async call(message: CallMessage): Promise<void> {
+    const { id, path, method } = message
+    if (this.calls.has(id)) {
+      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, method)
+    }
+    const procedure = getProcedure(this.runtime.router, path)
+    if (procedure === undefined) {
+      return this.sendError(id, new RpcError('NOT_FOUND', `no procedure at "${shorten(path)}"`), path, method)
+    }
+    if (procedure._def.type !== method) {
+      const error = new RpcError('METHOD_NOT_SUPPORTED', `"${path}" is a ${procedure._def.type}, not a ${method}`)
+      return this.sendError(id, error, path, method)
+    }
+    const controller = new AbortController()
+    this.calls.set(id, controller)
+    let data: unknown
+    try {
+      const input = this.decodeInput(message.input, message.meta)
+      data = await callProcedure({ procedure, path, ctx: this.ctx!, input, signal: controller.signal })
+    } catch (error) {
+      if (this.calls.get(id) !== controller) return // cancelled or closed: nobody is waiting
+      this.calls.delete(id)
+      return this.sendError(id, error, path, method)
+    }
+    if (this.calls.get(id) !== controller) return
+    this.calls.delete(id)
+    let frame: string
+    try {
+      frame = this.encode('result', id, data)
+    } catch (cause) {
+      return this.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
+    }
+    this.socket.send(frame)
+  }
+
+  private decodeInput(json: unknown, meta: unknown): unknown {
+    try {
+      return this.decode(json, meta)
+    } catch (cause) {
+      throw new RpcError('BAD_REQUEST', 'The input could not be deserialized', { cause })
+    }
+  }
+
+  private decode(json: unknown, meta: unknown): unknown {
+    if (json === undefined && meta === undefined) return undefined
+    return this.runtime.serializer.deserialize(meta === undefined ? { json } : { json, meta })
+  }
+
+  /** Encodes a message whose payload (`data`) goes through the serializer. */
+  private encode(type: 'result', id: number, value: unknown): string {
+    if (value === undefined) return JSON.stringify({ type, id })
+    const { json, meta } = this.runtime.serializer.serialize(value)
+    return JSON.stringify(meta === undefined ? { type, id, data: json } : { type, id, data: json, meta })
+  }
+
+  /** Sends a per-call error; the one place errors leave the server. */
+  private sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
+    const error = this.toPublicError(thrown)
+    this.report(error.original, path, type)
+    const message: Record<string, unknown> = { type: 'error', id, code: error.code, message: error.message }
+    if (error.data !== undefined) {
+      try {
+        const { json, meta } = this.runtime.serializer.serialize(error.data)
+        message.data = json
+        if (meta !== undefined) message.meta = meta
+      } catch {
+        // Data that cannot be serialized is dropped; the code and message still go.
+      }
+    }
+    this.send(message as unknown as ServerMessage)
+  }
+
+  /** Masks what is not an `RpcError` unless the server opted in to expose it. */
+  private toPublicError(thrown: unknown): { code: string; message: string; data: unknown; original: RpcError } {
+    if (isRpcError(thrown)) return { code: thrown.code, message: thrown.message, data: thrown.data, original: thrown }
+    const original = RpcError.from(thrown)
+    if (original.code !== 'INTERNAL') return { code: original.code, message: original.message, data: undefined, original }
+    if (this.runtime.exposeInternalErrors) {
+      const stack = thrown instanceof Error ? thrown.stack : undefined
+      return { code: 'INTERNAL', message: original.message, data: stack === undefined ? undefined : { stack }, original }
+    }
+    return { code: 'INTERNAL', message: 'Internal server error', data: undefined, original }
+  }
+
+  private report(error: RpcError, path: string | undefined, type: ProcedureType | undefined): void {
+    const onError = this.runtime.onError
+    if (onError === undefined) return
+    try {
+      onError({ error, path, type, ctx: this.ctx, req: this.req })
+    } catch {
+      // A throwing logger must not take the connection down.
+    }
+  }
+
+  private send(message: ServerMessage): void {
+    if (this.isClosed()) return
+    this.socket.send(JSON.stringify(message))
+  }
+}
+
+function shorten(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text
+}

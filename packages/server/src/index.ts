@@ -1,0 +1,17 @@
+export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer } from './server'
+export { serverDefaults, type CreateContextOptions, type ErrorHandlerOptions, type RpcServerOptions } from './options'
+export { Connection, type ConnectionRuntime } from './connection'
+export { truncateCloseReason, type RpcSocket } from './socket'
+export { bindWsSocket } from './ws-adapter'
+// Re-exported so a server needs one import.
+export {
+  CloseCode,
+  PROTOCOL,
+  RpcError,
+  initRpc,
+  isRpcError,
+  tracked,
+  type RpcErrorCode,
+  type inferRouterInputs,
+  type inferRouterOutputs,
+} from '@wirecall/core'

@@ -1,0 +1,81 @@
+import type { IncomingMessage } from 'node:http'
+import type { AnyRouter, inferRouterContext, MaybePromise, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+
+/** What `createContext` receives, once per connection. */
+export interface CreateContextOptions {
+  /** The HTTP upgrade request: headers, cookies, remote address. */
+  req: IncomingMessage
+  /**
+   * What the client sent as `connectionParams` in its `init` message,
+   * deserialized. Untrusted: validate it before use.
+   */
+  connectionParams: unknown
+}
+
+/** What `onError` receives. */
+export interface ErrorHandlerOptions {
+  /** The error as the caller will see it; the original is `error.cause` when it was not an `RpcError`. */
+  error: RpcError
+  /** The procedure's path, when the error belongs to a call. */
+  path: string | undefined
+  type: ProcedureType | undefined
+  /** The connection's context, once `createContext` has produced it. */
+  ctx: object | undefined
+  req: IncomingMessage
+}
+
+type ContextOption<TRouter extends AnyRouter> = {} extends inferRouterContext<TRouter>
+  ? {
+      /** Builds the context for a connection. Throw (`UNAUTHORIZED`, `FORBIDDEN`) to refuse it. */
+      createContext?: (opts: CreateContextOptions) => MaybePromise<inferRouterContext<TRouter>>
+    }
+  : {
+      /** Builds the context for a connection. Throw (`UNAUTHORIZED`, `FORBIDDEN`) to refuse it. */
+      createContext: (opts: CreateContextOptions) => MaybePromise<inferRouterContext<TRouter>>
+    }
+
+/** Options of {@link createRpcServer}. */
+export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter> & {
+  /** The API to serve. */
+  router: TRouter
+  /**
+   * Turns payloads into JSON and back; must match the client's.
+   * @default superjson, with plain JSON values passed through untouched
+   */
+  serializer?: Serializer
+  /**
+   * How long a new connection may take to send its `init` message before it
+   * is closed with 4408. Stops peers from holding sockets open for free.
+   * @default 5_000
+   */
+  initTimeoutMs?: number
+  /**
+   * Largest frame accepted, in bytes; a larger one closes the connection
+   * with 1009. Far below `ws`'s own 100 MiB default on purpose.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxPayload?: number
+  /**
+   * Send the message of errors that are not `RpcError`s (and their stack in
+   * `data.stack`) to callers. Useful in development; leaks internals in
+   * production.
+   * @default false
+   */
+  exposeInternalErrors?: boolean
+  /**
+   * Called for every error sent to a caller, and for failed connection
+   * set-ups. Log here: the caller sees only the masked error.
+   */
+  onError?: (opts: ErrorHandlerOptions) => void
+}
+
+/** Defaults for {@link RpcServerOptions}; the docs quote these. */
+export const serverDefaults = {
+  initTimeoutMs: 5_000,
+  maxPayload: 1_048_576,
+  exposeInternalErrors: false,
+  /** Most messages one array frame may hold. */
+  maxBatchSize: 1_000,
+  /** How long `close()` waits for peers to finish the closing handshake before cutting them off. */
+  closeTimeoutMs: 1_000,
+} as const

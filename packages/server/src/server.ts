@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
+import type { Server as HttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { CloseCode, PROTOCOL, defaultSerializer, type AnyRouter } from '@wirecall/core'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Connection, ConnectionRuntime } from './connection'
+import { offersProtocol, refuseUpgrade, requestPath } from './handshake'
+import { serverDefaults, type RpcServerOptions } from './options'
+import { bindWsSocket } from './ws-adapter'
+
+/** Where `listen()` ended up listening. */
+export interface ListenInfo {
+  port: number
+  host: string
+  /** `ws://host:port/path`, ready for `createRpcClient({ url })`. */
+  url: string
+}
+
+/** Options of `listen()`. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. */
+  port: number
+  /** Interface to bind. @default all interfaces, as Node's `server.listen` */
+  host?: string
+  /** Path clients connect to. @default "/" */
+  path?: string
+}
+
+/** Options of `attach()`. */
+export interface AttachOptions {
+  /** Path clients connect to; upgrades on other paths are left alone. @default "/" */
+  path?: string
+}
+
+/** A wirecall server; see {@link createRpcServer}. */
+export interface RpcServer {
+  /** Starts a standalone HTTP server that only accepts wirecall upgrades. */
+  listen(options: ListenOptions): Promise<ListenInfo>
+  /**
+   * Mounts on an existing `http`/`https` server (Express, Fastify, Koa, Hono
+   * node-server...). Only upgrades on `path` are taken; plain HTTP requests
+   * and upgrades on other paths are left to their own handlers. If no other
+   * `upgrade` listener exists, an upgrade on another path is refused with
+   * 404 rather than left hanging.
+   */
+  attach(server: HttpServer | HttpsServer, options?: AttachOptions): void
+  /** Completes an upgrade you routed yourself. Refuses a missing subprotocol with HTTP 400. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
+  /** Serves an already-upgraded `ws` WebSocket. */
+  handleConnection(ws: WebSocket, req: IncomingMessage): void
+  /** Open connections; for metrics and tests. */
+  readonly connectionCount: number
+  /**
+   * Stops accepting, closes every connection with 1001 (clients may retry
+   * elsewhere), aborts every call in flight, and detaches from the servers
+   * it was attached to. Resolves when every socket is gone.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Creates a wirecall server for a router.
+ *
+ * @example
+ * ```ts
+ * const server = createRpcServer({ router: appRouter, createContext: ({ connectionParams }) => auth(connectionParams) })
+ * await server.listen({ port: 3000, path: '/rpc' })
+ * ```
+ */
+export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOptions<TRouter>): RpcServer {
+  const connections = new Map<Connection, WebSocket>()
+  const detachers: (() => void)[] = []
+  const ownedServers: HttpServer[] = []
+  let closing: Promise<void> | undefined
+
+  const runtime: ConnectionRuntime = {
+    router: options.router,
+    serializer: options.serializer ?? defaultSerializer,
+    createContext: options.createContext as ConnectionRuntime['createContext'],
+    initTimeoutMs: options.initTimeoutMs ?? serverDefaults.initTimeoutMs,
+    exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
+    maxBatchSize: serverDefaults.maxBatchSize,
+    onError: options.onError,
+    released(connection) {
+      connections.delete(connection)
+    },
+  }
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+  })
+
+  const server: RpcServer = {
+    get connectionCount() {
+      return connections.size
+    },
+
+    handleUpgrade(req, socket, head) {
+      if (closing !== undefined) return refuseUpgrade(socket, 503, 'server is shutting down', { 'Retry-After': '1' })
+      if (!offersProtocol(req)) return refuseUpgrade(socket, 400, `subprotocol ${PROTOCOL} required`)
+      socket.on('error', () => {}) // a reset during the handshake must not crash the process
+      wss.handleUpgrade(req, socket, head, (ws) => server.handleConnection(ws, req))
+    },
+
+    handleConnection(ws, req) {
+      if (closing !== undefined) {
+        ws.close(CloseCode.GoingAway, 'server is shutting down')
+        return
+      }
+      const connection = bindWsSocket(ws, req, runtime)
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) connections.set(connection, ws)
+    },
+
+    attach(httpServer, attachOptions = {}) {
+      const path = attachOptions.path ?? '/'
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (requestPath(req) === path) return server.handleUpgrade(req, socket, head)
+        // Someone else may own this path; refuse only when nobody else listens.
+        if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path')
+      }
+      httpServer.on('upgrade', onUpgrade)
+      detachers.push(() => httpServer.off('upgrade', onUpgrade))
+    },
+
+    async listen(listenOptions) {
+      const httpServer = createServer((_req, res) => {
+        res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' })
+        res.end(`This endpoint speaks WebSocket (subprotocol ${PROTOCOL}).\n`)
+      })
+      server.attach(httpServer, listenOptions.path === undefined ? {} : { path: listenOptions.path })
+      ownedServers.push(httpServer)
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject)
+        httpServer.listen(listenOptions.port, listenOptions.host, () => {
+          httpServer.off('error', reject)
+          resolve()
+        })
+      })
+      const address = httpServer.address() as AddressInfo
+      const host = listenOptions.host ?? 'localhost'
+      const urlHost = host.includes(':') ? `[${host}]` : host
+      return { port: address.port, host, url: `ws://${urlHost}:${address.port}${listenOptions.path ?? '/'}` }
+    },
+
+    close() {
+      closing ??= (async () => {
+        for (const detach of detachers.splice(0)) detach()
+        const sockets = [...connections.entries()]
+        await Promise.all(
+          sockets.map(([connection, ws]) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === ws.CLOSED) return resolve()
+              const cutOff = setTimeout(() => ws.terminate(), serverDefaults.closeTimeoutMs)
+              ws.once('close', () => {
+                clearTimeout(cutOff)
+                resolve()
+              })
+              connection.close(CloseCode.GoingAway, 'server closed')
+            }),
+          ),
+        )
+        await Promise.all(
+          ownedServers.splice(0).map(
+            (s) =>
+              new Promise<void>((resolve) => {
+                s.close(() => resolve())
+                s.closeAllConnections?.()
+              }),
+          ),
+        )
+        wss.close()
+      })()
+      return closing
+    },
+  }
+  return server
+}

@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import { Connection, type ConnectionRuntime } from './connection'
+import type { RpcSocket } from './socket'
+
+/**
+ * Binds a `ws` WebSocket to a {@link Connection}: the only file that knows
+ * about `ws`'s event names and frame types.
+ */
+export function bindWsSocket(ws: WebSocket, req: IncomingMessage, runtime: ConnectionRuntime): Connection {
+  const socket: RpcSocket = {
+    get protocol() {
+      return ws.protocol
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount
+    },
+    send(data) {
+      if (ws.readyState === ws.OPEN) ws.send(data)
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.CLOSED) return
+      ws.close(code, reason)
+    },
+    terminate() {
+      ws.terminate()
+    },
+  }
+  const connection = new Connection(socket, req, runtime)
+  ws.on('message', (data, isBinary) => {
+    connection.receive(isBinary ? null : rawToString(data))
+  })
+  ws.on('close', () => connection.closed())
+  // `ws` emits 'close' after 'error'; the listener only stops an unhandled 'error' event from crashing the process.
+  ws.on('error', () => {})
+  if (ws.readyState === ws.CLOSED) connection.closed()
+  return connection
+}
+
+function rawToString(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8')
+  return data.toString('utf8')
+}

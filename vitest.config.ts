@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url))
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources; the build smoke test checks dist/ separately.
+    alias: {
+      '@wirecall/core': src('core'),
+      '@wirecall/server': src('server'),
+      '@wirecall/client': src('client'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts', 'tests/**/*.test-d.ts'],
+      tsconfig: './tsconfig.json',
+    },
+  },
+})
