@@ -4,6 +4,7 @@ import {
   defaultSerializer,
   isRpcErrorCode,
   type CallMethod,
+  type EncodedPayload,
   type Serializer,
   type ServerMessage,
 } from '@wirecall/core'
@@ -12,6 +13,7 @@ import { Connection } from './connection'
 import { Emitter } from './emitter'
 import { clientDefaults, type CallOptions, type ConnectionState, type RpcClientOptions } from './options'
 import { RequestTable, type PendingCall } from './request-table'
+import { type SubscribeOptions, type Subscription, type SubscriptionSink, type SubscriptionState } from './subscription'
 import type { WebSocketConstructor } from './websocket'
 
 /** Events of `api.$connection.on(...)`. */
@@ -36,6 +38,8 @@ export class ClientRuntime {
   state: ConnectionState = 'idle'
   readonly events = new Emitter<ConnectionEvents>()
   private readonly table = new RequestTable()
+  /** Live subscriptions by id; ids are shared with calls. */
+  private readonly subscriptions = new Map<number, ActiveSubscription>()
   private readonly serializer: Serializer
   private readonly timeoutMs: number
   private connection: Connection | undefined
@@ -91,6 +95,66 @@ export class ClientRuntime {
     })
   }
 
+  /**
+   * Starts a subscription. `makeSink` receives the function that
+   * unsubscribes, so an iterator can stop its own subscription on `break`.
+   */
+  subscribe(
+    path: string,
+    input: unknown,
+    makeSink: (unsubscribe: () => void) => SubscriptionSink,
+    options: SubscribeOptions | undefined,
+  ): Subscription {
+    const id = this.nextId++
+    const signal = options?.signal
+    const onAbort = () => unsubscribe()
+    const sub: ActiveSubscription = {
+      id,
+      path,
+      input: undefined,
+      lastEventId: options?.lastEventId,
+      sent: false,
+      state: 'pending',
+      sink: undefined as unknown as SubscriptionSink,
+      dispose: () => signal?.removeEventListener('abort', onAbort),
+    }
+    const unsubscribe = () => {
+      if (sub.state === 'ended') return
+      this.endSubscription(sub)
+      if (sub.sent) this.connection?.send(`{"type":"unsubscribe","id":${id}}`)
+    }
+    sub.sink = makeSink(unsubscribe)
+    const handle: Subscription = {
+      unsubscribe,
+      get state() {
+        return sub.state
+      },
+      get lastEventId() {
+        return sub.lastEventId
+      },
+    }
+    const fail = (error: RpcError) => {
+      sub.state = 'ended'
+      queueMicrotask(() => sub.sink.error(error))
+      return handle
+    }
+    if (this.state === 'closed') return fail(this.terminalError ?? new RpcError('CANCELLED', 'The client is closed'))
+    if (signal?.aborted) {
+      sub.state = 'ended'
+      return handle
+    }
+    try {
+      sub.input = input === undefined ? undefined : this.serializer.serialize(input)
+    } catch (cause) {
+      return fail(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    this.subscriptions.set(id, sub)
+    if (this.connection?.isOpen) this.transmitSubscription(sub)
+    else this.connect()
+    return handle
+  }
+
   /** Opens the connection if there is none. */
   connect(): void {
     if (this.state !== 'idle') return
@@ -105,7 +169,9 @@ export class ClientRuntime {
     this.connection = undefined
     this.terminalError ??= new RpcError('CANCELLED', 'The client is closed')
     this.setState('closed')
-    this.table.rejectAll(new RpcError('CANCELLED', 'The client was closed'))
+    const closedError = new RpcError('CANCELLED', 'The client was closed')
+    this.table.rejectAll(closedError)
+    this.endAllSubscriptions(closedError)
     await connection?.close(1000, 'client closed')
     this.events.clear()
   }
@@ -122,6 +188,7 @@ export class ClientRuntime {
           if (attempt !== this.attempt) return
           this.setState('open')
           for (const call of this.table.unsent()) this.transmit(call)
+          for (const sub of this.subscriptions.values()) if (!sub.sent) this.transmitSubscription(sub)
         },
         message: (message) => {
           if (attempt === this.attempt) this.receive(message)
@@ -137,6 +204,7 @@ export class ClientRuntime {
       this.terminalError = error
       this.setState('closed')
       this.table.rejectAll(error)
+      this.endAllSubscriptions(error)
       return
     }
     this.connection = connection
@@ -153,6 +221,7 @@ export class ClientRuntime {
       this.setState('idle')
     }
     this.table.rejectAll(error)
+    this.endAllSubscriptions(error)
   }
 
   private receive(message: ServerMessage): void {
@@ -169,8 +238,6 @@ export class ClientRuntime {
         return call.resolve(value)
       }
       case 'error': {
-        const call = this.table.take(message.id)
-        if (call === undefined) return
         let data: unknown
         try {
           data = decode(this.serializer, message.data, message.meta)
@@ -178,11 +245,72 @@ export class ClientRuntime {
           data = undefined
         }
         const code = isRpcErrorCode(message.code) ? message.code : 'INTERNAL'
-        return call.reject(new RpcError(code, message.message, { data }))
+        const error = new RpcError(code, message.message, { data })
+        const call = this.table.take(message.id)
+        if (call !== undefined) return call.reject(error)
+        const sub = this.subscriptions.get(message.id)
+        if (sub === undefined) return
+        this.endSubscription(sub)
+        return sub.sink.error(error)
+      }
+      case 'started': {
+        const sub = this.subscriptions.get(message.id)
+        if (sub === undefined || sub.state !== 'pending') return
+        sub.state = 'started'
+        return sub.sink.started()
+      }
+      case 'data': {
+        const sub = this.subscriptions.get(message.id)
+        if (sub === undefined) return // unsubscribed: a late event is dropped
+        let value: unknown
+        try {
+          value = decode(this.serializer, message.data, message.meta)
+        } catch (cause) {
+          this.endSubscription(sub)
+          this.connection?.send(`{"type":"unsubscribe","id":${sub.id}}`)
+          return sub.sink.error(new RpcError('INTERNAL', 'An event could not be deserialized', { cause }))
+        }
+        if (message.eventId !== undefined) sub.lastEventId = message.eventId
+        return sub.sink.data(value)
+      }
+      case 'resync': {
+        return this.subscriptions.get(message.id)?.sink.resync()
+      }
+      case 'complete': {
+        const sub = this.subscriptions.get(message.id)
+        if (sub === undefined) return
+        this.endSubscription(sub)
+        return sub.sink.complete()
       }
       default:
-        // Subscription messages and pongs are handled by later layers; unknown ones are ignored.
+        // Pongs and message types from later protocol versions are ignored.
         return
+    }
+  }
+
+  private transmitSubscription(sub: ActiveSubscription): void {
+    const message: Record<string, unknown> = { type: 'subscribe', id: sub.id, path: sub.path }
+    if (sub.input !== undefined) {
+      message.input = sub.input.json
+      if (sub.input.meta !== undefined) message.meta = sub.input.meta
+    }
+    if (sub.lastEventId !== undefined) message.lastEventId = sub.lastEventId
+    sub.sent = true
+    this.connection!.send(JSON.stringify(message))
+  }
+
+  /** Removes a subscription; its sink gets no more callbacks from the wire. */
+  private endSubscription(sub: ActiveSubscription): void {
+    sub.state = 'ended'
+    sub.dispose()
+    if (this.subscriptions.get(sub.id) === sub) this.subscriptions.delete(sub.id)
+  }
+
+  private endAllSubscriptions(error: RpcError): void {
+    const subs = [...this.subscriptions.values()]
+    for (const sub of subs) {
+      this.endSubscription(sub)
+      sub.sink.error(error)
     }
   }
 
@@ -224,6 +352,20 @@ export class ClientRuntime {
     this.state = state
     this.events.emit('state', state)
   }
+}
+
+/** A subscription as the runtime tracks it. */
+interface ActiveSubscription {
+  readonly id: number
+  readonly path: string
+  /** The input, serialized once, re-sent on every (re)subscribe. */
+  input: EncodedPayload | undefined
+  lastEventId: string | undefined
+  /** Whether the subscribe message went out on the current socket. */
+  sent: boolean
+  state: SubscriptionState
+  sink: SubscriptionSink
+  dispose(): void
 }
 
 function decode(serializer: Serializer, json: unknown, meta: unknown): unknown {

@@ -10,7 +10,14 @@ export type {
   RpcClient,
   SubscriptionClient,
 } from './types'
+export type {
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandlers,
+  SubscriptionIterable,
+  SubscriptionState,
+} from './subscription'
 export type { WebSocketConstructor, WebSocketLike } from './websocket'
 export { closeMeaning, type CloseMeaning } from './close-codes'
 // Re-exported so a client needs one import.
-export { RpcError, isRpcError, type RpcErrorCode, type inferRouterInputs, type inferRouterOutputs } from '@wirecall/core'
+export { RpcError, isResync, isRpcError, type ResyncSignal, type RpcErrorCode, type inferRouterInputs, type inferRouterOutputs } from '@wirecall/core'

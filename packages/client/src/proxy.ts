@@ -1,6 +1,7 @@
 import type { CallMethod } from '@wirecall/core'
 import type { ClientRuntime } from './client-runtime'
 import type { CallOptions } from './options'
+import { IteratorSink, handlerSink, isHandlers, type SubscribeOptions, type SubscriptionIterable } from './subscription'
 
 const METHODS: Readonly<Record<string, CallMethod>> = Object.assign(Object.create(null) as Record<string, CallMethod>, {
   query: 'query',
@@ -31,11 +32,29 @@ export function createPathProxy(runtime: ClientRuntime, path: readonly string[])
     },
     apply(_target, _this, args: unknown[]) {
       const last = path[path.length - 1]
+      if (last === 'subscribe' && path.length >= 2) return subscribe(runtime, path.slice(0, -1).join('.'), args[0], args[1])
       const method = last === undefined ? undefined : METHODS[last]
       if (method === undefined || path.length < 2) {
-        throw new TypeError(`wirecall: "${path.join('.')}" is not callable; end a path with .query() or .mutate()`)
+        throw new TypeError(`wirecall: "${path.join('.')}" is not callable; end a path with .query(), .mutate() or .subscribe()`)
       }
       return runtime.call(method, path.slice(0, -1).join('.'), args[0], args[1] as CallOptions | undefined)
     },
   })
+}
+
+function subscribe(runtime: ClientRuntime, path: string, input: unknown, second: unknown): unknown {
+  if (isHandlers(second)) return runtime.subscribe(path, input, () => handlerSink(second), second as SubscribeOptions)
+  let sink: IteratorSink | undefined
+  const subscription = runtime.subscribe(path, input, (unsubscribe) => (sink = new IteratorSink(unsubscribe)), second as SubscribeOptions | undefined)
+  const iterable: SubscriptionIterable<unknown> = {
+    [Symbol.asyncIterator]: () => ({ next: () => sink!.next(), return: () => sink!.return() }),
+    unsubscribe: () => subscription.unsubscribe(),
+    get state() {
+      return subscription.state
+    },
+    get lastEventId() {
+      return subscription.lastEventId
+    },
+  }
+  return iterable
 }

@@ -1,4 +1,5 @@
-import type { AnyRouter, Procedure, ProcedureTypes, Router, RouterRecord } from '@wirecall/core'
+import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord } from '@wirecall/core'
+import type { SubscribeOptions, Subscription, SubscriptionHandlers, SubscriptionIterable } from './subscription'
 import type { CallOptions, ConnectionState } from './options'
 import type { ConnectionEvents } from './client-runtime'
 
@@ -22,10 +23,34 @@ export interface MutationClient<T extends ProcedureTypes> {
   mutate(...args: CallArgs<T['input'], MutationOptions>): Promise<T['output']>
 }
 
-/** A subscription on the client proxy (its client runtime lands with subscriptions). */
+/** Handlers with at least one callback: what tells the handler form from the iterator form. */
+type AtLeastOneHandler<TData> = {
+  [K in keyof SubscriptionHandlers<TData>]-?: Required<Pick<SubscriptionHandlers<TData>, K>>
+}[keyof SubscriptionHandlers<TData>]
+
+/** Options of the iterator form: no callbacks allowed. */
+type IteratorOptions = SubscribeOptions & { [K in keyof SubscriptionHandlers<unknown>]?: never }
+
+/** A subscription on the client proxy. */
 export interface SubscriptionClient<T extends ProcedureTypes> {
-  /** Phantom: the event type, for inference. */
-  readonly '~event'?: T['output']
+  /**
+   * Subscribes with callbacks; returns a handle to unsubscribe.
+   *
+   * @example
+   * ```ts
+   * const sub = api.ticks.subscribe({ every: 1000 }, { onData: (t) => render(t), onResync: reload })
+   * sub.unsubscribe()
+   * ```
+   */
+  subscribe(
+    ...args: CallArgs<T['input'], SubscriptionHandlers<Exclude<T['output'], ResyncSignal>> & AtLeastOneHandler<Exclude<T['output'], ResyncSignal>> & SubscribeOptions>
+  ): Subscription
+  /**
+   * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.
+   * `break` (or `return()`) unsubscribes. A subscription that can resync
+   * yields a `ResyncSignal` in the stream: test it with `isResync`.
+   */
+  subscribe(...args: CallArgs<T['input'], IteratorOptions>): SubscriptionIterable<T['output']>
 }
 
 type DecorateProcedure<P> = P extends Procedure<'query', infer T extends ProcedureTypes>

@@ -49,7 +49,18 @@ export {
   type Serializer,
   type SuperJSONLike,
 } from './serializer'
-export { isTracked, tracked, type TrackedEnvelope, type UnwrapTracked } from './tracked'
+export { isResync, isTracked, resync, tracked, type ResyncSignal, type TrackedEnvelope, type UnwrapTracked } from './tracked'
+export { createChannel, type Channel, type ChannelOptions, type ChannelSubscribeOptions } from './channel'
+export {
+  fromCallback,
+  fromEmitter,
+  fromEventTarget,
+  type EmitterLike,
+  type EventTargetLike,
+  type OverflowPolicy,
+  type PushOptions,
+  type PushSink,
+} from './push-iterable'
 export * from './protocol'
 export {
   MAX_EVENT_ID_LENGTH,

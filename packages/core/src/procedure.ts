@@ -1,5 +1,5 @@
 import type { AnySchema, inferSchemaInput, inferSchemaOutput } from './schema'
-import type { UnwrapTracked } from './tracked'
+import type { ResyncSignal, TrackedEnvelope, UnwrapTracked } from './tracked'
 import type { MaybePromise, Overwrite } from './types'
 
 /** The three kinds of procedure. */
@@ -125,6 +125,12 @@ export type InitialBuilderDef<TCtx extends object> = {
 
 type ResolverReturn<TDef extends BuilderDef> = TDef['output'] extends AnySchema ? inferSchemaInput<TDef['output']> : unknown
 type ClientOutput<TDef extends BuilderDef, TOut> = TDef['output'] extends AnySchema ? inferSchemaOutput<TDef['output']> : TOut
+type SubscriptionYield<TDef extends BuilderDef> = TDef['output'] extends AnySchema
+  ? inferSchemaInput<TDef['output']> | TrackedEnvelope<inferSchemaInput<TDef['output']>> | ResyncSignal
+  : unknown
+type SubscriptionOutput<TDef extends BuilderDef, TEvent> = TDef['output'] extends AnySchema
+  ? inferSchemaOutput<TDef['output']> | Extract<TEvent, ResyncSignal>
+  : UnwrapTracked<TEvent>
 
 /**
  * Builds procedures. Immutable: every method returns a new builder, so a
@@ -200,9 +206,9 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * A stream of events: an async generator (or anything returning an
    * `AsyncIterable`). Yield `tracked(id, data)` to let clients resume.
    */
-  subscription<TEvent>(
+  subscription<TEvent extends SubscriptionYield<TDef>>(
     resolver: (opts: SubscriptionResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<AsyncIterable<TEvent>>,
-  ): SubscriptionProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, UnwrapTracked<TEvent>> }> {
+  ): SubscriptionProcedure<{ input: TDef['clientInput']; output: SubscriptionOutput<TDef, TEvent> }> {
     return this.build('subscription', resolver)
   }
 

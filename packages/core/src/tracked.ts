@@ -32,5 +32,42 @@ export function isTracked(value: unknown): value is TrackedEnvelope<unknown> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[trackedBrand] === true
 }
 
-/** The data type inside `tracked(...)`, or the type itself. */
+
+const resyncBrand: unique symbol = Symbol.for('wirecall.resync')
+
+/**
+ * "You missed events that cannot be replayed: reload your state." Yielded
+ * by channels (and by your own generators) when a resuming client's
+ * `lastEventId` is older than what is kept, or when a subscriber fell too
+ * far behind. The client receives it as `onResync` (callback form) or as
+ * this value (iterator form; test with `isResync`), never as an error.
+ */
+export interface ResyncSignal {
+  readonly [resyncBrand]: true
+}
+
+const RESYNC: ResyncSignal = Object.freeze({ [resyncBrand]: true as const })
+
+/**
+ * The resync signal, to yield from a subscription.
+ *
+ * @example
+ * ```ts
+ * if (!history.has(lastEventId)) yield resync()
+ * ```
+ */
+export function resync(): ResyncSignal {
+  return RESYNC
+}
+
+/** True for the resync signal (on the server as yielded, on the client as received). */
+export function isResync(value: unknown): value is ResyncSignal {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[resyncBrand] === true
+}
+
+/**
+ * What a client receives for a yielded value: the data inside `tracked(...)`,
+ * the value itself otherwise. `ResyncSignal` stays in the union, so an
+ * iterator over a subscription that can resync has to handle it.
+ */
 export type UnwrapTracked<T> = T extends TrackedEnvelope<infer D> ? D : T

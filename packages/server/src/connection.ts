@@ -14,9 +14,12 @@ import {
   type ProcedureType,
   type Serializer,
   type ServerMessage,
+  type SubscribeMessage,
 } from '@wirecall/core'
 import type { CreateContextOptions, ErrorHandlerOptions } from './options'
+import { encodeWithData } from './encode'
 import { truncateCloseReason, type RpcSocket } from './socket'
+import { ServerSubscription, type SubscriptionHost } from './subscription'
 
 /** Everything a connection needs from its server; shared by all connections. */
 export interface ConnectionRuntime {
@@ -56,12 +59,25 @@ export class Connection {
   private isReleased = false
   /** Calls in flight by id. A call leaves this map exactly once. */
   private readonly calls = new Map<number, AbortController>()
+  /** Live subscriptions by id; they share the id space with calls. */
+  private readonly subscriptions = new Map<number, ServerSubscription>()
+  private readonly subscriptionHost: SubscriptionHost
 
   constructor(
     private readonly socket: RpcSocket,
     readonly req: IncomingMessage,
     private readonly runtime: ConnectionRuntime,
   ) {
+    this.subscriptionHost = {
+      serializer: runtime.serializer,
+      send: (frame) => {
+        if (!this.isClosed()) this.socket.send(frame)
+      },
+      sendError: (id, error, path) => this.sendError(id, error, path, 'subscription'),
+      released: (subscription) => {
+        if (this.subscriptions.get(subscription.id) === subscription) this.subscriptions.delete(subscription.id)
+      },
+    }
     if (socket.protocol !== PROTOCOL) {
       this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
       return
@@ -77,6 +93,11 @@ export class Connection {
   /** Number of calls in flight; for tests and metrics. */
   get inFlightCalls(): number {
     return this.calls.size
+  }
+
+  /** Number of live subscriptions; for tests and metrics. */
+  get liveSubscriptions(): number {
+    return this.subscriptions.size
   }
 
   /** Feeds one frame from the socket. Never throws. */
@@ -121,6 +142,11 @@ export class Connection {
       this.calls.clear()
       for (const controller of controllers) controller.abort(new RpcError('CONNECTION_LOST', 'The connection closed'))
     }
+    if (this.subscriptions.size > 0) {
+      const subscriptions = [...this.subscriptions.values()]
+      this.subscriptions.clear()
+      for (const subscription of subscriptions) subscription.stop(new RpcError('CONNECTION_LOST', 'The connection closed'))
+    }
   }
 
   private handle(message: ClientMessage): void {
@@ -145,10 +171,11 @@ export class Connection {
       }
       case 'subscribe':
         if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'subscribe before ack')
-        return this.sendError(message.id, new RpcError('NOT_IMPLEMENTED', 'subscriptions are not enabled on this server'), message.path, 'subscription')
+        return this.subscribe(message)
       case 'unsubscribe':
         if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'unsubscribe before ack')
-        return
+        // Unknown ids are ignored: the subscription may have just ended.
+        return this.subscriptions.get(message.id)?.stop(new RpcError('CANCELLED', 'The client unsubscribed'))
       default: {
         const exhaustive: never = message
         return exhaustive
@@ -181,9 +208,33 @@ export class Connection {
     this.send({ type: 'ack' })
   }
 
+  private subscribe(message: SubscribeMessage): void {
+    const { id, path } = message
+    if (this.calls.has(id) || this.subscriptions.has(id)) {
+      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, 'subscription')
+    }
+    const procedure = getProcedure(this.runtime.router, path)
+    if (procedure === undefined) {
+      return this.sendError(id, new RpcError('NOT_FOUND', `no procedure at "${shorten(path)}"`), path, 'subscription')
+    }
+    if (procedure._def.type !== 'subscription') {
+      const error = new RpcError('METHOD_NOT_SUPPORTED', `"${path}" is a ${procedure._def.type}, not a subscription`)
+      return this.sendError(id, error, path, 'subscription')
+    }
+    let input: unknown
+    try {
+      input = this.decodeInput(message.input, message.meta)
+    } catch (error) {
+      return this.sendError(id, error, path, 'subscription')
+    }
+    const subscription = new ServerSubscription(id, path, procedure, this.subscriptionHost)
+    this.subscriptions.set(id, subscription)
+    void subscription.run(this.ctx!, input, message.lastEventId)
+  }
+
   private async call(message: CallMessage): Promise<void> {
     const { id, path, method } = message
-    if (this.calls.has(id)) {
+    if (this.calls.has(id) || this.subscriptions.has(id)) {
       return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, method)
     }
     const procedure = getProcedure(this.runtime.router, path)
@@ -209,7 +260,7 @@ export class Connection {
     this.calls.delete(id)
     let frame: string
     try {
-      frame = this.encode('result', id, data)
+      frame = encodeWithData(this.runtime.serializer, { type: 'result', id }, data)
     } catch (cause) {
       return this.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
@@ -229,28 +280,19 @@ export class Connection {
     return this.runtime.serializer.deserialize(meta === undefined ? { json } : { json, meta })
   }
 
-  /** Encodes a message whose payload (`data`) goes through the serializer. */
-  private encode(type: 'result', id: number, value: unknown): string {
-    if (value === undefined) return JSON.stringify({ type, id })
-    const { json, meta } = this.runtime.serializer.serialize(value)
-    return JSON.stringify(meta === undefined ? { type, id, data: json } : { type, id, data: json, meta })
-  }
-
   /** Sends a per-call error; the one place errors leave the server. */
   private sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
     const error = this.toPublicError(thrown)
     this.report(error.original, path, type)
-    const message: Record<string, unknown> = { type: 'error', id, code: error.code, message: error.message }
-    if (error.data !== undefined) {
-      try {
-        const { json, meta } = this.runtime.serializer.serialize(error.data)
-        message.data = json
-        if (meta !== undefined) message.meta = meta
-      } catch {
-        // Data that cannot be serialized is dropped; the code and message still go.
-      }
+    const head = { type: 'error', id, code: error.code, message: error.message }
+    let frame: string
+    try {
+      frame = encodeWithData(this.runtime.serializer, { ...head }, error.data)
+    } catch {
+      // Data that cannot be serialized is dropped; the code and message still go.
+      frame = JSON.stringify(head)
     }
-    this.send(message as unknown as ServerMessage)
+    if (!this.isClosed()) this.socket.send(frame)
   }
 
   /** Masks what is not an `RpcError` unless the server opted in to expose it. */

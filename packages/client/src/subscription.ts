@@ -1,0 +1,151 @@
+import { RpcError, resync, type ResyncSignal } from '@wirecall/core'
+
+/** Callbacks of the handler form of `subscribe`. Each is optional. */
+export interface SubscriptionHandlers<TData> {
+  /** The server started the subscription (after middleware and input validation passed). */
+  onStarted?: () => void
+  /** One event, typed as the generator yields it (the data inside `tracked(...)`). */
+  onData?: (data: TData) => void
+  /**
+   * The server cannot resume from where this subscription left off, or it
+   * fell too far behind: events were missed. Reload state, then keep
+   * receiving.
+   */
+  onResync?: () => void
+  /** The subscription ended with an error; it will not be called again. */
+  onError?: (error: RpcError) => void
+  /** The server ended the subscription normally. */
+  onComplete?: () => void
+}
+
+/** Options of both forms of `subscribe`. */
+export interface SubscribeOptions {
+  /** Unsubscribes when aborted. */
+  signal?: AbortSignal
+  /** Resume after this event id (the server replays what it still has). */
+  lastEventId?: string
+}
+
+/** State of a subscription as the client sees it. */
+export type SubscriptionState = 'pending' | 'started' | 'ended'
+
+/** What the handler form of `subscribe` returns. */
+export interface Subscription {
+  /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
+  unsubscribe(): void
+  readonly state: SubscriptionState
+  /** Id of the last tracked event received; sent back when resubscribing. */
+  readonly lastEventId: string | undefined
+}
+
+/** What the iterator form of `subscribe` returns: `for await` it; `break` unsubscribes. */
+export interface SubscriptionIterable<TEvent> extends AsyncIterable<TEvent>, Subscription {}
+
+/** Internal callbacks, all present. */
+export interface SubscriptionSink {
+  started(): void
+  data(value: unknown): void
+  resync(): void
+  error(error: RpcError): void
+  complete(): void
+}
+
+/** Most events the iterator form holds for a loop that has not pulled them. */
+export const ITERATOR_BUFFER_SIZE = 1_000
+
+/**
+ * Adapts the subscription's callbacks to an async iterator with a bounded
+ * buffer. A loop that falls more than {@link ITERATOR_BUFFER_SIZE} events
+ * behind ends with `OVERLOADED` instead of growing memory without bound.
+ */
+export class IteratorSink implements SubscriptionSink {
+  private readonly queue: unknown[] = []
+  private failure: RpcError | undefined
+  private ended = false
+  private waiter: { resolve: (r: IteratorResult<unknown>) => void; reject: (e: unknown) => void } | undefined
+
+  constructor(private readonly unsubscribe: () => void) {}
+
+  started(): void {}
+
+  data(value: unknown): void {
+    this.push(value)
+  }
+
+  resync(): void {
+    this.push(resync())
+  }
+
+  error(error: RpcError): void {
+    this.end(error)
+  }
+
+  complete(): void {
+    this.end(undefined)
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.queue.length > 0) return Promise.resolve({ done: false, value: this.queue.shift() })
+    if (this.ended) {
+      const failure = this.failure
+      this.failure = undefined
+      return failure === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(failure)
+    }
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject }
+    })
+  }
+
+  /** `break` in a `for await` lands here. */
+  return(): Promise<IteratorResult<unknown>> {
+    this.unsubscribe()
+    this.end(undefined)
+    this.queue.length = 0
+    this.failure = undefined
+    return Promise.resolve({ done: true, value: undefined })
+  }
+
+  private push(value: unknown | ResyncSignal): void {
+    if (this.ended) return
+    const waiter = this.waiter
+    if (waiter !== undefined) {
+      this.waiter = undefined
+      return waiter.resolve({ done: false, value })
+    }
+    if (this.queue.length >= ITERATOR_BUFFER_SIZE) {
+      this.unsubscribe()
+      return this.end(new RpcError('OVERLOADED', `the loop fell more than ${ITERATOR_BUFFER_SIZE} events behind`))
+    }
+    this.queue.push(value)
+  }
+
+  private end(error: RpcError | undefined): void {
+    if (this.ended) return
+    this.ended = true
+    this.failure = error
+    const waiter = this.waiter
+    if (waiter === undefined) return
+    this.waiter = undefined
+    this.failure = undefined
+    if (error === undefined) waiter.resolve({ done: true, value: undefined })
+    else waiter.reject(error)
+  }
+}
+
+/** Wraps user handlers so a missing one is a no-op. */
+export function handlerSink(handlers: SubscriptionHandlers<unknown>): SubscriptionSink {
+  return {
+    started: () => handlers.onStarted?.(),
+    data: (value) => handlers.onData?.(value),
+    resync: () => handlers.onResync?.(),
+    error: (error) => handlers.onError?.(error),
+    complete: () => handlers.onComplete?.(),
+  }
+}
+
+/** True when the second argument of `subscribe` is the handler form. */
+export function isHandlers(value: unknown): value is SubscriptionHandlers<unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return ['onStarted', 'onData', 'onResync', 'onError', 'onComplete'].some((k) => typeof v[k] === 'function')
+}

@@ -1,0 +1,125 @@
+import {
+  RpcError,
+  callProcedure,
+  isResync,
+  isTracked,
+  validate,
+  type AnyProcedure,
+  type Serializer,
+} from '@wirecall/core'
+import { encodeWithData } from './encode'
+
+/** What a subscription needs from its connection. */
+export interface SubscriptionHost {
+  readonly serializer: Serializer
+  /** Writes a frame to the socket. */
+  send(frame: string): void
+  /** Sends a per-subscription error (masked like call errors). */
+  sendError(id: number, error: unknown, path: string): void
+  /** The subscription ended and its id is free again. Called exactly once. */
+  released(subscription: ServerSubscription): void
+}
+
+/**
+ * One subscription on the server: runs the procedure, pulls its iterator one
+ * event at a time and sends each as a `data` message.
+ *
+ * Ownership: the subscription owns its iterator. Whatever ends it —
+ * `unsubscribe`, the connection closing, the server closing, the generator
+ * throwing, an event failing output validation or serialization — goes
+ * through {@link stop}, which aborts `signal` and calls the iterator's
+ * `return()`. An async generator that is busy (ignoring its signal) gets
+ * that `return()` queued and runs its `finally` at its next `yield`.
+ */
+export class ServerSubscription {
+  private readonly controller = new AbortController()
+  private iterator: AsyncIterator<unknown> | undefined
+  private active = true
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+    private readonly procedure: AnyProcedure,
+    private readonly host: SubscriptionHost,
+  ) {}
+
+  /** Runs until the subscription ends. Never throws. */
+  async run(ctx: object, input: unknown, lastEventId: string | undefined): Promise<void> {
+    let iterable: unknown
+    try {
+      iterable = await callProcedure({ procedure: this.procedure, path: this.path, ctx, input, signal: this.controller.signal, lastEventId })
+      if (!isAsyncIterable(iterable)) throw new RpcError('INTERNAL', `subscription "${this.path}" did not return an AsyncIterable`)
+    } catch (error) {
+      return this.fail(error)
+    }
+    const iterator = iterable[Symbol.asyncIterator]()
+    this.iterator = iterator
+    if (!this.active) return void closeQuietly(iterator)
+    this.host.send(`{"type":"started","id":${this.id}}`)
+    try {
+      for (;;) {
+        const result = await iterator.next()
+        if (!this.active) return
+        if (result.done === true) {
+          this.stop(new RpcError('CANCELLED', 'The subscription completed'))
+          return this.host.send(`{"type":"complete","id":${this.id}}`)
+        }
+        const frame = await this.encode(result.value)
+        if (!this.active) return
+        this.host.send(frame)
+      }
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  /** Ends the subscription from outside (unsubscribe, disconnect, server close). Idempotent. */
+  stop(reason: RpcError): void {
+    if (!this.active) return
+    this.release()
+    this.controller.abort(reason)
+    const iterator = this.iterator
+    if (iterator !== undefined) void closeQuietly(iterator)
+  }
+
+  private async encode(value: unknown): Promise<string> {
+    if (isResync(value)) return `{"type":"resync","id":${this.id}}`
+    const head: Record<string, unknown> = { type: 'data', id: this.id }
+    let data = value
+    if (isTracked(value)) {
+      head.eventId = value.id
+      data = value.data
+    }
+    const output = this.procedure._def.output
+    if (output !== undefined) data = await validate(output, data, 'output')
+    try {
+      return encodeWithData(this.host.serializer, head, data)
+    } catch (cause) {
+      throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (!this.active) return
+    this.stop(RpcError.from(error))
+    this.host.sendError(this.id, error, this.path)
+  }
+
+  private release(): void {
+    if (!this.active) return
+    this.active = false
+    this.host.released(this)
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+}
+
+async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
+  try {
+    await iterator.return?.()
+  } catch {
+    // A generator throwing from its finally block has nobody left to tell.
+  }
+}
