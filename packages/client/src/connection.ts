@@ -1,4 +1,4 @@
-import { PROTOCOL, parseServerFrame, type ServerMessage } from '@wirecall/core'
+import { PROTOCOL, parseServerFrame, truncateCloseReason, type ServerMessage } from '@wirecall/core'
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 /** What a {@link Connection} reports to its owner. */
@@ -63,7 +63,7 @@ export class Connection {
     if (!this.done) {
       try {
         // WHATWG sockets accept only 1000 and 3000-4999 from applications.
-        this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason)
+        this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, truncateCloseReason(reason))
       } catch {
         // Already closing.
       }

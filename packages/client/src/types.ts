@@ -43,7 +43,10 @@ export interface SubscriptionClient<T extends ProcedureTypes> {
    * ```
    */
   subscribe(
-    ...args: CallArgs<T['input'], SubscriptionHandlers<Exclude<T['output'], ResyncSignal>> & AtLeastOneHandler<Exclude<T['output'], ResyncSignal>> & SubscribeOptions>
+    input: T['input'],
+    handlers: SubscriptionHandlers<Exclude<T['output'], ResyncSignal>> &
+      AtLeastOneHandler<Exclude<T['output'], ResyncSignal>> &
+      SubscribeOptions,
   ): Subscription
   /**
    * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.

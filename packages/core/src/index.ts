@@ -71,3 +71,4 @@ export {
   type ParseResult,
 } from './protocol-parse'
 export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
+export { truncateCloseReason } from './close-reason'

@@ -7,6 +7,7 @@ import {
   getProcedure,
   isRpcError,
   parseClientFrame,
+  truncateCloseReason,
   type AnyRouter,
   type CallMessage,
   type ClientMessage,
@@ -18,7 +19,7 @@ import {
 } from '@wirecall/core'
 import type { CreateContextOptions, ErrorHandlerOptions } from './options'
 import { encodeWithData } from './encode'
-import { truncateCloseReason, type RpcSocket } from './socket'
+import type { RpcSocket } from './socket'
 import { ServerSubscription, type SubscriptionHost } from './subscription'
 
 /** Everything a connection needs from its server; shared by all connections. */

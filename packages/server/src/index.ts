@@ -1,7 +1,7 @@
 export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer } from './server'
 export { serverDefaults, type CreateContextOptions, type ErrorHandlerOptions, type RpcServerOptions } from './options'
 export { Connection, type ConnectionRuntime } from './connection'
-export { truncateCloseReason, type RpcSocket } from './socket'
+export type { RpcSocket } from './socket'
 export { bindWsSocket } from './ws-adapter'
 // Re-exported so a server needs one import.
 export {
