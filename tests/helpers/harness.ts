@@ -35,7 +35,7 @@ export function connectClient<TRouter extends AnyRouter>(
   url: string,
   options: Partial<RpcClientOptions> = {},
 ): RpcClient<TRouter> {
-  const api = createRpcClient<TRouter>({ url, WebSocket: WebSocket as never, ...options })
+  const api = createRpcClient<TRouter>({ url, WebSocket, ...options })
   onTestFinished(() => api.$connection.close())
   return api
 }

@@ -7,13 +7,20 @@ export interface WebSocketLike {
   readonly readyState: number
   readonly protocol: string
   readonly bufferedAmount: number
-  onopen: ((event: any) => void) | null
-  onmessage: ((event: { data: unknown }) => void) | null
-  onclose: ((event: { code: number; reason: string; wasClean?: boolean }) => void) | null
-  onerror: ((event: any) => void) | null
+  onopen: EventHandler<unknown> | null
+  onmessage: EventHandler<{ data: unknown }> | null
+  onclose: EventHandler<{ code: number; reason: string }> | null
+  onerror: EventHandler<unknown> | null
   send(data: string): void
   close(code?: number, reason?: string): void
 }
+
+/**
+ * A handler property, checked bivariantly like a method so that both the
+ * DOM's `(ev: MessageEvent) => any` and `ws`'s handler types are accepted
+ * without a cast.
+ */
+type EventHandler<E> = { bivarianceHack(event: E): void }['bivarianceHack']
 
 /** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from `ws`. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike
