@@ -30,6 +30,7 @@ export type {
   inferRouterOutputs,
 } from './inference'
 export { callProcedure, type CallProcedureOptions } from './call'
+export { createCaller, type CallerOptions, type CallerRecord, type RouterCaller } from './caller'
 export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
 export {
   OutputValidationError,

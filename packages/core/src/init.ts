@@ -1,4 +1,4 @@
-import { ProcedureBuilder, type InitialBuilderDef } from './procedure'
+import { ProcedureBuilder, type InitialBuilderDef, type MiddlewareFunction } from './procedure'
 import { createRouter, type Router, type RouterRecord } from './router'
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
@@ -7,6 +7,20 @@ export interface RpcInstance<TCtx extends object> {
   router<TRecord extends RouterRecord>(record: TRecord): Router<TCtx, TRecord>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
   procedure: ProcedureBuilder<InitialBuilderDef<TCtx>>
+  /**
+   * Defines a middleware once, typed against this context, to share with
+   * `.use()` across builders.
+   *
+   * @example
+   * ```ts
+   * const timed = rpc.middleware(async ({ path, next }) => {
+   *   const started = performance.now()
+   *   try { return await next() } finally { metrics.observe(path, performance.now() - started) }
+   * })
+   * const api = rpc.procedure.use(timed)
+   * ```
+   */
+  middleware<TExtension extends object = {}>(fn: MiddlewareFunction<TCtx, TExtension>): MiddlewareFunction<TCtx, TExtension>
 }
 
 /** Options for `create()`. Reserved for later settings; none are required. */
@@ -25,6 +39,10 @@ function makeInit<TCtx extends object>(): RpcInit<TCtx> {
     create: () => ({
       router: <TRecord extends RouterRecord>(record: TRecord) => createRouter<TCtx, TRecord>(record),
       procedure: new ProcedureBuilder<InitialBuilderDef<TCtx>>(),
+      middleware: (fn) => {
+        if (typeof fn !== 'function') throw new TypeError('middleware(): expected a function')
+        return fn
+      },
     }),
   }
 }
