@@ -21,7 +21,16 @@ export {
   type SubscriptionResolverOptions,
   type Unset,
 } from './procedure'
-export { createRouter, getProcedure, isRouter, type AnyRouter, type Router, type RouterRecord } from './router'
+export {
+  createRouter,
+  getProcedure,
+  isRouter,
+  type AnyRouter,
+  type ReservedKeyCheck,
+  type Router,
+  type RouterRecord,
+  type RouterRecordFor,
+} from './router'
 export type {
   inferProcedureInput,
   inferProcedureOutput,

@@ -1,10 +1,10 @@
 import { ProcedureBuilder, type InitialBuilderDef, type MiddlewareFunction } from './procedure'
-import { createRouter, type Router, type RouterRecord } from './router'
+import { createRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
 export interface RpcInstance<TCtx extends object> {
   /** Defines a router from procedures, nested objects and other routers. */
-  router<TRecord extends RouterRecord>(record: TRecord): Router<TCtx, TRecord>
+  router<TRecord extends RouterRecordFor<TCtx>>(record: TRecord & ReservedKeyCheck<TRecord>): Router<TCtx, TRecord>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
   procedure: ProcedureBuilder<InitialBuilderDef<TCtx>>
   /**
@@ -37,7 +37,7 @@ function makeInit<TCtx extends object>(): RpcInit<TCtx> {
   return {
     context: <TNewCtx extends object>() => makeInit<TNewCtx>(),
     create: () => ({
-      router: <TRecord extends RouterRecord>(record: TRecord) => createRouter<TCtx, TRecord>(record),
+      router: <TRecord extends RouterRecordFor<TCtx>>(record: TRecord) => createRouter<TCtx, TRecord>(record),
       procedure: new ProcedureBuilder<InitialBuilderDef<TCtx>>(),
       middleware: (fn) => {
         if (typeof fn !== 'function') throw new TypeError('middleware(): expected a function')

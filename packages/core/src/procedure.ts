@@ -77,10 +77,15 @@ export interface ProcedureRuntime {
   readonly resolver: (opts: SubscriptionResolverOptions<any, any>) => unknown
 }
 
-/** Client-facing types of a procedure: what a caller sends and gets back. */
+/**
+ * Types of a procedure: what a caller sends and gets back, and the context
+ * the procedure needs from `createContext` (the context of the `initRpc`
+ * it was built from, before any middleware).
+ */
 export interface ProcedureTypes {
   input: unknown
   output: unknown
+  ctx: object
 }
 
 /**
@@ -92,6 +97,12 @@ export interface Procedure<TType extends ProcedureType, TTypes extends Procedure
   readonly _def: ProcedureRuntime & { readonly type: TType }
   /** Phantom: never set at runtime. */
   readonly '~types'?: TTypes
+  /**
+   * Phantom, contravariant in the context the procedure needs: a router
+   * whose context lacks something a procedure relies on refuses it at
+   * compile time. Never set at runtime.
+   */
+  readonly '~needs'?: (ctx: TTypes['ctx']) => void
 }
 
 export type AnyProcedure = Procedure<ProcedureType, any>
@@ -105,6 +116,8 @@ export type Unset = typeof unset
 
 /** The builder's state, one object so the builder has one type parameter. */
 export interface BuilderDef {
+  /** Context `createContext` must produce: the `initRpc` context, before middleware. */
+  rootCtx: object
   /** Context the next step sees. */
   ctx: object
   /** Input the resolver sees (the schema's output). */
@@ -117,6 +130,7 @@ export interface BuilderDef {
 
 /** Starting state of `rpc.procedure` for a given context. */
 export type InitialBuilderDef<TCtx extends object> = {
+  rootCtx: TCtx
   ctx: TCtx
   input: undefined
   clientInput: undefined | void
@@ -191,14 +205,14 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
   /** A read-only call, safe to retry: the client re-sends it after a reconnect. */
   query<TOut extends ResolverReturn<TDef>>(
     resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
-  ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut> }> {
+  ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
     return this.build('query', resolver)
   }
 
   /** A call with side effects: never re-sent automatically unless the caller marks it idempotent. */
   mutation<TOut extends ResolverReturn<TDef>>(
     resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
-  ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut> }> {
+  ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
     return this.build('mutation', resolver)
   }
 
@@ -208,7 +222,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    */
   subscription<TEvent extends SubscriptionYield<TDef>>(
     resolver: (opts: SubscriptionResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<AsyncIterable<TEvent>>,
-  ): SubscriptionProcedure<{ input: TDef['clientInput']; output: SubscriptionOutput<TDef, TEvent> }> {
+  ): SubscriptionProcedure<{ input: TDef['clientInput']; output: SubscriptionOutput<TDef, TEvent>; ctx: TDef['rootCtx'] }> {
     return this.build('subscription', resolver)
   }
 

@@ -1,4 +1,5 @@
 import { isProcedure, type AnyProcedure } from './procedure'
+import type { TypeError } from './types'
 
 /** The shape a router is defined from: procedures, nested objects and routers. */
 export interface RouterRecord {
@@ -19,9 +20,31 @@ export interface Router<TCtx, TRecord extends RouterRecord> {
     /** Phantom: the context `createContext` must produce. Never set at runtime. */
     readonly ctx?: TCtx
   }
+  /** Phantom, contravariant in the context: see {@link RouterRecordFor}. Never set at runtime. */
+  readonly '~needs'?: (ctx: TCtx) => void
 }
 
 export type AnyRouter = Router<any, any>
+
+/**
+ * What a router for context `TCtx` may hold: procedures and routers that
+ * need no more than `TCtx` from `createContext`, and nested objects of them.
+ * Mounting a procedure built for a richer context is a compile error.
+ */
+export interface RouterRecordFor<TCtx> {
+  [key: string]:
+    | (AnyProcedure & { readonly '~needs'?: (ctx: TCtx) => void })
+    | (AnyRouter & { readonly '~needs'?: (ctx: TCtx) => void })
+    | RouterRecordFor<TCtx>
+}
+
+/**
+ * Flags reserved keys at compile time, where the runtime check in
+ * `router()` would throw: `$...` (the client proxy's own) and `then`.
+ */
+export type ReservedKeyCheck<TRecord> = {
+  [K in keyof TRecord as K extends `$${string}` | 'then' ? K : never]: TypeError<`"${K & string}" is reserved: keys starting with "$", and "then", cannot name procedures`>
+}
 
 /**
  * Keys that cannot name a procedure: `$...` is reserved for the client
