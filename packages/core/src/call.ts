@@ -16,7 +16,8 @@ export interface CallProcedureOptions {
 
 /**
  * Runs a procedure's chain — middleware and input validation in declaration
- * order — then its resolver, then output validation (queries and mutations;
+ * order; with several `.input()` steps each validates the raw input and the
+ * results are merged — then its resolver, then output validation (queries and mutations;
  * subscriptions validate each event where they are pulled). Returns what the
  * resolver returned (for a subscription: its `AsyncIterable`). Throws what
  * the chain throws; the caller normalises it with `RpcError.from`.
@@ -28,6 +29,9 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
   const def = procedure._def
   const steps = def.steps
 
+  const firstInput = steps.findIndex((s) => s.kind === 'input')
+  const raw = options.input
+
   const run = async (index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> => {
     if (signal.aborted) throw new RpcError('CANCELLED', 'The call was cancelled')
     const step: ProcedureStep | undefined = steps[index]
@@ -35,7 +39,12 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
       const data = await def.resolver({ ctx, input, signal, path, lastEventId: options.lastEventId })
       return { ok: true, data }
     }
-    if (step.kind === 'input') return run(index + 1, ctx, await validate(step.schema, input, 'input'))
+    if (step.kind === 'input') {
+      // Every input schema sees what the client sent; later ones are merged
+      // over earlier ones, so a base procedure can declare shared fields.
+      const parsed = await validate(step.schema, raw, 'input')
+      return run(index + 1, ctx, index === firstInput ? parsed : mergeInputs(input, parsed, path))
+    }
     const next = (opts?: { ctx?: object }) => {
       const extension = opts?.ctx
       const nextCtx = extension === undefined ? ctx : { ...ctx, ...extension }
@@ -50,8 +59,17 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
 
   // A procedure with no input schema gets `undefined` whatever was sent, so
   // unchecked data never reaches its middleware or resolver.
-  const hasInputStep = steps.some((s) => s.kind === 'input')
-  const { data } = await run(0, options.ctx, hasInputStep ? options.input : undefined)
+  const { data } = await run(0, options.ctx, firstInput === -1 ? undefined : raw)
   if (def.type !== 'subscription' && def.output !== undefined) return validate(def.output, data, 'output')
   return data
+}
+
+/** Merges the outputs of two input schemas; only objects merge. */
+function mergeInputs(previous: unknown, next: unknown, path: string): unknown {
+  if (isObject(previous) && isObject(next)) return { ...previous, ...next }
+  throw new RpcError('INTERNAL', `"${path}" declares several inputs that are not all objects, so they cannot be merged`)
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

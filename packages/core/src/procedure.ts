@@ -137,6 +137,9 @@ export type InitialBuilderDef<TCtx extends object> = {
   output: Unset
 }
 
+/** The input after one more `.input()`: the first sets it, later ones add object fields. */
+type MergeInput<TPrevious, TNext> = [TPrevious] extends [undefined] ? TNext : Overwrite<TPrevious, TNext>
+
 type ResolverReturn<TDef extends BuilderDef> = TDef['output'] extends AnySchema ? inferSchemaInput<TDef['output']> : unknown
 type ClientOutput<TDef extends BuilderDef, TOut> = TDef['output'] extends AnySchema ? inferSchemaOutput<TDef['output']> : TOut
 type SubscriptionYield<TDef extends BuilderDef> = TDef['output'] extends AnySchema
@@ -176,10 +179,24 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * a `BAD_REQUEST` with the issues in `error.data.issues`, and the resolver
    * never runs. Steps run in declaration order, so middleware added before
    * `.input()` runs before validation (put auth first).
+   *
+   * Calling `.input()` again adds fields: each schema validates what the
+   * client sent and the resulting objects are merged, so a shared base
+   * procedure can declare `{ orgId }` and each procedure its own fields.
+   * Object schemas that reject unknown keys (`z.strictObject`) do not mix
+   * with this.
    */
   input<TSchema extends AnySchema>(
     schema: TSchema,
-  ): ProcedureBuilder<Overwrite<TDef, { input: inferSchemaOutput<TSchema>; clientInput: inferSchemaInput<TSchema> }>> {
+  ): ProcedureBuilder<
+    Overwrite<
+      TDef,
+      {
+        input: MergeInput<TDef['input'], inferSchemaOutput<TSchema>>
+        clientInput: MergeInput<Exclude<TDef['clientInput'], void>, inferSchemaInput<TSchema>>
+      }
+    >
+  > {
     assertSchema(schema, 'input')
     return new ProcedureBuilder([...this._steps, { kind: 'input', schema }], this._output)
   }
