@@ -1,6 +1,9 @@
 import { onTestFinished } from 'vitest'
+import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import WebSocket from 'ws'
-import type { AnyRouter } from '@wirecall/core'
+import { inspect } from 'node:util'
+import { isRpcError, RpcError, type AnyRouter } from '@wirecall/core'
 import { createRpcClient, type RpcClient, type RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type RpcServer, type RpcServerOptions } from '@wirecall/server'
 
@@ -104,3 +107,146 @@ export async function rawPeer(url: string, protocols: string | string[] = 'wirec
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Resolves once `predicate()` holds, checking every 5 ms; rejects after `timeoutMs` naming `what`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+/** `promise`, or a rejection naming `what` if it has not settled within `timeoutMs`. */
+export function within<T>(promise: Promise<T>, what: string, timeoutMs = 3_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
+/** How a WebSocket upgrade attempt ended. */
+export type UpgradeOutcome = { opened: true; protocol: string } | { opened: false; status: number; body: string }
+
+/**
+ * Attempts a WebSocket upgrade and reports how it ended: opened (with the
+ * negotiated subprotocol; the socket is then terminated) or refused with an
+ * HTTP status (read through `ws`'s 'unexpected-response'). Rejects on a
+ * network error, or when nothing happened within `timeoutMs` (a hang).
+ */
+export function tryUpgrade(url: string, protocols: string | string[] = [], timeoutMs = 3_000): Promise<UpgradeOutcome> {
+  const ws = new WebSocket(url, protocols)
+  ws.on('error', () => {})
+  onTestFinished(() => {
+    ws.terminate()
+  })
+  return new Promise<UpgradeOutcome>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.terminate()
+      reject(new Error(`upgrade to ${url} neither opened nor was refused within ${timeoutMs} ms`))
+    }, timeoutMs)
+    ws.once('open', () => {
+      clearTimeout(timer)
+      const protocol = ws.protocol
+      ws.terminate()
+      resolve({ opened: true, protocol })
+    })
+    ws.once('unexpected-response', (_req, res) => {
+      clearTimeout(timer)
+      let body = ''
+      const done = () => {
+        ws.terminate()
+        resolve({ opened: false, status: res.statusCode ?? 0, body })
+      }
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        body += chunk
+      })
+      res.once('end', done)
+      res.once('close', done)
+      res.once('error', done)
+    })
+    ws.once('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+  })
+}
+
+/** A plain `node:http` server of the test's own, listening on 127.0.0.1. */
+export interface TestHttpServer {
+  server: HttpServer
+  port: number
+  /** `http://127.0.0.1:port` */
+  httpUrl: string
+  /** `ws://127.0.0.1:port${path}` */
+  wsUrl(path: string): string
+}
+
+/**
+ * Starts a `node:http` server on 127.0.0.1 and a free port. Closed after the
+ * test (keep-alive sockets included, so `fetch` cannot hold it open); start
+ * it before anything mounted on it, so that it is closed after them.
+ */
+export async function startHttpServer(handler?: RequestListener): Promise<TestHttpServer> {
+  const server = createHttpServer(
+    handler ??
+      ((_req, res) => {
+        res.writeHead(404).end()
+      }),
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  )
+  const port = (server.address() as AddressInfo).port
+  return { server, port, httpUrl: `http://127.0.0.1:${port}`, wsUrl: (path) => `ws://127.0.0.1:${port}${path}` }
+}
+
+/**
+ * A raw peer past the handshake: it has sent `init` (with `params`, when
+ * given, as plain JSON) and received `ack`, so it may send calls.
+ */
+export async function readyPeer(url: string, params?: unknown): Promise<RawPeer> {
+  const peer = await rawPeer(url)
+  peer.send(params === undefined ? { type: 'init' } : { type: 'init', params })
+  await peer.next((m) => m.type === 'ack')
+  return peer
+}
+
+/**
+ * Awaits a call that must fail and returns its error, checked to be an
+ * `RpcError` both by class and by `isRpcError`. Throws (failing the test)
+ * when the call succeeds or rejects with anything else.
+ */
+export async function rpcErrorOf(promise: Promise<unknown>): Promise<RpcError> {
+  const outcome = await promise.then(
+    (value: unknown) => ({ failed: false as const, value }),
+    (error: unknown) => ({ failed: true as const, error }),
+  )
+  if (!outcome.failed) throw new Error(`expected the call to fail; it resolved with ${inspect(outcome.value, { depth: 3 })}`)
+  const { error } = outcome
+  if (!(error instanceof RpcError) || !isRpcError(error)) {
+    throw new Error(`expected an RpcError; the call rejected with ${inspect(error, { depth: 3 })}`)
+  }
+  return error
+}

@@ -189,7 +189,11 @@ export class Connection {
     let ctx: unknown
     try {
       const connectionParams = this.decode(message.params, message.meta)
-      ctx = this.runtime.createContext === undefined ? {} : await this.runtime.createContext({ req: this.req, connectionParams })
+      // Always await, even without createContext or with a synchronous one:
+      // the rest of the frame holding `init` is then handled before `ready`
+      // whatever createContext is, so a call batched with init is always a
+      // protocol error rather than sometimes accepted.
+      ctx = await (this.runtime.createContext === undefined ? {} : this.runtime.createContext({ req: this.req, connectionParams }))
     } catch (cause) {
       if (this.isClosed()) return
       const error = isRpcError(cause) ? cause : new RpcError('UNAUTHORIZED', 'Connection refused', { cause })
