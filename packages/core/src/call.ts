@@ -50,7 +50,7 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
       const nextCtx = extension === undefined ? ctx : { ...ctx, ...extension }
       return run(index + 1, nextCtx, input)
     }
-    const result = await step.fn({ ctx, input, path, type: def.type, signal, next })
+    const result = await step.fn({ ctx, input, path, type: def.type, meta: def.meta, signal, next })
     if (typeof result !== 'object' || result === null || result.ok !== true) {
       throw new RpcError('INTERNAL', `middleware on "${path}" did not return the result of next()`)
     }

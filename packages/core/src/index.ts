@@ -4,6 +4,7 @@ export {
   isProcedure,
   type AnyProcedure,
   type BuilderDef,
+  type BuilderState,
   type InitialBuilderDef,
   type MiddlewareFunction,
   type MiddlewareNext,

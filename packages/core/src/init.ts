@@ -2,11 +2,11 @@ import { ProcedureBuilder, type InitialBuilderDef, type MiddlewareFunction } fro
 import { createRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
-export interface RpcInstance<TCtx extends object> {
+export interface RpcInstance<TCtx extends object, TMeta extends object = object> {
   /** Defines a router from procedures, nested objects and other routers. */
   router<TRecord extends RouterRecordFor<TCtx>>(record: TRecord & ReservedKeyCheck<TRecord>): Router<TCtx, TRecord>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
-  procedure: ProcedureBuilder<InitialBuilderDef<TCtx>>
+  procedure: ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>
   /**
    * Defines a middleware once, typed against this context, to share with
    * `.use()` across builders.
@@ -20,25 +20,30 @@ export interface RpcInstance<TCtx extends object> {
    * const api = rpc.procedure.use(timed)
    * ```
    */
-  middleware<TExtension extends object = {}>(fn: MiddlewareFunction<TCtx, TExtension>): MiddlewareFunction<TCtx, TExtension>
+  middleware<TExtension extends object = {}>(
+    fn: MiddlewareFunction<TCtx, TExtension, TMeta>,
+  ): MiddlewareFunction<TCtx, TExtension, TMeta>
 }
 
 /** Options for `create()`. Reserved for later settings; none are required. */
 export interface RpcInstanceOptions {}
 
-interface RpcInit<TCtx extends object> {
+interface RpcInit<TCtx extends object, TMeta extends object> {
   /** Sets the context type that `createContext` produces for every connection. */
-  context<TNewCtx extends object>(): RpcInit<TNewCtx>
+  context<TNewCtx extends object>(): RpcInit<TNewCtx, TMeta>
+  /** Sets the type of what procedures may declare with `.meta()` for their middleware. */
+  meta<TNewMeta extends object>(): RpcInit<TCtx, TNewMeta>
   /** Creates the builders. */
-  create(options?: RpcInstanceOptions): RpcInstance<TCtx>
+  create(options?: RpcInstanceOptions): RpcInstance<TCtx, TMeta>
 }
 
-function makeInit<TCtx extends object>(): RpcInit<TCtx> {
+function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TMeta> {
   return {
-    context: <TNewCtx extends object>() => makeInit<TNewCtx>(),
+    context: <TNewCtx extends object>() => makeInit<TNewCtx, TMeta>(),
+    meta: <TNewMeta extends object>() => makeInit<TCtx, TNewMeta>(),
     create: () => ({
       router: <TRecord extends RouterRecordFor<TCtx>>(record: TRecord) => createRouter<TCtx, TRecord>(record),
-      procedure: new ProcedureBuilder<InitialBuilderDef<TCtx>>(),
+      procedure: new ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>(),
       middleware: (fn) => {
         if (typeof fn !== 'function') throw new TypeError('middleware(): expected a function')
         return fn
@@ -59,4 +64,4 @@ function makeInit<TCtx extends object>(): RpcInit<TCtx> {
  * export type AppRouter = typeof appRouter
  * ```
  */
-export const initRpc: RpcInit<{}> = makeInit<{}>()
+export const initRpc: RpcInit<{}, object> = makeInit<{}, object>()

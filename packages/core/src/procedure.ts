@@ -41,8 +41,10 @@ export interface MiddlewareNext {
 }
 
 /** What a middleware receives. */
-export interface MiddlewareOptions<TCtx> {
+export interface MiddlewareOptions<TCtx, TMeta = unknown> {
   ctx: TCtx
+  /** What the procedure declared with `.meta()`, merged over its builders' (undefined if none did). */
+  meta: TMeta | undefined
   /** The input as it stands at this point: raw before `.input()`, validated after it. */
   input: unknown
   path: string
@@ -60,13 +62,13 @@ export interface MiddlewareOptions<TCtx> {
  * A middleware: runs before the resolver, may throw an `RpcError` to stop
  * the call, and may extend or narrow the context through `next({ ctx })`.
  */
-export type MiddlewareFunction<TCtx, TExtension extends object> = (
-  opts: MiddlewareOptions<TCtx>,
+export type MiddlewareFunction<TCtx, TExtension extends object, TMeta = unknown> = (
+  opts: MiddlewareOptions<TCtx, TMeta>,
 ) => MaybePromise<MiddlewareResult<TExtension>>
 
 /** One step of a procedure's chain, in declaration order. */
 export type ProcedureStep =
-  | { kind: 'middleware'; fn: MiddlewareFunction<any, any> }
+  | { kind: 'middleware'; fn: MiddlewareFunction<any, any, any> }
   | { kind: 'input'; schema: AnySchema }
 
 /** Runtime definition of a procedure. */
@@ -74,6 +76,8 @@ export interface ProcedureRuntime {
   readonly type: ProcedureType
   readonly steps: readonly ProcedureStep[]
   readonly output: AnySchema | undefined
+  /** What `.meta()` declared; handed to middleware. */
+  readonly meta: object | undefined
   readonly resolver: (opts: SubscriptionResolverOptions<any, any>) => unknown
 }
 
@@ -114,6 +118,13 @@ declare const unset: unique symbol
 /** Marks a slot of the builder that has not been set. */
 export type Unset = typeof unset
 
+/** What a builder holds at runtime; every builder method returns a new one. */
+export interface BuilderState {
+  readonly steps: readonly ProcedureStep[]
+  readonly output: AnySchema | undefined
+  readonly meta: object | undefined
+}
+
 /** The builder's state, one object so the builder has one type parameter. */
 export interface BuilderDef {
   /** Context `createContext` must produce: the `initRpc` context, before middleware. */
@@ -126,10 +137,13 @@ export interface BuilderDef {
   clientInput: unknown
   /** Declared output schema, or `Unset`. */
   output: AnySchema | Unset
+  /** Type of `.meta()` values, set with `initRpc.meta<TMeta>()`. */
+  meta: object
 }
 
 /** Starting state of `rpc.procedure` for a given context. */
-export type InitialBuilderDef<TCtx extends object> = {
+export type InitialBuilderDef<TCtx extends object, TMeta extends object = object> = {
+  meta: TMeta
   rootCtx: TCtx
   ctx: TCtx
   input: undefined
@@ -164,14 +178,11 @@ type SubscriptionOutput<TDef extends BuilderDef, TEvent> = TDef['output'] extend
  */
 export class ProcedureBuilder<TDef extends BuilderDef> {
   /** @internal */
-  readonly _steps: readonly ProcedureStep[]
-  /** @internal */
-  readonly _output: AnySchema | undefined
+  readonly _state: BuilderState
 
   /** @internal Use `rpc.procedure`. */
-  constructor(steps: readonly ProcedureStep[] = [], output?: AnySchema) {
-    this._steps = steps
-    this._output = output
+  constructor(state: BuilderState = { steps: [], output: undefined, meta: undefined }) {
+    this._state = state
   }
 
   /**
@@ -198,7 +209,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     >
   > {
     assertSchema(schema, 'input')
-    return new ProcedureBuilder([...this._steps, { kind: 'input', schema }], this._output)
+    return new ProcedureBuilder({ ...this._state, steps: [...this._state.steps, { kind: 'input', schema }] })
   }
 
   /**
@@ -208,15 +219,36 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    */
   output<TSchema extends AnySchema>(schema: TSchema): ProcedureBuilder<Overwrite<TDef, { output: TSchema }>> {
     assertSchema(schema, 'output')
-    return new ProcedureBuilder(this._steps, schema)
+    return new ProcedureBuilder({ ...this._state, output: schema })
   }
 
   /** Adds a middleware; what it passes to `next({ ctx })` is merged into the context after it. */
   use<TExtension extends object>(
-    fn: MiddlewareFunction<TDef['ctx'], TExtension>,
+    fn: MiddlewareFunction<TDef['ctx'], TExtension, TDef['meta']>,
   ): ProcedureBuilder<Overwrite<TDef, { ctx: Overwrite<TDef['ctx'], TExtension> }>> {
     if (typeof fn !== 'function') throw new TypeError('use(): middleware must be a function')
-    return new ProcedureBuilder([...this._steps, { kind: 'middleware', fn }], this._output)
+    return new ProcedureBuilder({ ...this._state, steps: [...this._state.steps, { kind: 'middleware', fn }] })
+  }
+
+  /**
+   * Attaches metadata that every middleware of the procedure receives as
+   * `meta`: required roles, rate-limit classes, docs. Its type is set once
+   * with `initRpc.meta<TMeta>()`; calling `.meta()` again merges over what a
+   * shared builder already declared.
+   *
+   * @example
+   * ```ts
+   * const rpc = initRpc.context<Ctx>().meta<{ role?: 'admin' }>().create()
+   * const guarded = rpc.procedure.use(({ ctx, meta, next }) => {
+   *   if (meta?.role === 'admin' && !ctx.user?.admin) throw new RpcError('FORBIDDEN', 'admins only')
+   *   return next()
+   * })
+   * const purge = guarded.meta({ role: 'admin' }).mutation(() => db.purge())
+   * ```
+   */
+  meta(meta: TDef['meta']): ProcedureBuilder<TDef> {
+    if (typeof meta !== 'object' || meta === null) throw new TypeError('meta(): expected an object')
+    return new ProcedureBuilder({ ...this._state, meta: { ...this._state.meta, ...meta } })
   }
 
   /** A read-only call, safe to retry: the client re-sends it after a reconnect. */
@@ -247,8 +279,9 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     if (typeof resolver !== 'function') throw new TypeError(`${type}(): resolver must be a function`)
     const def = {
       type,
-      steps: this._steps,
-      output: this._output,
+      steps: this._state.steps,
+      output: this._state.output,
+      meta: this._state.meta,
       resolver: resolver as ProcedureRuntime['resolver'],
     } as ProcedureRuntime & { type: TType }
     return Object.freeze({ '~wirecall': 'procedure', _def: Object.freeze(def) }) as Procedure<TType, any>
