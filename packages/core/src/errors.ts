@@ -71,7 +71,8 @@ export class RpcError extends Error {
    * original kept as `cause` and, if it was an `Error`, its message.
    */
   static from(error: unknown, fallbackCode: RpcErrorCode = 'INTERNAL'): RpcError {
-    if (error instanceof RpcError) return error
+    // An RpcError with a code outside the table (possible from plain JS) is normalised like anything else.
+    if (error instanceof RpcError && isRpcErrorCode(error.code)) return error
     if (isAbortError(error)) return new RpcError('CANCELLED', 'The operation was aborted', { cause: error })
     const message = error instanceof Error ? error.message : typeof error === 'string' ? error : fallbackCode
     return new RpcError(fallbackCode, message, { cause: error })

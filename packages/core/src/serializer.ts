@@ -1,4 +1,5 @@
 import SuperJSON from 'superjson'
+import { registerFloatArrays } from './float-arrays'
 import type { EncodedPayload } from './protocol'
 
 /**
@@ -18,13 +19,29 @@ export interface Serializer {
 export interface SuperJSONLike {
   serialize(value: unknown): { json: unknown; meta?: unknown }
   deserialize(payload: { json: unknown; meta?: unknown }): unknown
+  /** When present, wirecall registers its float-array transforms through it (see {@link superjsonSerializer}). */
+  registerCustom?(transformer: CustomTransformer, name: string): void
+}
+
+/** A superjson custom transformer, as `registerCustom` takes it. */
+export interface CustomTransformer {
+  isApplicable: (value: any) => boolean
+  serialize: (value: any) => any
+  deserialize: (value: any) => any
 }
 
 /**
- * Wraps a superjson instance (the default one, or yours with registered
- * classes) as a {@link Serializer}. JSON-plain values skip superjson
- * entirely: they are sent as they are, with no `meta`, which is what
- * superjson itself would produce for them, only cheaper.
+ * Wraps a superjson instance (wirecall's own by default, or yours with
+ * registered classes) as a {@link Serializer}. JSON-plain values skip
+ * superjson entirely: they are sent as they are, with no `meta`, which is
+ * what superjson itself would produce for them, only cheaper.
+ *
+ * superjson writes a `Float32Array`/`Float64Array` as a JSON array of
+ * numbers, which turns NaN and ±Infinity into 0 and -0 into 0. So that such
+ * arrays arrive intact, wirecall registers a custom transform on the
+ * instance (`wirecall.Float32Array`, `wirecall.Float64Array`) that is used
+ * only for arrays holding one of those values; other typed arrays keep
+ * superjson's own format.
  *
  * @example
  * ```ts
@@ -32,7 +49,8 @@ export interface SuperJSONLike {
  * createRpcServer({ router, serializer: superjsonSerializer(sj) })
  * ```
  */
-export function superjsonSerializer(instance: SuperJSONLike = SuperJSON as unknown as SuperJSONLike): Serializer {
+export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON() as unknown as SuperJSONLike): Serializer {
+  registerFloatArrays(instance)
   return {
     serialize(value) {
       if (isJsonPlain(value)) return { json: value }
@@ -61,7 +79,7 @@ export const jsonSerializer: Serializer = {
 }
 
 /** The serializer used when none is given: superjson with the plain-JSON fast path. */
-export const defaultSerializer: Serializer = superjsonSerializer()
+export const defaultSerializer: Serializer = /* @__PURE__ */ superjsonSerializer()
 
 /** Nesting depth past which the fast path gives up and lets the serializer decide. */
 const PLAIN_DEPTH_LIMIT = 64
@@ -100,3 +118,4 @@ export function isJsonPlain(value: unknown, depth = 0): boolean {
       return false
   }
 }
+

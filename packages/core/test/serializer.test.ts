@@ -59,3 +59,23 @@ describe('jsonSerializer', () => {
     expect(jsonSerializer.deserialize(jsonSerializer.serialize({ a: 1 }))).toEqual({ a: 1 })
   })
 })
+
+describe('float arrays', () => {
+  it('keep NaN, ±Infinity and -0 through the default serializer', () => {
+    const value = new Float64Array([1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0])
+    const back = defaultSerializer.deserialize(JSON.parse(JSON.stringify(defaultSerializer.serialize(value)))) as Float64Array
+    expect(back).toBeInstanceOf(Float64Array)
+    expect(Array.from(back)).toEqual([1.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0])
+    expect(Object.is(back[4], -0)).toBe(true)
+  })
+
+  it('use superjson’s own format when there is nothing special inside', () => {
+    expect(defaultSerializer.serialize(new Float32Array([1, 2])).meta).toEqual({ values: [['typed-array', 'Float32Array']], v: 1 })
+  })
+
+  it('refuse a malformed payload', () => {
+    const meta = { values: [['custom', 'wirecall.Float64Array']], v: 1 }
+    expect(() => defaultSerializer.deserialize({ json: 'abc', meta })).toThrow(TypeError)
+    expect(() => defaultSerializer.deserialize({ json: ['1', {}], meta })).toThrow(TypeError)
+  })
+})

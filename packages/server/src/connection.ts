@@ -6,6 +6,7 @@ import {
   callProcedure,
   getProcedure,
   isRpcError,
+  isRpcErrorCode,
   parseClientFrame,
   truncateCloseReason,
   type AnyRouter,
@@ -302,7 +303,9 @@ export class Connection {
 
   /** Masks what is not an `RpcError` unless the server opted in to expose it. */
   private toPublicError(thrown: unknown): { code: string; message: string; data: unknown; original: RpcError } {
-    if (isRpcError(thrown)) return { code: thrown.code, message: thrown.message, data: thrown.data, original: thrown }
+    // An RpcError whose code is not in the table (thrown from plain JS) is
+    // masked like any unexpected exception: only documented codes go out.
+    if (isRpcError(thrown) && isRpcErrorCode(thrown.code)) return { code: thrown.code, message: thrown.message, data: thrown.data, original: thrown }
     const original = RpcError.from(thrown)
     if (original.code !== 'INTERNAL') return { code: original.code, message: original.message, data: undefined, original }
     if (this.runtime.exposeInternalErrors) {
@@ -316,7 +319,9 @@ export class Connection {
     const onError = this.runtime.onError
     if (onError === undefined) return
     try {
-      onError({ error, path, type, ctx: this.ctx, req: this.req })
+      const result: unknown = onError({ error, path, type, ctx: this.ctx, req: this.req })
+      // An async logger that rejects must not become an unhandled rejection either.
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, () => {})
     } catch {
       // A throwing logger must not take the connection down.
     }
