@@ -432,3 +432,19 @@ describe('connection loss aborts server work', () => {
     expect(peer.ws.readyState).toBe(peer.ws.OPEN)
   })
 })
+
+describe('timeouts beyond what a timer can hold', () => {
+  it.each([Number.POSITIVE_INFINITY, 2 ** 31, Number.MAX_SAFE_INTEGER])('timeoutMs %s waits instead of firing at once', async (timeoutMs) => {
+    const probe = createProbe()
+    const { url } = await startServer({ router: makeRouter(probe) })
+    const api = connectClient<R>(url, { timeoutMs })
+    const controller = new AbortController()
+    const pending = api.hang.query({ tag: 'long' }, { signal: controller.signal })
+    const run = await probe.started('long')
+    // Had the timer overflowed, the call would have timed out and cancelled already.
+    expect(await api.echo.query('alive')).toBe('alive')
+    expect(run.signal.aborted).toBe(false)
+    controller.abort()
+    await expectCode(pending, 'CANCELLED')
+  })
+})

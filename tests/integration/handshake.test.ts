@@ -154,6 +154,22 @@ describe('protocol errors close with 4400', () => {
   })
 })
 
+describe('set-up time', () => {
+  it('bounds a slow createContext by initTimeoutMs too, and says so', async () => {
+    let release!: () => void
+    const { url } = await startServer({
+      router,
+      initTimeoutMs: 200,
+      createContext: () => new Promise<object>((resolve) => (release = () => resolve({}))),
+    })
+    const peer = await rawPeer(url)
+    peer.send({ type: 'init' })
+    const closed = await within(peer.closed, 'the server to give up on createContext')
+    expect(closed).toEqual({ code: 4408, reason: 'connection set-up (createContext) took too long' })
+    release()
+  })
+})
+
 describe('a call batched with init', () => {
   it.each([
     ['no createContext', undefined],

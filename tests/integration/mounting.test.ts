@@ -166,6 +166,27 @@ describe('attach()', () => {
     expect(await tryUpgrade(http.wsUrl('/rpc'))).toMatchObject({ opened: false, status: 400 })
   })
 
+  it('several wirecall servers share one http server and still refuse unknown paths, once', async () => {
+    const http = await startHttpServer(app)
+    const a = ownRpcServer()
+    const b = ownRpcServer()
+    a.attach(http.server, { path: '/a' })
+    b.attach(http.server, { path: '/b' })
+    expect(() => b.attach(http.server, { path: '/a' })).toThrow(/already attached at "\/a"/)
+    const apiA = connectClient<R>(http.wsUrl('/a'))
+    const apiB = connectClient<R>(http.wsUrl('/b'))
+    expect(await apiA.echo.query('to a')).toBe('to a')
+    expect(await apiB.echo.query('to b')).toBe('to b')
+    expect([a.connectionCount, b.connectionCount]).toEqual([1, 1])
+    const startedAt = Date.now()
+    expect(await tryUpgrade(http.wsUrl('/c'), PROTOCOL)).toMatchObject({ opened: false, status: 404, body: 'no WebSocket endpoint at this path\n' })
+    expect(Date.now() - startedAt).toBeLessThan(2_000)
+    // After one detaches, the other still answers and refuses alone.
+    await a.close()
+    expect(await tryUpgrade(http.wsUrl('/a'), PROTOCOL)).toMatchObject({ opened: false, status: 404 })
+    expect(await apiB.echo.query('still b')).toBe('still b')
+  })
+
   it('listen() refuses upgrades on other paths with 404', async () => {
     const { url, port } = await startServer({ router }, '/rpc')
     expect(await tryUpgrade(`ws://127.0.0.1:${port}/elsewhere`, PROTOCOL)).toMatchObject({ opened: false, status: 404 })

@@ -73,7 +73,7 @@ export class ClientRuntime {
       return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
     return new Promise<unknown>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs ?? this.timeoutMs
+      const timeoutMs = clampTimeout(options?.timeoutMs ?? this.timeoutMs)
       const timer = setTimeout(() => this.abandon(id, new RpcError('TIMEOUT', `"${path}" timed out after ${timeoutMs} ms`)), timeoutMs)
       ;(timer as { unref?: () => void }).unref?.()
       const onAbort = signal === undefined ? undefined : () => this.abandon(id, abortError(signal))
@@ -212,7 +212,6 @@ export class ClientRuntime {
 
   private dropped(code: number, reason: string): void {
     this.connection = undefined
-    this.events.emit('close', { code, reason })
     const error = closeError(code, reason)
     if (closeMeaning(code).terminal) {
       this.terminalError = error
@@ -222,6 +221,8 @@ export class ClientRuntime {
     }
     this.table.rejectAll(error)
     this.endAllSubscriptions(error)
+    // Last, so a listener sees the settled state and may call connect() or make new calls.
+    this.events.emit('close', { code, reason })
   }
 
   private receive(message: ServerMessage): void {
@@ -371,6 +372,14 @@ interface ActiveSubscription {
 function decode(serializer: Serializer, json: unknown, meta: unknown): unknown {
   if (json === undefined && meta === undefined) return undefined
   return serializer.deserialize(meta === undefined ? { json } : { json, meta })
+}
+
+/** Longest delay `setTimeout` honours; longer ones (and Infinity) would fire at once. About 24.8 days. */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** `Infinity` means "as long as a timer can wait"; negative and NaN mean "at once". */
+function clampTimeout(ms: number): number {
+  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms >= 0 ? ms : 0
 }
 
 function abortError(signal: AbortSignal): RpcError {

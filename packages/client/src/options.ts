@@ -44,7 +44,12 @@ export const clientDefaults = {
   lazy: false,
 } as const
 
-/** Connection states. `reconnecting` is entered after an unexpected drop while there is work to resume. */
+/**
+ * Connection states: `idle` (no socket), `connecting` (socket opening, init
+ * sent, waiting for the ack), `open`, `reconnecting` (after an unexpected
+ * drop, while the client restores the connection by itself), `closed` (for
+ * good: `close()` or a terminal close code).
+ */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'
 
 /** Per-call options. */

@@ -251,7 +251,11 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     return new ProcedureBuilder({ ...this._state, meta: { ...this._state.meta, ...meta } })
   }
 
-  /** A read-only call, safe to retry: the client re-sends it after a reconnect. */
+  /**
+   * A read-only call. Declaring it a query promises it is safe to run twice,
+   * which lets the client re-send it after a dropped connection (see
+   * `docs/reconnect.md`); use `.mutation()` for anything with side effects.
+   */
   query<TOut extends ResolverReturn<TDef>>(
     resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
   ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {

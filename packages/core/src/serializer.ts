@@ -66,8 +66,10 @@ export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON() as
 
 /**
  * Plain `JSON`: no Date, Map, Set, BigInt or undefined-in-objects revival.
- * The fastest choice when every payload is JSON already. `serialize` throws on
- * values JSON cannot carry faithfully (bigint, functions).
+ * The fastest choice when every payload is JSON already. What JSON cannot
+ * carry is changed as `JSON.stringify` changes it (a Date becomes a string,
+ * functions and undefined properties vanish) while the inferred types still
+ * say otherwise, and a bigint fails the call. Use it only for JSON-shaped APIs.
  */
 export const jsonSerializer: Serializer = {
   serialize(value) {

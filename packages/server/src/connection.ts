@@ -84,7 +84,11 @@ export class Connection {
       this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
       return
     }
-    this.initTimer = setTimeout(() => this.close(CloseCode.InitTimeout, 'no init message in time'), runtime.initTimeoutMs)
+    // One bound for the whole set-up: the init message *and* createContext.
+    this.initTimer = setTimeout(() => {
+      const reason = this.state === 'authenticating' ? 'connection set-up (createContext) took too long' : 'no init message in time'
+      this.close(CloseCode.InitTimeout, reason)
+    }, runtime.initTimeoutMs)
     this.initTimer.unref?.()
   }
 

@@ -40,9 +40,10 @@ export interface RpcServer {
   /**
    * Mounts on an existing `http`/`https` server (Express, Fastify, Koa, Hono
    * node-server...). Only upgrades on `path` are taken; plain HTTP requests
-   * and upgrades on other paths are left to their own handlers. If no other
-   * `upgrade` listener exists, an upgrade on another path is refused with
-   * 404 rather than left hanging.
+   * and upgrades on other paths are left to their own handlers. When every
+   * `upgrade` listener is a wirecall server (one or several, on different
+   * paths), an upgrade on another path is refused with 404 rather than left
+   * hanging. Throws if a wirecall server is already attached at `path`.
    */
   attach(server: HttpServer | HttpsServer, options?: AttachOptions): void
   /** Completes an upgrade you routed yourself. Refuses a missing subprotocol with HTTP 400. */
@@ -58,6 +59,12 @@ export interface RpcServer {
    */
   close(): Promise<void>
 }
+
+/**
+ * wirecall endpoints attached to each http(s) server, by path: lets several
+ * wirecall servers share one http server and still refuse unknown paths.
+ */
+const attachedPaths = new WeakMap<HttpServer | HttpsServer, Map<string, (...args: never[]) => void>>()
 
 /**
  * Creates a wirecall server for a router.
@@ -118,13 +125,27 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
 
     attach(httpServer, attachOptions = {}) {
       const path = attachOptions.path ?? '/'
+      let mounted = attachedPaths.get(httpServer)
+      if (mounted === undefined) attachedPaths.set(httpServer, (mounted = new Map()))
+      if (mounted.has(path)) throw new Error(`attach(): a wirecall server is already attached at "${path}"`)
+      const paths = mounted
       const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (requestPath(req) === path) return server.handleUpgrade(req, socket, head)
-        // Someone else may own this path; refuse only when nobody else listens.
-        if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path')
+        const requested = requestPath(req)
+        if (requested === path) return server.handleUpgrade(req, socket, head)
+        if (requested !== undefined && paths.has(requested)) return // another wirecall server's endpoint
+        // Another listener may own this path. Refuse only when every upgrade
+        // listener is a wirecall one, and only from the first of them, so the
+        // socket gets exactly one answer.
+        if (httpServer.listenerCount('upgrade') === paths.size && paths.values().next().value === onUpgrade) {
+          refuseUpgrade(socket, 404, 'no WebSocket endpoint at this path')
+        }
       }
+      paths.set(path, onUpgrade)
       httpServer.on('upgrade', onUpgrade)
-      detachers.push(() => httpServer.off('upgrade', onUpgrade))
+      detachers.push(() => {
+        httpServer.off('upgrade', onUpgrade)
+        paths.delete(path)
+      })
     },
 
     async listen(listenOptions) {
