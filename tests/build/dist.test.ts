@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -33,6 +33,9 @@ describe('built packages', () => {
   })
 
   it.each(['node16-esm', 'node16-cjs', 'bundler'])('type-check from TypeScript with %s resolution', async (config) => {
+    // One usage file; under node16 its extension decides ESM (.mts) or CJS (.cts).
+    mkdirSync(fixture('ts/.gen'), { recursive: true })
+    for (const ext of ['mts', 'cts']) copyFileSync(fixture('ts/usage.ts'), fixture(`ts/.gen/usage.${ext}`))
     const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
     const result = await run(process.execPath, [tsc, '-p', fixture(`ts/tsconfig.${config}.json`)], { cwd: root, timeout: 60_000 }).catch(
       (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),

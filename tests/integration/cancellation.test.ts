@@ -70,6 +70,20 @@ function makeRouter(probe: Probe, release?: Promise<void>) {
 }
 type R = ReturnType<typeof makeRouter>
 
+/** A server whose `createContext` waits for `ack.open()`, so calls queue on the client meanwhile. */
+async function startGatedServer() {
+  const probe = createProbe()
+  const ack = gate()
+  const { url } = await startServer({
+    router: makeRouter(probe),
+    createContext: async () => {
+      await ack.opened
+      return {}
+    },
+  })
+  return { probe, ack, url }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<RpcError> {
   const outcome = await within(
     promise.then(
@@ -209,15 +223,7 @@ describe('client-side cancellation', () => {
   })
 
   it('aborting a call queued before the connection opens keeps it off the wire', async () => {
-    const probe = createProbe()
-    const ack = gate()
-    const { url } = await startServer({
-      router: makeRouter(probe),
-      createContext: async () => {
-        await ack.opened
-        return {}
-      },
-    })
+    const { probe, ack, url } = await startGatedServer()
     const api = connectClient<R>(url)
     const controller = new AbortController()
     const queued = api.hang.query({ tag: 'queued' }, { signal: controller.signal })
@@ -231,15 +237,7 @@ describe('client-side cancellation', () => {
   })
 
   it('a call that times out while waiting for the connection rejects with TIMEOUT and is never sent', async () => {
-    const probe = createProbe()
-    const ack = gate()
-    const { url } = await startServer({
-      router: makeRouter(probe),
-      createContext: async () => {
-        await ack.opened
-        return {}
-      },
-    })
+    const { probe, ack, url } = await startGatedServer()
     const api = connectClient<R>(url)
     const startedAt = Date.now()
     await expectCode(api.hang.query({ tag: 'queued' }, { timeoutMs: 100 }), 'TIMEOUT')
