@@ -284,7 +284,7 @@ export class ClientRuntime {
         return sub.sink.complete()
       }
       default:
-        // Pongs and message types from later protocol versions are ignored.
+        // Pongs need no answer. (Unknown message types never get here: the frame parser refuses them with 4400.)
         return
     }
   }

@@ -20,4 +20,17 @@ export type {
 export type { WebSocketConstructor, WebSocketLike } from './websocket'
 export { closeMeaning, type CloseMeaning } from './close-codes'
 // Re-exported so a client needs one import.
-export { RpcError, isResync, isRpcError, type ResyncSignal, type RpcErrorCode, type inferRouterInputs, type inferRouterOutputs } from '@wirecall/core'
+export {
+  ERROR_CODES,
+  RpcError,
+  assertNever,
+  isResync,
+  isRpcError,
+  isRpcErrorCode,
+  type ResyncSignal,
+  type RpcErrorCode,
+  type ValidationErrorData,
+  type ValidationIssue,
+  type inferRouterInputs,
+  type inferRouterOutputs,
+} from '@wirecall/core'

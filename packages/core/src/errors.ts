@@ -72,7 +72,7 @@ export class RpcError extends Error {
    */
   static from(error: unknown, fallbackCode: RpcErrorCode = 'INTERNAL'): RpcError {
     // An RpcError with a code outside the table (possible from plain JS) is normalised like anything else.
-    if (error instanceof RpcError && isRpcErrorCode(error.code)) return error
+    if (isRpcError(error)) return error
     if (isAbortError(error)) return new RpcError('CANCELLED', 'The operation was aborted', { cause: error })
     const message = error instanceof Error ? error.message : typeof error === 'string' ? error : fallbackCode
     return new RpcError(fallbackCode, message, { cause: error })
@@ -89,11 +89,15 @@ export class RpcError extends Error {
   }
 }
 
-/** True for an `RpcError` from any copy of `@wirecall/core` (ESM or CJS). */
+/**
+ * True for an `RpcError` from any copy of `@wirecall/core` (ESM or CJS)
+ * whose `code` is in the table; one built from plain JS with another code
+ * is not, and is treated like any unexpected exception.
+ */
 export function isRpcError(value: unknown): value is RpcError {
   return (
-    value instanceof RpcError ||
-    (value instanceof Error && value.name === 'RpcError' && isRpcErrorCode((value as { code?: unknown }).code))
+    (value instanceof RpcError || (value instanceof Error && value.name === 'RpcError')) &&
+    isRpcErrorCode((value as { code?: unknown }).code)
   )
 }
 

@@ -56,3 +56,25 @@ describe('truncateCloseReason', () => {
     expect(emoji).toBe('😀'.repeat(30))
   })
 })
+
+describe('RpcError from another copy of the package, or from plain JS', () => {
+  class ForeignRpcError extends Error {
+    override readonly name = 'RpcError'
+    constructor(readonly code: string) {
+      super('from the CJS copy')
+    }
+  }
+
+  it('is kept as is when its code is in the table', () => {
+    const foreign = new ForeignRpcError('CONFLICT')
+    expect(isRpcError(foreign)).toBe(true)
+    expect(RpcError.from(foreign)).toBe(foreign)
+  })
+
+  it('is normalised to INTERNAL when its code is not', () => {
+    const teapot = new RpcError('TEAPOT' as never, 'short and stout')
+    expect(isRpcError(teapot)).toBe(false)
+    expect(RpcError.from(teapot)).toMatchObject({ code: 'INTERNAL', message: 'short and stout', cause: teapot })
+    expect(isRpcError(new ForeignRpcError('TEAPOT'))).toBe(false)
+  })
+})

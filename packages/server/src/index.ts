@@ -8,6 +8,7 @@ export {
   CloseCode,
   PROTOCOL,
   RpcError,
+  createCaller,
   initRpc,
   isRpcError,
   createChannel,

@@ -14,7 +14,12 @@ export interface CreateContextOptions {
 
 /** What `onError` receives. */
 export interface ErrorHandlerOptions {
-  /** The error as the caller will see it; the original is `error.cause` when it was not an `RpcError`. */
+  /**
+   * The error as an `RpcError`, before masking: for an exception that was not
+   * an `RpcError` it is `INTERNAL` with the original message, and the original
+   * is `error.cause`. The caller sees the masked version (`Internal server
+   * error`) unless `exposeInternalErrors` is on.
+   */
   error: RpcError
   /** The procedure's path, when the error belongs to a call. */
   path: string | undefined
