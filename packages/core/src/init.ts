@@ -1,10 +1,33 @@
 import { ProcedureBuilder, type InitialBuilderDef, type MiddlewareFunction } from './procedure'
-import { createRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
+import { createRouter, type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
+import type { Simplify } from './types'
+
+/** The records of several routers, as one. */
+type MergedRecord<TRouters extends readonly AnyRouter[]> = TRouters extends readonly [
+  infer THead extends AnyRouter,
+  ...infer TRest extends readonly AnyRouter[],
+]
+  ? THead['_def']['record'] & MergedRecord<TRest>
+  : {}
+
+/** A router that needs no more than `TCtx` from `createContext`. */
+type RouterFor<TCtx> = AnyRouter & { readonly '~needs'?: (ctx: TCtx) => void }
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
 export interface RpcInstance<TCtx extends object, TMeta extends object = object> {
   /** Defines a router from procedures, nested objects and other routers. */
   router<TRecord extends RouterRecordFor<TCtx>>(record: TRecord & ReservedKeyCheck<TRecord>): Router<TCtx, TRecord>
+  /**
+   * Puts the top-level entries of several routers side by side in one, for
+   * APIs split across files. A key defined by two of them throws at
+   * definition time (there is no deep merge: nest routers instead).
+   *
+   * @example
+   * ```ts
+   * export const appRouter = rpc.mergeRouters(postRouter, userRouter, rpc.router({ health }))
+   * ```
+   */
+  mergeRouters<TRouters extends readonly RouterFor<TCtx>[]>(...routers: TRouters): Router<TCtx, Simplify<MergedRecord<TRouters>>>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
   procedure: ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>
   /**
@@ -44,6 +67,16 @@ function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TM
     create: () => ({
       router: <TRecord extends RouterRecordFor<TCtx>>(record: TRecord) => createRouter<TCtx, TRecord>(record),
       procedure: new ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>(),
+      mergeRouters: (...routers: readonly AnyRouter[]) => {
+        const record: Record<string, unknown> = {}
+        for (const router of routers) {
+          for (const key of Object.keys(router._def.record)) {
+            if (Object.prototype.hasOwnProperty.call(record, key)) throw new TypeError(`mergeRouters(): "${key}" is defined twice`)
+            record[key] = router._def.record[key]
+          }
+        }
+        return createRouter(record as RouterRecordFor<TCtx>) as never
+      },
       middleware: (fn) => {
         if (typeof fn !== 'function') throw new TypeError('middleware(): expected a function')
         return fn

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { RpcError, callProcedure, getProcedure, initRpc, isRouter } from '@wirecall/core'
+import { RpcError, callProcedure, createCaller, getProcedure, initRpc, isRouter, type inferRouterOutputs } from '@wirecall/core'
 
 const rpc = initRpc.context<{ user?: string }>().create()
 const hello = rpc.procedure.query(() => 'hi')
@@ -93,5 +93,27 @@ describe('callProcedure', () => {
     const error = await callProcedure({ procedure, path: 'p', ctx: {}, input: undefined, signal: controller.signal }).catch((e: unknown) => e)
     expect((error as RpcError).code).toBe('CANCELLED')
     expect(ran).toBe(false)
+  })
+})
+
+describe('mergeRouters()', () => {
+  const posts = rpc.router({ post: { list: hello, byId: hello } })
+  const users = rpc.router({ user: { me: hello } })
+
+  it('puts the top-level entries of several routers side by side', async () => {
+    const app = rpc.mergeRouters(posts, users, rpc.router({ health: hello }))
+    expect([...app._def.procedures.keys()]).toEqual(['post.list', 'post.byId', 'user.me', 'health'])
+    expectTypeOf<inferRouterOutputs<typeof app>['user']['me']>().toEqualTypeOf<string>()
+    expect(await createCaller(app, {}).post.byId()).toBe('hi')
+  })
+
+  it('refuses a key defined twice', () => {
+    expect(() => rpc.mergeRouters(posts, rpc.router({ post: hello }))).toThrow(/"post" is defined twice/)
+  })
+
+  it('refuses, at compile time, a router built for a richer context', () => {
+    const priv = initRpc.context<{ user: string; admin: boolean }>().create()
+    // @ts-expect-error needs ctx.admin, which this context lacks
+    expect(() => rpc.mergeRouters(posts, priv.router({ secret: priv.procedure.query(({ ctx }) => ctx.admin) }))).not.toThrow()
   })
 })
