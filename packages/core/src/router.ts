@@ -66,7 +66,7 @@ export function createRouter<TCtx, TRecord extends RouterRecord>(record: TRecord
   return Object.freeze({
     '~wirecall': 'router',
     _def: Object.freeze({ record, procedures }),
-  }) as Router<TCtx, TRecord>
+  })
 }
 
 function flatten(record: RouterRecord, prefix: string, into: Map<string, AnyProcedure>, seen: Set<object>): void {

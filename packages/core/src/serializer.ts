@@ -49,7 +49,7 @@ export interface CustomTransformer {
  * createRpcServer({ router, serializer: superjsonSerializer(sj) })
  * ```
  */
-export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON() as unknown as SuperJSONLike): Serializer {
+export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON()): Serializer {
   registerFloatArrays(instance)
   return {
     serialize(value) {
@@ -59,7 +59,7 @@ export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON() as
     },
     deserialize(payload) {
       if (payload.meta === undefined) return payload.json
-      return instance.deserialize(payload as { json: never; meta: never })
+      return instance.deserialize(payload)
     },
   }
 }

@@ -84,7 +84,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const runtime: ConnectionRuntime = {
     router: options.router,
     serializer: options.serializer ?? defaultSerializer,
-    createContext: options.createContext as ConnectionRuntime['createContext'],
+    createContext: options.createContext,
     initTimeoutMs: options.initTimeoutMs ?? serverDefaults.initTimeoutMs,
     exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
     maxBatchSize: serverDefaults.maxBatchSize,
