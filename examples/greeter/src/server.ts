@@ -28,6 +28,8 @@ export async function startGreeter(options: { port: number; host?: string }): Pr
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page)
     } else if (req.method === 'GET' && req.url === '/app.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(script)
+    } else if (req.url === '/favicon.ico') {
+      res.writeHead(204).end()
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n')
     }
