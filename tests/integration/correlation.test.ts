@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { initRpc, MAX_ID } from '@wirecall/core'
+import { initRpc, MAX_ID, type AnyRouter } from '@wirecall/core'
 import { connectClient, readyPeer, rpcErrorOf, startServer } from '../helpers/harness'
 
 /**
@@ -47,6 +47,19 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve }
 }
 
+/** Serves `router` with a createContext that counts its runs; one typed client on it. */
+async function serveCounting<TRouter extends AnyRouter>(router: TRouter) {
+  let contexts = 0
+  const { server, url } = await startServer<AnyRouter>({
+    router,
+    createContext: () => {
+      contexts++
+      return {}
+    },
+  })
+  return { server, api: connectClient<TRouter>(url), contexts: () => contexts }
+}
+
 describe('correlation', () => {
   it('5,000 concurrent calls on one socket answered in a shuffled order each get exactly their own answer', async () => {
     const N = 5_000
@@ -61,7 +74,6 @@ describe('correlation', () => {
       released = true
       for (const i of shuffled(range(held.length), random)) held[i]!()
     }
-    let contexts = 0
     const router = rpc.router({
       echo: rpc.procedure.input(z.object({ n: z.number().int(), tag: z.string() })).query(async ({ input }) => {
         await new Promise<void>((resolve) => {
@@ -75,14 +87,7 @@ describe('correlation', () => {
         return { n: input.n, tag: input.tag, marker: 'echoed' as const }
       }),
     })
-    const { server, url } = await startServer({
-      router,
-      createContext: () => {
-        contexts++
-        return {}
-      },
-    })
-    const api = connectClient<typeof router>(url)
+    const { server, api, contexts } = await serveCounting(router)
 
     /** Order in which the callers' promises settled. */
     const clientOrder: number[] = []
@@ -113,7 +118,7 @@ describe('correlation', () => {
     // Answers went out in completion order and each reached its own caller.
     expect(clientOrder).toEqual(serverOrder)
     expect(server.connectionCount).toBe(1)
-    expect(contexts).toBe(1)
+    expect(contexts()).toBe(1)
   })
 
   it('mixed queries and mutations with staggered delays are answered by id', async () => {
@@ -165,15 +170,7 @@ describe('correlation', () => {
         }),
       },
     })
-    let contexts = 0
-    const { server, url } = await startServer({
-      router,
-      createContext: () => {
-        contexts++
-        return {}
-      },
-    })
-    const api = connectClient<typeof router>(url)
+    const { server, api, contexts } = await serveCounting(router)
     const input = { id: 'same', at: new Date(86_400_000) }
 
     const query = api.item.get.query(input)
@@ -191,7 +188,7 @@ describe('correlation', () => {
     expect(q).toEqual({ via: 'query', id: 'same', at: new Date(86_400_000) })
     expect(q.at).toBeInstanceOf(Date)
     expect(server.connectionCount).toBe(1)
-    expect(contexts).toBe(1)
+    expect(contexts()).toBe(1)
   })
 
   it('one failing call among many in flight fails alone', async () => {

@@ -56,7 +56,7 @@ export function createCaller<TRouter extends AnyRouter>(
   router: TRouter,
   ctx: inferRouterContext<TRouter> | (() => MaybePromise<inferRouterContext<TRouter>>),
 ): RouterCaller<TRouter> {
-  const resolveCtx = async (): Promise<object> => (typeof ctx === 'function' ? await (ctx as () => MaybePromise<object>)() : (ctx))
+  const resolveCtx = async (): Promise<object> => (typeof ctx === 'function' ? await (ctx as () => MaybePromise<object>)() : ctx)
   return pathProxy([], async (path, input, options) => {
     const procedure = getProcedure(router, path)
     if (procedure === undefined) throw new RpcError('NOT_FOUND', `no procedure at "${path}"`)

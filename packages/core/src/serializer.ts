@@ -120,4 +120,3 @@ export function isJsonPlain(value: unknown, depth = 0): boolean {
       return false
   }
 }
-

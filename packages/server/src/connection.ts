@@ -6,7 +6,6 @@ import {
   callProcedure,
   getProcedure,
   isRpcError,
-  isRpcErrorCode,
   parseClientFrame,
   truncateCloseReason,
   type AnyRouter,
@@ -307,9 +306,9 @@ export class Connection {
 
   /** Masks what is not an `RpcError` unless the server opted in to expose it. */
   private toPublicError(thrown: unknown): { code: string; message: string; data: unknown; original: RpcError } {
-    // An RpcError whose code is not in the table (thrown from plain JS) is
-    // masked like any unexpected exception: only documented codes go out.
-    if (isRpcError(thrown) && isRpcErrorCode(thrown.code)) return { code: thrown.code, message: thrown.message, data: thrown.data, original: thrown }
+    // isRpcError is false for a code outside the table (thrown from plain JS):
+    // such an error is masked like any unexpected exception.
+    if (isRpcError(thrown)) return { code: thrown.code, message: thrown.message, data: thrown.data, original: thrown }
     const original = RpcError.from(thrown)
     if (original.code !== 'INTERNAL') return { code: original.code, message: original.message, data: undefined, original }
     if (this.runtime.exposeInternalErrors) {
