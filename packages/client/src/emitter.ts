@@ -17,10 +17,7 @@ export class Emitter<TEvents extends { [K in keyof TEvents]: (...args: any[]) =>
       try {
         listener(...args)
       } catch (error) {
-        // A listener's bug must not break the connection; surface it like an unhandled error would.
-        queueMicrotask(() => {
-          throw error
-        })
+        reportListenerError(error)
       }
     }
   }
@@ -28,4 +25,16 @@ export class Emitter<TEvents extends { [K in keyof TEvents]: (...args: any[]) =>
   clear(): void {
     for (const key of Object.keys(this.listeners)) delete this.listeners[key as keyof TEvents]
   }
+}
+
+/**
+ * Surfaces an exception thrown by application code the client called back
+ * (an event listener, `onData`...) the way a DOM event listener's would be:
+ * as an uncaught error, after the client has finished its own work, so the
+ * app's bug cannot leave the client half-way through a state change.
+ */
+export function reportListenerError(error: unknown): void {
+  queueMicrotask(() => {
+    throw error
+  })
 }

@@ -1,4 +1,5 @@
 import { RpcError, resync, type ResyncSignal } from '@wirecall/core'
+import { reportListenerError } from './emitter'
 
 /** Callbacks of the handler form of `subscribe`. Each is optional. */
 export interface SubscriptionHandlers<TData> {
@@ -132,14 +133,27 @@ export class IteratorSink implements SubscriptionSink {
   }
 }
 
-/** Wraps user handlers so a missing one is a no-op. */
+/**
+ * Wraps user handlers: a missing one is a no-op, and one that throws is
+ * reported as an uncaught error without breaking the client (other
+ * subscriptions and calls on the same socket go on, and so does this one).
+ */
 export function handlerSink(handlers: SubscriptionHandlers<unknown>): SubscriptionSink {
   return {
-    started: () => handlers.onStarted?.(),
-    data: (value) => handlers.onData?.(value),
-    resync: () => handlers.onResync?.(),
-    error: (error) => handlers.onError?.(error),
-    complete: () => handlers.onComplete?.(),
+    started: () => guard(handlers.onStarted),
+    data: (value) => guard(handlers.onData, value),
+    resync: () => guard(handlers.onResync),
+    error: (error) => guard(handlers.onError, error),
+    complete: () => guard(handlers.onComplete),
+  }
+}
+
+function guard<A extends unknown[]>(handler: ((...args: A) => void) | undefined, ...args: A): void {
+  if (handler === undefined) return
+  try {
+    handler(...args)
+  } catch (error) {
+    reportListenerError(error)
   }
 }
 

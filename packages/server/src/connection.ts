@@ -63,6 +63,8 @@ export class Connection {
   /** Live subscriptions by id; they share the id space with calls. */
   private readonly subscriptions = new Map<number, ServerSubscription>()
   private readonly subscriptionHost: SubscriptionHost
+  /** Resolvers and generators still running, even after being aborted; see {@link settled}. */
+  private readonly running = new Set<Promise<void>>()
 
   constructor(
     private readonly socket: RpcSocket,
@@ -78,6 +80,7 @@ export class Connection {
       released: (subscription) => {
         if (this.subscriptions.get(subscription.id) === subscription) this.subscriptions.delete(subscription.id)
       },
+      reportCleanupError: (error, path) => this.report(RpcError.from(error), path, 'subscription'),
     }
     if (socket.protocol !== PROTOCOL) {
       this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
@@ -103,6 +106,16 @@ export class Connection {
   /** Number of live subscriptions; for tests and metrics. */
   get liveSubscriptions(): number {
     return this.subscriptions.size
+  }
+
+  /**
+   * Resolves once every resolver and subscription generator started on this
+   * connection has finished (their `finally` blocks ran). After the
+   * connection closed, everything is aborted, so this is how long cleanup
+   * takes; a resolver that ignores its signal delays it.
+   */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running)
   }
 
   /** Feeds one frame from the socket. Never throws. */
@@ -165,7 +178,7 @@ export class Connection {
         return void this.init(message)
       case 'call':
         if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'call before ack')
-        return void this.call(message)
+        return this.track(this.call(message))
       case 'cancel': {
         if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'cancel before ack')
         // Unknown ids are ignored: the call may have just finished.
@@ -238,7 +251,13 @@ export class Connection {
     }
     const subscription = new ServerSubscription(id, path, procedure, this.subscriptionHost)
     this.subscriptions.set(id, subscription)
-    void subscription.run(this.ctx!, input, message.lastEventId)
+    this.track(subscription.run(this.ctx!, input, message.lastEventId))
+  }
+
+  private track(task: Promise<void>): void {
+    this.running.add(task)
+    const done = () => void this.running.delete(task)
+    task.then(done, done)
   }
 
   private async call(message: CallMessage): Promise<void> {

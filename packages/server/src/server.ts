@@ -54,8 +54,11 @@ export interface RpcServer {
   readonly connectionCount: number
   /**
    * Stops accepting, closes every connection with 1001 (clients may retry
-   * elsewhere), aborts every call in flight, and detaches from the servers
-   * it was attached to. Resolves when every socket is gone.
+   * elsewhere), aborts every call and subscription in flight, and detaches
+   * from the servers it was attached to. Resolves when every socket is gone
+   * and every resolver and subscription generator has finished (their
+   * `finally` blocks ran), or after `closeTimeoutMs` (1 s) for whatever
+   * ignores its abort signal.
    */
   close(): Promise<void>
 }
@@ -79,6 +82,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const connections = new Map<Connection, WebSocket>()
   const detachers: (() => void)[] = []
   const ownedServers: HttpServer[] = []
+  const unwinding = new Set<Promise<void>>()
   let closing: Promise<void> | undefined
 
   const runtime: ConnectionRuntime = {
@@ -91,6 +95,10 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     onError: options.onError,
     released(connection) {
       connections.delete(connection)
+      // A peer that left may leave generators still unwinding; close() waits for them too.
+      const settled = connection.settled()
+      unwinding.add(settled)
+      void settled.then(() => unwinding.delete(settled))
     },
   }
 
@@ -172,19 +180,10 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       closing ??= (async () => {
         for (const detach of detachers.splice(0)) detach()
         const sockets = [...connections.entries()]
-        await Promise.all(
-          sockets.map(([connection, ws]) =>
-            new Promise<void>((resolve) => {
-              if (ws.readyState === ws.CLOSED) return resolve()
-              const cutOff = setTimeout(() => ws.terminate(), serverDefaults.closeTimeoutMs)
-              ws.once('close', () => {
-                clearTimeout(cutOff)
-                resolve()
-              })
-              connection.close(CloseCode.GoingAway, 'server closed')
-            }),
-          ),
-        )
+        await Promise.all([
+          ...sockets.map(([connection, ws]) => closeGracefully(connection, ws)),
+          withDeadline(Promise.all(unwinding), serverDefaults.closeTimeoutMs),
+        ])
         await Promise.all(
           ownedServers.splice(0).map(
             (s) =>
@@ -200,4 +199,33 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     },
   }
   return server
+}
+
+/**
+ * Closes one connection with 1001 and waits, at most `closeTimeoutMs`, for
+ * the closing handshake and for the connection's resolvers and generators
+ * to finish. A peer that does not answer the close is cut off.
+ */
+function closeGracefully(connection: Connection, ws: WebSocket): Promise<void> {
+  const socketGone = new Promise<void>((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve()
+    ws.once('close', () => resolve())
+  })
+  connection.close(CloseCode.GoingAway, 'server closed')
+  return withDeadline(Promise.all([socketGone, connection.settled()]), serverDefaults.closeTimeoutMs, () => ws.terminate())
+}
+
+/** Waits for `work`, or `ms` at most (then runs `onTimeout`). Never rejects. */
+function withDeadline(work: Promise<unknown>, ms: number, onTimeout?: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onTimeout?.()
+      resolve()
+    }, ms)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    work.then(done, done)
+  })
 }

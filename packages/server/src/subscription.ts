@@ -18,6 +18,8 @@ export interface SubscriptionHost {
   sendError(id: number, error: unknown, path: string): void
   /** The subscription ended and its id is free again. Called exactly once. */
   released(subscription: ServerSubscription): void
+  /** An error nobody can be told about any more (a generator throwing from its `finally`): log it. */
+  reportCleanupError(error: unknown, path: string): void
 }
 
 /**
@@ -35,6 +37,8 @@ export class ServerSubscription {
   private readonly controller = new AbortController()
   private iterator: AsyncIterator<unknown> | undefined
   private active = true
+  /** Settles when the iterator's `return()` has (the generator's `finally` ran). */
+  private cleanup: Promise<void> | undefined
 
   constructor(
     readonly id: number,
@@ -43,8 +47,17 @@ export class ServerSubscription {
     private readonly host: SubscriptionHost,
   ) {}
 
-  /** Runs until the subscription ends. Never throws. */
+  /**
+   * Runs until the subscription ends, then waits for the iterator's cleanup.
+   * Never throws. The returned promise settling means the resolver and its
+   * generator are gone, which is what a graceful `server.close()` waits for.
+   */
   async run(ctx: object, input: unknown, lastEventId: string | undefined): Promise<void> {
+    await this.pump(ctx, input, lastEventId)
+    await this.cleanup
+  }
+
+  private async pump(ctx: object, input: unknown, lastEventId: string | undefined): Promise<void> {
     let iterable: unknown
     try {
       iterable = await callProcedure({ procedure: this.procedure, path: this.path, ctx, input, signal: this.controller.signal, lastEventId })
@@ -54,7 +67,7 @@ export class ServerSubscription {
     }
     const iterator = iterable[Symbol.asyncIterator]()
     this.iterator = iterator
-    if (!this.active) return void closeQuietly(iterator)
+    if (!this.active) return this.closeIterator(iterator)
     this.host.send(`{"type":"started","id":${this.id}}`)
     try {
       for (;;) {
@@ -79,7 +92,17 @@ export class ServerSubscription {
     this.release()
     this.controller.abort(reason)
     const iterator = this.iterator
-    if (iterator !== undefined) void closeQuietly(iterator)
+    if (iterator !== undefined) this.closeIterator(iterator)
+  }
+
+  private closeIterator(iterator: AsyncIterator<unknown>): void {
+    this.cleanup ??= (async () => {
+      try {
+        await iterator.return?.()
+      } catch (error) {
+        this.host.reportCleanupError(error, this.path)
+      }
+    })()
   }
 
   private async encode(value: unknown): Promise<string> {
@@ -116,10 +139,3 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
 }
 
-async function closeQuietly(iterator: AsyncIterator<unknown>): Promise<void> {
-  try {
-    await iterator.return?.()
-  } catch {
-    // A generator throwing from its finally block has nobody left to tell.
-  }
-}
