@@ -77,7 +77,8 @@ export class ServerSubscription {
           this.stop(new RpcError('CANCELLED', 'The subscription completed'))
           return this.host.send(`{"type":"complete","id":${this.id}}`)
         }
-        const frame = await this.encode(result.value)
+        const encoded = this.encode(result.value)
+        const frame = typeof encoded === 'string' ? encoded : await encoded
         if (!this.active) return
         this.host.send(frame)
       }
@@ -105,7 +106,8 @@ export class ServerSubscription {
     })()
   }
 
-  private async encode(value: unknown): Promise<string> {
+  /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
+  private encode(value: unknown): string | Promise<string> {
     if (isResync(value)) return `{"type":"resync","id":${this.id}}`
     const head: Record<string, unknown> = { type: 'data', id: this.id }
     let data = value
@@ -114,13 +116,18 @@ export class ServerSubscription {
       data = value.data
     }
     const output = this.procedure._def.output
-    if (output !== undefined) data = await validate(output, data, 'output')
+    if (output === undefined) return this.serialize(head, data)
+    return validate(output, data, 'output').then((checked) => this.serialize(head, checked))
+  }
+
+  private serialize(head: Record<string, unknown>, data: unknown): string {
     try {
       return encodeWithData(this.host.serializer, head, data)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }
   }
+
 
   private fail(error: unknown): void {
     if (!this.active) return
