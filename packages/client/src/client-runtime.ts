@@ -258,6 +258,8 @@ export class ClientRuntime {
         const sub = this.subscriptions.get(message.id)
         if (sub === undefined || sub.state !== 'pending') return
         sub.state = 'started'
+        // The position the server's stream started from: resuming from it misses nothing even before the first event.
+        if (message.eventId !== undefined) sub.lastEventId = message.eventId
         return sub.sink.started()
       }
       case 'data': {

@@ -55,7 +55,7 @@ export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 
 /** Per-call options. */
 export interface CallOptions {
   /** Aborting rejects the call with `CANCELLED` and cancels it on the server. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** Overrides the client's `timeoutMs` for this call. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }

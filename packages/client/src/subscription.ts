@@ -22,9 +22,9 @@ export interface SubscriptionHandlers<TData> {
 /** Options of both forms of `subscribe`. */
 export interface SubscribeOptions {
   /** Unsubscribes when aborted. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** Resume after this event id (the server replays what it still has). */
-  lastEventId?: string
+  lastEventId?: string | undefined
 }
 
 /** State of a subscription as the client sees it. */

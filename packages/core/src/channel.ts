@@ -1,4 +1,4 @@
-import { resync, tracked, type ResyncSignal, type TrackedEnvelope } from './tracked'
+import { resync, tracked, withPosition, type ResyncSignal, type TrackedEnvelope } from './tracked'
 
 /** Options of {@link createChannel}. */
 export interface ChannelOptions {
@@ -216,12 +216,15 @@ class RingChannel<T> implements Channel<T> {
         })
       }
     }
-    return {
+    // Where this subscriber starts: after a resync, the newest event.
+    const position = this.idOf(cursor.seq)
+    const iterator: AsyncIterator<TrackedEnvelope<T> | ResyncSignal> = {
       next,
       return: async () => {
         finish()
         return doneResult
       },
     }
+    return withPosition(iterator, () => position)
   }
 }

@@ -60,7 +60,18 @@ export {
   type Serializer,
   type SuperJSONLike,
 } from './serializer'
-export { isResync, isTracked, resync, tracked, type ResyncSignal, type TrackedEnvelope, type UnwrapTracked } from './tracked'
+export {
+  isResync,
+  isTracked,
+  positionOf,
+  resync,
+  tracked,
+  withPosition,
+  type PositionedIterator,
+  type ResyncSignal,
+  type TrackedEnvelope,
+  type UnwrapTracked,
+} from './tracked'
 export { createChannel, type Channel, type ChannelOptions, type ChannelSubscribeOptions } from './channel'
 export {
   fromCallback,

@@ -48,7 +48,7 @@ const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
   ack: {},
   result: { id, data: payload, meta: payload },
   error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
-  started: { id },
+  started: { id, eventId },
   data: { id, data: payload, meta: payload, eventId },
   resync: { id },
   complete: { id },

@@ -138,6 +138,12 @@ export interface ErrorMessage {
 export interface StartedMessage {
   type: 'started'
   id: number
+  /**
+   * The stream's position when it started: the events that follow come after
+   * this id. Set when the source knows it (channels do), so a client that
+   * has not received any event yet can still resume from here.
+   */
+  eventId?: string
 }
 /** One subscription event. `eventId` is set for tracked events. */
 export interface DataMessage {

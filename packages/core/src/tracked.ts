@@ -71,3 +71,31 @@ export function isResync(value: unknown): value is ResyncSignal {
  * iterator over a subscription that can resync has to handle it.
  */
 export type UnwrapTracked<T> = T extends TrackedEnvelope<infer D> ? D : T
+
+
+const positionKey: unique symbol = Symbol.for('wirecall.position')
+
+/**
+ * An async iterator that knows where it is in its stream: the id after
+ * which its events come. Channels' iterators are; the server sends the
+ * position in `started`, so a client that has not received an event yet
+ * can still resume without missing what is published meanwhile.
+ */
+export interface PositionedIterator<T> extends AsyncIterator<T> {
+  readonly [positionKey]: string | undefined
+}
+
+/**
+ * Makes `iterator` report `position()` as its stream position (read once,
+ * when the subscription starts). For your own sources with ids; channels
+ * already do it.
+ */
+export function withPosition<T>(iterator: AsyncIterator<T>, position: () => string | undefined): PositionedIterator<T> {
+  return Object.defineProperty(iterator, positionKey, { get: position, enumerable: false }) as PositionedIterator<T>
+}
+
+/** The stream position of an iterator made with {@link withPosition}, if any. */
+export function positionOf(iterator: AsyncIterator<unknown>): string | undefined {
+  const position: unknown = (iterator as Partial<Record<typeof positionKey, unknown>>)[positionKey]
+  return typeof position === 'string' ? position : undefined
+}

@@ -3,6 +3,7 @@ import {
   callProcedure,
   isResync,
   isTracked,
+  positionOf,
   validate,
   type AnyProcedure,
   type Serializer,
@@ -68,7 +69,8 @@ export class ServerSubscription {
     const iterator = iterable[Symbol.asyncIterator]()
     this.iterator = iterator
     if (!this.active) return this.closeIterator(iterator)
-    this.host.send(`{"type":"started","id":${this.id}}`)
+    const position = positionOf(iterator)
+    this.host.send(position === undefined ? `{"type":"started","id":${this.id}}` : JSON.stringify({ type: 'started', id: this.id, eventId: position }))
     try {
       for (;;) {
         const result = await iterator.next()
