@@ -122,6 +122,7 @@ export class ClientRuntime {
       if (sub.state === 'ended') return
       this.endSubscription(sub)
       if (sub.sent) this.connection?.send(`{"type":"unsubscribe","id":${id}}`)
+      sub.sink.stopped()
     }
     sub.sink = makeSink(unsubscribe)
     const handle: Subscription = {
@@ -141,6 +142,7 @@ export class ClientRuntime {
     if (this.state === 'closed') return fail(this.terminalError ?? new RpcError('CANCELLED', 'The client is closed'))
     if (signal?.aborted) {
       sub.state = 'ended'
+      sub.sink.stopped()
       return handle
     }
     try {

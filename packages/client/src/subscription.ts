@@ -49,6 +49,8 @@ export interface SubscriptionSink {
   resync(): void
   error(error: RpcError): void
   complete(): void
+  /** The app stopped it (unsubscribe, abort): handlers hear nothing more; a waiting loop ends. */
+  stopped(): void
 }
 
 /** Most events the iterator form holds for a loop that has not pulled them. */
@@ -85,6 +87,13 @@ export class IteratorSink implements SubscriptionSink {
     this.end(undefined)
   }
 
+  stopped(): void {
+    // Already ended (overflow unsubscribes after ending): keep what the loop has yet to read.
+    if (this.ended) return
+    this.end(undefined)
+    this.queue.length = 0
+  }
+
   next(): Promise<IteratorResult<unknown>> {
     if (this.queue.length > 0) return Promise.resolve({ done: false, value: this.queue.shift() })
     if (this.ended) {
@@ -114,8 +123,9 @@ export class IteratorSink implements SubscriptionSink {
       return waiter.resolve({ done: false, value })
     }
     if (this.queue.length >= ITERATOR_BUFFER_SIZE) {
-      this.unsubscribe()
-      return this.end(new RpcError('OVERLOADED', `the loop fell more than ${ITERATOR_BUFFER_SIZE} events behind`))
+      // End first: unsubscribing reports `stopped`, which would otherwise end the loop quietly.
+      this.end(new RpcError('OVERLOADED', `the loop fell more than ${ITERATOR_BUFFER_SIZE} events behind`))
+      return this.unsubscribe()
     }
     this.queue.push(value)
   }
@@ -145,6 +155,7 @@ export function handlerSink(handlers: SubscriptionHandlers<unknown>): Subscripti
     resync: () => guard(handlers.onResync),
     error: (error) => guard(handlers.onError, error),
     complete: () => guard(handlers.onComplete),
+    stopped: () => {},
   }
 }
 
