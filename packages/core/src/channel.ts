@@ -78,8 +78,10 @@ export function createChannel<T>(options: ChannelOptions = {}): Channel<T> {
 interface Cursor {
   /** Sequence number of the last event delivered (or skipped). */
   seq: number
-  /** Wakes a `next()` waiting for a new event. */
+  /** Wakes the `next()` calls waiting for a new event (usually one). */
   wake: (() => void) | undefined
+  /** Ends this subscriber: unregisters it and wakes its waiters. */
+  finish: () => void
 }
 
 class RingChannel<T> implements Channel<T> {
@@ -92,6 +94,8 @@ class RingChannel<T> implements Channel<T> {
   private closed = false
   private readonly cursors = new Set<Cursor>()
   private readonly topics = new Map<string, RingChannel<T>>()
+  /** How many times each topic key was created, so a re-created topic never reuses the ids of a deleted one. */
+  private readonly topicGenerations = new Map<string, number>()
 
   constructor(private readonly options: ChannelOptions) {
     this.history = Math.max(0, Math.floor(options.history ?? 0))
@@ -130,11 +134,20 @@ class RingChannel<T> implements Channel<T> {
 
   topic(key: string): Channel<T> {
     let channel = this.topics.get(key)
-    if (channel === undefined) {
-      const { epoch: _epoch, ...rest } = this.options
-      channel = new RingChannel<T>(this.options.epoch === undefined ? rest : { ...rest, epoch: `${this.options.epoch}/${key}` })
-      this.topics.set(key, channel)
+    if (channel !== undefined) return channel
+    const generation = (this.topicGenerations.get(key) ?? 0) + 1
+    const { epoch, ...rest } = this.options
+    // Without an epoch option every channel draws a random one; with it, the
+    // key and the generation keep topics (and re-creations) apart.
+    const topicEpoch = epoch === undefined ? undefined : `${epoch}/${key}${generation === 1 ? '' : `#${generation}`}`
+    channel = new RingChannel<T>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch })
+    // A closed channel hands out closed topics: their subscribers end at once.
+    if (this.closed) {
+      channel.close()
+      return channel
     }
+    this.topicGenerations.set(key, generation)
+    this.topics.set(key, channel)
     return channel
   }
 
@@ -147,7 +160,7 @@ class RingChannel<T> implements Channel<T> {
 
   close(): void {
     this.closed = true
-    for (const cursor of this.cursors) cursor.wake?.()
+    for (const cursor of [...this.cursors]) cursor.finish()
     for (const channel of this.topics.values()) channel.close()
     this.topics.clear()
   }
@@ -170,21 +183,26 @@ class RingChannel<T> implements Channel<T> {
 
   private iterate(options: ChannelSubscribeOptions): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
     const signal = options.signal
-    const cursor: Cursor = { seq: this.seq, wake: undefined }
     let pendingResync = false
+    let startSeq = this.seq
     if (options.lastEventId !== undefined) {
       const seq = this.resumableSeq(options.lastEventId)
       if (seq === undefined) pendingResync = true
-      else cursor.seq = seq
+      else startSeq = seq
     }
     let done = this.closed || signal?.aborted === true
-    const onAbort = () => finish()
-    const finish = () => {
-      if (done && !this.cursors.has(cursor)) return
-      done = true
-      this.cursors.delete(cursor)
-      signal?.removeEventListener('abort', onAbort)
-      cursor.wake?.()
+    const onAbort = () => cursor.finish()
+    const cursor: Cursor = {
+      seq: startSeq,
+      wake: undefined,
+      finish: () => {
+        done = true
+        if (!this.cursors.delete(cursor)) return
+        signal?.removeEventListener('abort', onAbort)
+        const wake = cursor.wake
+        cursor.wake = undefined
+        wake?.()
+      },
     }
     if (!done) {
       this.cursors.add(cursor)
@@ -194,34 +212,35 @@ class RingChannel<T> implements Channel<T> {
 
     const next = async (): Promise<IteratorResult<TrackedEnvelope<T> | ResyncSignal>> => {
       for (;;) {
-        if (done || this.closed) {
-          finish()
+        if (done) {
+          cursor.finish()
           return doneResult
         }
-        if (pendingResync) {
+        const lagging = cursor.seq < this.seq - this.capacity
+        if (pendingResync || lagging) {
+          // One resync covers both an unresumable lastEventId and having
+          // fallen out of the ring: either way, go on from the newest event.
           pendingResync = false
+          if (lagging) cursor.seq = this.seq
           return { done: false, value: resync() }
         }
         if (cursor.seq < this.seq) {
-          // Fell out of the ring: skip to the newest event and say so.
-          if (cursor.seq < this.seq - this.capacity) {
-            cursor.seq = this.seq
-            return { done: false, value: resync() }
-          }
           cursor.seq++
           return { done: false, value: this.ring[cursor.seq % this.capacity]! }
         }
         await new Promise<void>((resolve) => {
-          cursor.wake = resolve
+          // Calls to next() that overlap all wait; one wake-up releases every one.
+          const previous = cursor.wake
+          cursor.wake = previous === undefined ? resolve : () => (previous(), resolve())
         })
       }
     }
     // Where this subscriber starts: after a resync, the newest event.
-    const position = this.idOf(cursor.seq)
+    const position = this.idOf(startSeq)
     const iterator: AsyncIterator<TrackedEnvelope<T> | ResyncSignal> = {
       next,
       return: async () => {
-        finish()
+        cursor.finish()
         return doneResult
       },
     }

@@ -91,13 +91,17 @@ export function fromEventTarget<E>(target: EventTargetLike<E>, type: string, opt
   }, options)
 }
 
+type Waiter<T> = { resolve: (result: IteratorResult<T | ResyncSignal>) => void; reject: (error: unknown) => void }
+
 class PushIterator<T> implements AsyncIterator<T | ResyncSignal> {
-  private readonly buffer: T[] = []
+  /** Events not pulled yet: `buffer[head..]`. Slots before `head` are cleared, so they hold nothing. */
+  private readonly buffer: (T | undefined)[] = []
   private head = 0
   private missed = false
   private ended = false
   private failure: unknown = undefined
-  private waiter: { resolve: (result: IteratorResult<T | ResyncSignal>) => void; reject: (error: unknown) => void } | undefined
+  /** `next()` calls waiting for an event, oldest first (usually zero or one). */
+  private readonly waiters: Waiter<T>[] = []
   private stop: (() => void) | undefined
   private readonly maxBuffer: number
   private readonly overflow: OverflowPolicy
@@ -144,7 +148,7 @@ class PushIterator<T> implements AsyncIterator<T | ResyncSignal> {
       return Promise.resolve({ done: true, value: undefined })
     }
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject }
+      this.waiters.push({ resolve, reject })
     })
   }
 
@@ -158,30 +162,36 @@ class PushIterator<T> implements AsyncIterator<T | ResyncSignal> {
 
   private push(value: T): void {
     if (this.ended) return
-    const waiter = this.waiter
-    if (waiter !== undefined) {
-      this.waiter = undefined
-      return waiter.resolve({ done: false, value })
-    }
+    const waiter = this.waiters.shift()
+    if (waiter !== undefined) return waiter.resolve({ done: false, value })
     if (this.buffer.length - this.head >= this.maxBuffer) {
       if (this.overflow === 'error') {
         return this.finish(new RpcError('OVERLOADED', `subscriber fell more than ${this.maxBuffer} events behind`))
       }
-      this.head++
+      this.buffer[this.head++] = undefined
       this.missed = true
+      this.compact()
     }
     this.buffer.push(value)
   }
 
   private take(): T {
-    const value = this.buffer[this.head]!
-    this.head++
-    // Compact now and then so the array does not grow with everything ever pushed.
-    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+    const value = this.buffer[this.head] as T
+    this.buffer[this.head++] = undefined
+    this.compact()
+    return value
+  }
+
+  /**
+   * Drops the slots before `head` once they are at least half the array, so
+   * memory stays within about twice `maxBuffer` whether events leave by
+   * being pulled or by being dropped; amortised O(1) per event.
+   */
+  private compact(): void {
+    if (this.head >= 64 && this.head * 2 >= this.buffer.length) {
       this.buffer.splice(0, this.head)
       this.head = 0
     }
-    return value
   }
 
   private finish(error: unknown): void {
@@ -192,13 +202,13 @@ class PushIterator<T> implements AsyncIterator<T | ResyncSignal> {
     const stop = this.stop
     this.stop = undefined
     stop?.()
-    const waiter = this.waiter
-    if (waiter !== undefined) {
-      this.waiter = undefined
-      if (error === undefined) return waiter.resolve({ done: true, value: undefined })
-      // The pending next() carries the failure; later ones report done.
-      this.failure = undefined
-      waiter.reject(error)
+    const waiters = this.waiters.splice(0)
+    if (waiters.length === 0) return
+    // The oldest pending next() carries the failure; the others, and later ones, report done.
+    this.failure = undefined
+    for (const [i, waiter] of waiters.entries()) {
+      if (i === 0 && error !== undefined) waiter.reject(error)
+      else waiter.resolve({ done: true, value: undefined })
     }
   }
 }
