@@ -10,19 +10,30 @@ export interface ChannelOptions {
   history?: number
   /**
    * How many events a live subscriber may fall behind before it is told to
-   * resync and skipped to the newest event. Bounds the channel's memory:
-   * events are kept once, for all subscribers, in one ring of
-   * `max(history, maxLag)` entries.
+   * resync; it then goes on with the next event published. Bounds the
+   * channel's memory: events are kept once, for all subscribers, in one ring
+   * of `max(history, maxLag)` entries (so the effective lag bound is at
+   * least `history`).
    * @default 1_000
    */
   maxLag?: number
   /**
-   * Prefix of every event id. Ids from another epoch (an earlier process,
-   * say) cannot be resumed and get a resync. Set it to something durable if
-   * your publisher's sequence survives restarts.
+   * Prefix of every event id, for readable ids in logs and tests. Ids with
+   * another prefix cannot be resumed and get a resync. Never reuse an epoch
+   * across processes: every channel counts from 1 again, so an old id would
+   * name a different event. Topics get `${epoch}/${key}/${n}`, `n` counting
+   * the topics created.
    * @default a random string, new for each channel
    */
   epoch?: string
+  /**
+   * Most topics kept (see `topic()`). When a new topic would exceed it, the
+   * least recently used topic with no subscriber is forgotten, history and
+   * all (a client resuming there gets a resync). Bounds memory when topic
+   * keys come from clients.
+   * @default 10_000
+   */
+  maxTopics?: number
 }
 
 /** Options of `channel.subscribe`. */
@@ -42,9 +53,17 @@ export interface Channel<T> {
    * live ones, with no gap and no duplicate between the two. Yields a resync
    * signal when the history does not reach back to `lastEventId`, or when
    * this subscriber falls more than `maxLag` events behind.
+   *
+   * The position is taken when `subscribe()` is called, not when iteration
+   * starts: `const events = channel.subscribe(); yield snapshot(); yield* events`
+   * misses nothing published while the snapshot was sent.
    */
   subscribe(options?: ChannelSubscribeOptions): AsyncIterable<TrackedEnvelope<T> | ResyncSignal>
-  /** A channel per key (a room, a document), created on first use, with the same options. */
+  /**
+   * A channel per key (a room, a document), created on first use, with the
+   * same options. At most `maxTopics` are kept; idle ones are forgotten
+   * first.
+   */
   topic(key: string): Channel<T>
   /** Forgets a topic's channel and its history; its live subscribers end. */
   deleteTopic(key: string): void
@@ -88,20 +107,23 @@ class RingChannel<T> implements Channel<T> {
   private readonly history: number
   private readonly capacity: number
   private readonly epoch: string
-  private readonly ring: (TrackedEnvelope<T> | undefined)[]
+  /** Grows as events arrive, up to `capacity`: an idle topic costs almost nothing. */
+  private readonly ring: (TrackedEnvelope<T> | undefined)[] = []
   /** Sequence number of the newest event; 0 before the first publish. */
   private seq = 0
   private closed = false
   private readonly cursors = new Set<Cursor>()
   private readonly topics = new Map<string, RingChannel<T>>()
-  /** How many times each topic key was created, so a re-created topic never reuses the ids of a deleted one. */
-  private readonly topicGenerations = new Map<string, number>()
+  /** Counts topics created, so a re-created topic never reuses the ids of a deleted one. */
+  private topicSerial = 0
+
+  private readonly maxTopics: number
 
   constructor(private readonly options: ChannelOptions) {
+    this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
     this.history = Math.max(0, Math.floor(options.history ?? 0))
     this.capacity = Math.max(1, this.history, Math.floor(options.maxLag ?? 1_000))
     this.epoch = options.epoch ?? Math.random().toString(36).slice(2, 10)
-    this.ring = new Array(this.capacity)
   }
 
   get lastEventId(): string | undefined {
@@ -129,26 +151,42 @@ class RingChannel<T> implements Channel<T> {
   }
 
   subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
-    return { [Symbol.asyncIterator]: () => this.iterate(options) }
+    const start = this.startOf(options.lastEventId)
+    return { [Symbol.asyncIterator]: () => this.iterate(start, options.signal) }
   }
 
   topic(key: string): Channel<T> {
     let channel = this.topics.get(key)
-    if (channel !== undefined) return channel
-    const generation = (this.topicGenerations.get(key) ?? 0) + 1
+    if (channel !== undefined) {
+      // Map order is the recency order the eviction below relies on.
+      this.topics.delete(key)
+      this.topics.set(key, channel)
+      return channel
+    }
     const { epoch, ...rest } = this.options
     // Without an epoch option every channel draws a random one; with it, the
-    // key and the generation keep topics (and re-creations) apart.
-    const topicEpoch = epoch === undefined ? undefined : `${epoch}/${key}${generation === 1 ? '' : `#${generation}`}`
+    // key and a serial number keep topics (and re-creations) apart.
+    const topicEpoch = epoch === undefined ? undefined : `${epoch}/${key}/${++this.topicSerial}`
     channel = new RingChannel<T>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch })
     // A closed channel hands out closed topics: their subscribers end at once.
     if (this.closed) {
       channel.close()
       return channel
     }
-    this.topicGenerations.set(key, generation)
     this.topics.set(key, channel)
+    if (this.topics.size > this.maxTopics) this.evictIdleTopic(channel)
     return channel
+  }
+
+  /** Forgets the least recently used topic that has no subscriber, other than `keep` (the one just made), if any. */
+  private evictIdleTopic(keep: RingChannel<T>): void {
+    for (const [key, channel] of this.topics) {
+      if (channel !== keep && channel.subscriberCount === 0 && channel.topics.size === 0) {
+        this.topics.delete(key)
+        channel.close()
+        return
+      }
+    }
   }
 
   deleteTopic(key: string): void {
@@ -181,15 +219,16 @@ class RingChannel<T> implements Channel<T> {
     return seq
   }
 
-  private iterate(options: ChannelSubscribeOptions): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
-    const signal = options.signal
-    let pendingResync = false
-    let startSeq = this.seq
-    if (options.lastEventId !== undefined) {
-      const seq = this.resumableSeq(options.lastEventId)
-      if (seq === undefined) pendingResync = true
-      else startSeq = seq
-    }
+  /** Where a subscriber starts: after `lastEventId` if it can be resumed, else at the newest event with a resync owed. */
+  private startOf(lastEventId: string | undefined): { seq: number; resync: boolean } {
+    if (lastEventId === undefined) return { seq: this.seq, resync: false }
+    const seq = this.resumableSeq(lastEventId)
+    return seq === undefined ? { seq: this.seq, resync: true } : { seq, resync: false }
+  }
+
+  private iterate(start: { seq: number; resync: boolean }, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
+    let pendingResync = start.resync
+    const startSeq = start.seq
     let done = this.closed || signal?.aborted === true
     const onAbort = () => cursor.finish()
     const cursor: Cursor = {

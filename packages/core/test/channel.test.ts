@@ -987,3 +987,83 @@ describe('channel: model-based property', () => {
     )
   })
 })
+
+describe('the position is taken when subscribe() is called', () => {
+  it('delivers what is published between subscribe() and the first pull', async () => {
+    const channel = createChannel<number>()
+    const events = channel.subscribe()
+    const ids = publishMany(channel, 3)
+    const iterator = events[Symbol.asyncIterator]()
+    expect(await pull(iterator, 3)).toEqual(ids)
+    await iterator.return!()
+  })
+
+  it('resolves lastEventId at subscribe() time too: a resume that was possible then still replays', async () => {
+    const channel = createChannel<number>({ history: 2, maxLag: 10 })
+    const ids = publishMany(channel, 3)
+    const events = channel.subscribe({ lastEventId: ids[1] })
+    const later = publishMany(channel, 2, 3) // the history window moves on before iteration starts
+    expect(await pull(events[Symbol.asyncIterator](), 3)).toEqual([ids[2], ...later])
+  })
+
+  it('gives a resync, not a gap, when more than the ring held was published before the first pull', async () => {
+    const channel = createChannel<number>({ maxLag: 3 })
+    const events = channel.subscribe()
+    const ids = publishMany(channel, 10)
+    const iterator = events[Symbol.asyncIterator]()
+    expect(await pull(iterator, 1)).toEqual(['resync'])
+    const next = publishMany(channel, 1, 10)
+    expect(await pull(iterator, 1)).toEqual(next)
+    expect(ids).toHaveLength(10)
+    await iterator.return!()
+  })
+
+  it('registers no subscriber until iteration starts', () => {
+    const channel = createChannel<number>()
+    channel.subscribe()
+    expect(channel.subscriberCount).toBe(0)
+  })
+})
+
+describe('maxTopics', () => {
+  it('forgets the least recently used idle topic past the bound', async () => {
+    const channel = createChannel<number>({ history: 10, maxTopics: 2 })
+    const a = channel.topic('a')
+    const oldId = a.publish(1)
+    channel.topic('b')
+    channel.topic('a') // a is now more recent than b
+    channel.topic('c') // evicts b
+    expect(channel.topic('a')).toBe(a)
+    // a survives with its history
+    const newId = a.publish(2)
+    expect(await pull(iter(a, { lastEventId: oldId }), 1)).toEqual([newId])
+    const evictedB = channel.topic('b') // re-created; evicts the idle least recent (c)
+    expect(evictedB.lastEventId).toBeUndefined()
+  })
+
+  it('never evicts a topic that has subscribers, and a re-created topic resyncs old ids', async () => {
+    const channel = createChannel<number>({ history: 10, maxTopics: 1 })
+    const busy = channel.topic('busy')
+    const busyIterator = iter(busy)
+    const pending = track(busyIterator.next())
+    const quiet = channel.topic('quiet') // over the bound, but 'busy' has a subscriber
+    expect(channel.topic('busy')).toBe(busy)
+    const quietId = quiet.publish(7)
+    channel.topic('other') // evicts 'quiet' (idle), not 'busy'
+    busy.publish(1)
+    await settle()
+    expect(pending.settled).toBe(true)
+    expect(label(pending.result!)).toBe(busy.lastEventId)
+    const recreated = channel.topic('quiet')
+    expect(recreated).not.toBe(quiet)
+    expect(await pull(iter(recreated, { lastEventId: quietId }), 1)).toEqual(['resync'])
+    await busyIterator.return!()
+  })
+
+  it('closes an evicted topic: iterating a stale reference to it ends at once', async () => {
+    const channel = createChannel<number>({ maxTopics: 1 })
+    const first = channel.topic('first')
+    channel.topic('second')
+    expect(await pull(iter(first), 1)).toEqual(['done'])
+  })
+})
