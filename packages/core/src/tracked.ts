@@ -1,3 +1,5 @@
+import { MAX_EVENT_ID_LENGTH } from './protocol-parse'
+
 /**
  * Subscription events with ids. A client remembers the id of the last
  * tracked event it received and sends it back as `lastEventId` when it
@@ -23,7 +25,10 @@ export interface TrackedEnvelope<TData> {
  * ```
  */
 export function tracked<TData>(id: string, data: TData): TrackedEnvelope<TData> {
-  if (typeof id !== 'string' || id.length === 0) throw new TypeError('tracked(): id must be a non-empty string')
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
+    // Checked here, where the bug is, rather than by the client refusing the frame and dropping the whole connection.
+    throw new TypeError(`tracked(): id must be a string of 1 to ${MAX_EVENT_ID_LENGTH} characters`)
+  }
   return { [trackedBrand]: true, id, data }
 }
 

@@ -2,6 +2,7 @@ import {
   RpcError,
   callProcedure,
   isResync,
+  MAX_EVENT_ID_LENGTH,
   isTracked,
   positionOf,
   validate,
@@ -114,6 +115,8 @@ export class ServerSubscription {
     const head: Record<string, unknown> = { type: 'data', id: this.id }
     let data = value
     if (isTracked(value)) {
+      // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the connection.
+      if (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH) throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
       head.eventId = value.id
       data = value.data
     }
