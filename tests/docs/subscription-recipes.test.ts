@@ -1180,3 +1180,44 @@ describe('docs/subscriptions.md', () => {
     expect(missing).toEqual([])
   })
 })
+
+describe('recipe: an observable through fromCallback', () => {
+  /** The smallest observable: what RxJS and friends look like from outside. */
+  function interval(count: number) {
+    return {
+      subscribe(observer: { next: (n: number) => void; error: (e: unknown) => void; complete: () => void }) {
+        let n = 0
+        const timer = setInterval(() => {
+          observer.next(++n)
+          if (n === count) {
+            clearInterval(timer)
+            observer.complete()
+          }
+        }, 2)
+        return { unsubscribe: () => clearInterval(timer) }
+      },
+    }
+  }
+
+  it('streams the observable, completes with it, and unsubscribes from it when the client leaves', async () => {
+    let unsubscribed = 0
+    const rpc = initRpc.create()
+    const appRouter = rpc.router({
+      numbers: rpc.procedure.input(z.object({ count: z.number() })).subscription(({ input, signal }) => {
+        const source$ = interval(input.count)
+        return fromCallback<number>((sink) => {
+          const s = source$.subscribe({ next: sink.push, error: sink.fail, complete: sink.end })
+          return () => (s.unsubscribe(), unsubscribed++)
+        }, { signal })
+      }),
+    })
+    const { url } = await startServer({ router: appRouter })
+    const api = connectClient<typeof appRouter>(url)
+    const got: number[] = []
+    for await (const n of api.numbers.subscribe({ count: 5 })) if (!isResync(n)) got.push(n)
+    expect(got).toEqual([1, 2, 3, 4, 5])
+    await waitUntil(() => unsubscribed === 1, 'the stop function after completion')
+    for await (const n of api.numbers.subscribe({ count: 1_000 })) if (!isResync(n) && n === 3) break
+    await waitUntil(() => unsubscribed === 2, 'the stop function after break')
+  })
+})
