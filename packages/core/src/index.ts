@@ -78,10 +78,12 @@ export {
   fromEmitter,
   fromEventTarget,
   type EmitterLike,
+  type ErrorOnOverflow,
   type EventTargetLike,
   type OverflowPolicy,
   type PushOptions,
   type PushSink,
+  type PushStart,
 } from './push-iterable'
 export * from './protocol'
 export {

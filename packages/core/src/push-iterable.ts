@@ -22,6 +22,15 @@ export interface PushOptions {
   overflow?: OverflowPolicy
 }
 
+/**
+ * Options with `overflow: 'error'`: such a source never drops events, so it
+ * never yields a resync, and the adapters' types say so.
+ */
+export type ErrorOnOverflow = PushOptions & { overflow: 'error' }
+
+/** Starts a push source; returns the function that stops it. */
+export type PushStart<T> = (sink: PushSink<T>) => (() => void) | void
+
 /** Where a push source delivers. Calls after `end`/`fail` are ignored. */
 export interface PushSink<T> {
   push(value: T): void
@@ -42,10 +51,9 @@ const DEFAULT_MAX_BUFFER = 1_000
  * .subscription(({ signal }) => fromCallback<Price>((sink) => feed.listen(sink.push), { signal }))
  * ```
  */
-export function fromCallback<T>(
-  start: (sink: PushSink<T>) => (() => void) | void,
-  options: PushOptions = {},
-): AsyncIterable<T | ResyncSignal> {
+export function fromCallback<T>(start: PushStart<T>, options: ErrorOnOverflow): AsyncIterable<T>
+export function fromCallback<T>(start: PushStart<T>, options?: PushOptions): AsyncIterable<T | ResyncSignal>
+export function fromCallback<T>(start: PushStart<T>, options: PushOptions = {}): AsyncIterable<T | ResyncSignal> {
   return { [Symbol.asyncIterator]: () => new PushIterator<T>(start, options) }
 }
 
@@ -65,6 +73,8 @@ export interface EmitterLike {
  * .subscription(({ signal }) => fromEmitter<Order>(orders, 'created', { signal }))
  * ```
  */
+export function fromEmitter<T>(emitter: EmitterLike, event: string | symbol, options: ErrorOnOverflow): AsyncIterable<T>
+export function fromEmitter<T>(emitter: EmitterLike, event: string | symbol, options?: PushOptions): AsyncIterable<T | ResyncSignal>
 export function fromEmitter<T>(emitter: EmitterLike, event: string | symbol, options?: PushOptions): AsyncIterable<T | ResyncSignal> {
   return fromCallback<T>((sink) => {
     const listener = (value: T) => sink.push(value)
@@ -83,6 +93,8 @@ export interface EventTargetLike<E> {
 }
 
 /** Iterates the events of an `EventTarget`; the listener is removed when the iteration ends. */
+export function fromEventTarget<E>(target: EventTargetLike<E>, type: string, options: ErrorOnOverflow): AsyncIterable<E>
+export function fromEventTarget<E>(target: EventTargetLike<E>, type: string, options?: PushOptions): AsyncIterable<E | ResyncSignal>
 export function fromEventTarget<E>(target: EventTargetLike<E>, type: string, options?: PushOptions): AsyncIterable<E | ResyncSignal> {
   return fromCallback<E>((sink) => {
     const listener = (event: E) => sink.push(event)
