@@ -105,8 +105,18 @@ export async function rawPeer(url: string, protocols: string | string[] = 'wirec
   }
 }
 
-/** Resolves after `ms`. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+/** Resolves after `ms`, or earlier when `signal` aborts (as a well-behaved resolver would wait). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
 
 /** Resolves once `predicate()` holds, checking every 5 ms; rejects after `timeoutMs` naming `what`. */
 export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {

@@ -47,19 +47,6 @@ async function runOf(tag: string): Promise<Run> {
   return runs.get(tag)!
 }
 
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
-
 const emitter = new EventEmitter()
 const channel = createChannel<{ n: number }>({ history: 10 })
 
@@ -72,7 +59,7 @@ const router = rpc.router({
     try {
       for (let n = 0; !signal.aborted; n++) {
         yield n
-        await pause(5, signal)
+        await sleep(5, signal)
       }
     } finally {
       leave(run)
@@ -114,7 +101,7 @@ const router = rpc.router({
         yield { n: 'two' } as unknown as { n: number }
         for (let n = 3; !signal.aborted; n++) {
           yield { n }
-          await pause(5, signal)
+          await sleep(5, signal)
         }
       } finally {
         leave(run)

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
 import { initRpc, isResync, resync, RpcError, tracked, type ResyncSignal } from '@wirecall/core'
 import type { Subscription, SubscriptionIterable, SubscriptionState } from '@wirecall/client'
-import { connectClient, readyPeer, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
 
 /**
  * Subscriptions end to end, over real sockets: event order and inferred
@@ -50,19 +50,6 @@ function untilAborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
     signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
   })
 }
 
@@ -119,7 +106,7 @@ const router = rpc.router({
     try {
       for (let n = 0; !signal.aborted; n++) {
         yield n
-        await pause(5, signal)
+        await sleep(5, signal)
       }
     } finally {
       leave(run)

@@ -114,10 +114,9 @@ class RingChannel<T> implements Channel<T> {
   private closed = false
   private readonly cursors = new Set<Cursor>()
   private readonly topics = new Map<string, RingChannel<T>>()
+  private readonly maxTopics: number
   /** Counts topics created, so a re-created topic never reuses the ids of a deleted one. */
   private topicSerial = 0
-
-  private readonly maxTopics: number
 
   constructor(private readonly options: ChannelOptions) {
     this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
