@@ -88,7 +88,9 @@ export {
 export * from './protocol'
 export {
   MAX_EVENT_ID_LENGTH,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_PATH_LENGTH,
+  MAX_RESTART_DELAY_MS,
   parseClientFrame,
   parseServerFrame,
   type ParseFrameOptions,
@@ -96,3 +98,4 @@ export {
 } from './protocol-parse'
 export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
 export { truncateCloseReason } from './close-reason'
+export { Heartbeat, type KeepAliveOptions } from './heartbeat'

@@ -20,6 +20,11 @@ export const MAX_PATH_LENGTH = 1024
 /** Longest `lastEventId` / `eventId` accepted in an envelope. */
 export const MAX_EVENT_ID_LENGTH = 1024
 
+/** Longest `idempotencyKey` accepted in an envelope. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128
+/** Longest restart delay a server may announce: one hour. */
+export const MAX_RESTART_DELAY_MS = 3_600_000
+
 const path = { check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH_LENGTH }
 const eventId = {
   check: (v: unknown) => typeof v === 'string' && v.length <= MAX_EVENT_ID_LENGTH,
@@ -36,10 +41,15 @@ const CLIENT_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
     path,
     input: payload,
     meta: payload,
+    idempotencyKey: {
+      check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH,
+      optional: true,
+    },
   },
   cancel: { id },
   subscribe: { id, path, input: payload, meta: payload, lastEventId: eventId },
   unsubscribe: { id },
+  reinit: { id, params: payload, meta: payload },
   ping: {},
   pong: {},
 } satisfies Record<ClientMessage['type'], Shape>)
@@ -52,6 +62,9 @@ const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
   data: { id, data: payload, meta: payload, eventId },
   resync: { id },
   complete: { id },
+  restart: {
+    delayMs: { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_RESTART_DELAY_MS },
+  },
   ping: {},
   pong: {},
 } satisfies Record<ServerMessage['type'], Shape>)

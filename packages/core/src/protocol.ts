@@ -18,6 +18,7 @@ export const MessageType = {
   Cancel: 'cancel',
   Subscribe: 'subscribe',
   Unsubscribe: 'unsubscribe',
+  Reinit: 'reinit',
   // server -> client
   Ack: 'ack',
   Result: 'result',
@@ -26,6 +27,7 @@ export const MessageType = {
   Data: 'data',
   Resync: 'resync',
   Complete: 'complete',
+  Restart: 'restart',
   // both directions
   Ping: 'ping',
   Pong: 'pong',
@@ -91,6 +93,12 @@ export interface CallMessage {
   path: string
   input?: unknown
   meta?: unknown
+  /**
+   * Set on mutations the caller marked idempotent. A server that already ran
+   * (or is running) this key for this path answers from that execution
+   * instead of running it again.
+   */
+  idempotencyKey?: string
 }
 /** Stops a call: the server aborts its `signal` and sends nothing more for the id. */
 export interface CancelMessage {
@@ -110,6 +118,17 @@ export interface SubscribeMessage {
 export interface UnsubscribeMessage {
   type: 'unsubscribe'
   id: number
+}
+/**
+ * New `connectionParams` over the open connection (a refreshed token): the
+ * server runs `createContext` again and answers `result` (later calls use
+ * the new context) or `error` (the previous context stays).
+ */
+export interface ReinitMessage {
+  type: 'reinit'
+  id: number
+  params?: unknown
+  meta?: unknown
 }
 
 // ---- server -> client -------------------------------------------------------
@@ -163,6 +182,15 @@ export interface CompleteMessage {
   type: 'complete'
   id: number
 }
+/**
+ * The server is restarting: this connection will close (1012) once its
+ * calls in flight are done. Reconnect `delayMs` after that close, so that
+ * clients spread their reconnects instead of arriving all at once.
+ */
+export interface RestartMessage {
+  type: 'restart'
+  delayMs: number
+}
 
 // ---- both -------------------------------------------------------------------
 
@@ -180,6 +208,7 @@ export type ClientMessage =
   | CancelMessage
   | SubscribeMessage
   | UnsubscribeMessage
+  | ReinitMessage
   | PingMessage
   | PongMessage
 
@@ -192,6 +221,7 @@ export type ServerMessage =
   | DataMessage
   | ResyncMessage
   | CompleteMessage
+  | RestartMessage
   | PingMessage
   | PongMessage
 
