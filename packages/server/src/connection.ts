@@ -8,17 +8,20 @@ import {
   isRpcError,
   parseClientFrame,
   truncateCloseReason,
+  type AnyProcedure,
   type AnyRouter,
   type CallMessage,
   type ClientMessage,
   type InitMessage,
   type ProcedureType,
+  type ReinitMessage,
   type Serializer,
   type ServerMessage,
   type SubscribeMessage,
 } from '@wirecall/core'
 import type { CreateContextOptions, ErrorHandlerOptions } from './options'
-import { encodeWithData } from './encode'
+import { encodeFields } from './encode'
+import type { IdempotencyCache, Outcome } from './idempotency'
 import type { RpcSocket } from './socket'
 import { ServerSubscription, type SubscriptionHost } from './subscription'
 
@@ -30,6 +33,8 @@ export interface ConnectionRuntime {
   initTimeoutMs: number
   exposeInternalErrors: boolean
   maxBatchSize: number
+  /** Outcomes of idempotent mutations, shared by every connection so a retry on a new one finds them. */
+  idempotency: IdempotencyCache
   onError: ((opts: ErrorHandlerOptions) => void) | undefined
   /** Called once when the connection has closed and released everything. */
   released(connection: Connection): void
@@ -65,6 +70,10 @@ export class Connection {
   private readonly subscriptionHost: SubscriptionHost
   /** Resolvers and generators still running, even after being aborted; see {@link settled}. */
   private readonly running = new Set<Promise<void>>()
+  /** Waiting for the calls map to empty; see {@link callsDone}. */
+  private callsDoneWaiters: (() => void)[] = []
+  /** Bumped per `reinit`, so only the latest one may swap the context. */
+  private contextVersion = 0
 
   constructor(
     private readonly socket: RpcSocket,
@@ -118,6 +127,21 @@ export class Connection {
     while (this.running.size > 0) await Promise.all(this.running)
   }
 
+  /** Resolves when no call is in flight (subscriptions do not count); a graceful restart waits for this. */
+  callsDone(): Promise<void> {
+    if (this.calls.size === 0) return Promise.resolve()
+    return new Promise((resolve) => this.callsDoneWaiters.push(resolve))
+  }
+
+  /**
+   * Tells the client the server is restarting and when to come back:
+   * `delayMs` after this connection closes. Only a connection past its
+   * handshake can be told; the others are simply closed.
+   */
+  announceRestart(delayMs: number): void {
+    if (this.state === 'ready') this.send({ type: 'restart', delayMs: Math.max(0, Math.round(delayMs)) })
+  }
+
   /** Feeds one frame from the socket. Never throws. */
   receive(data: string | null): void {
     if (this.isClosed()) return
@@ -160,6 +184,7 @@ export class Connection {
       this.calls.clear()
       for (const controller of controllers) controller.abort(new RpcError('CONNECTION_LOST', 'The connection closed'))
     }
+    this.notifyCallsDone()
     if (this.subscriptions.size > 0) {
       const subscriptions = [...this.subscriptions.values()]
       this.subscriptions.clear()
@@ -184,7 +209,7 @@ export class Connection {
         // Unknown ids are ignored: the call may have just finished.
         const controller = this.calls.get(message.id)
         if (controller === undefined) return
-        this.calls.delete(message.id)
+        this.forgetCall(message.id)
         return controller.abort(new RpcError('CANCELLED', 'The caller cancelled'))
       }
       case 'subscribe':
@@ -194,6 +219,9 @@ export class Connection {
         if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'unsubscribe before ack')
         // Unknown ids are ignored: the subscription may have just ended.
         return this.subscriptions.get(message.id)?.stop(new RpcError('CANCELLED', 'The client unsubscribed'))
+      case 'reinit':
+        if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, 'reinit before ack')
+        return this.track(this.reinit(message))
       default: {
         const exhaustive: never = message
         return exhaustive
@@ -203,31 +231,67 @@ export class Connection {
 
   private async init(message: InitMessage): Promise<void> {
     this.state = 'authenticating'
+    let ctx: object
+    try {
+      ctx = await this.createContext(message.params, message.meta)
+    } catch (thrown) {
+      if (this.isClosed()) return
+      const error = thrown as RpcError
+      this.report(error, undefined, undefined)
+      const code = contextCloseCode(error)
+      return this.close(code, code === CloseCode.InternalError ? 'internal error' : error.message)
+    }
+    if (this.isClosed()) return
+    clearTimeout(this.initTimer)
+    this.initTimer = undefined
+    this.ctx = ctx
+    this.state = 'ready'
+    this.send({ type: 'ack' })
+  }
+
+  /** New connection params on the open connection: a fresh context for later calls, or an error and the old one stays. */
+  private async reinit(message: ReinitMessage): Promise<void> {
+    const { id } = message
+    if (this.calls.has(id) || this.subscriptions.has(id)) {
+      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), undefined, undefined)
+    }
+    const version = ++this.contextVersion
+    const controller = new AbortController()
+    this.calls.set(id, controller)
+    let ctx: object
+    try {
+      ctx = await this.createContext(message.params, message.meta)
+    } catch (error) {
+      if (this.calls.get(id) !== controller) return
+      this.forgetCall(id)
+      return this.sendError(id, error, undefined, undefined)
+    }
+    if (this.calls.get(id) !== controller) return
+    this.forgetCall(id)
+    // A later reinit that finished first wins; this one still succeeded.
+    if (version === this.contextVersion) this.ctx = ctx
+    this.send({ type: 'result', id })
+  }
+
+  /**
+   * Runs `createContext` on connection params from the wire. Throws an
+   * `RpcError`: what `createContext` threw, or `UNAUTHORIZED` for anything
+   * else (a bug must not let a connection in).
+   */
+  private async createContext(params: unknown, meta: unknown): Promise<object> {
     let ctx: unknown
     try {
-      const connectionParams = this.decode(message.params, message.meta)
+      const connectionParams = this.decode(params, meta)
       // Always await, even without createContext or with a synchronous one:
       // the rest of the frame holding `init` is then handled before `ready`
       // whatever createContext is, so a call batched with init is always a
       // protocol error rather than sometimes accepted.
       ctx = await (this.runtime.createContext === undefined ? {} : this.runtime.createContext({ req: this.req, connectionParams }))
     } catch (cause) {
-      if (this.isClosed()) return
-      const error = isRpcError(cause) ? cause : new RpcError('UNAUTHORIZED', 'Connection refused', { cause })
-      this.report(error, undefined, undefined)
-      const code = error.code === 'FORBIDDEN' ? CloseCode.Forbidden : CloseCode.Unauthorized
-      return this.close(code, isRpcError(cause) ? error.message : 'unauthorized')
+      throw isRpcError(cause) ? cause : new RpcError('UNAUTHORIZED', 'Connection refused', { cause })
     }
-    if (this.isClosed()) return
-    if (typeof ctx !== 'object' || ctx === null) {
-      this.report(new RpcError('INTERNAL', 'createContext must return an object'), undefined, undefined)
-      return this.close(CloseCode.InternalError, 'internal error')
-    }
-    clearTimeout(this.initTimer)
-    this.initTimer = undefined
-    this.ctx = ctx
-    this.state = 'ready'
-    this.send({ type: 'ack' })
+    if (typeof ctx !== 'object' || ctx === null) throw new RpcError('INTERNAL', 'createContext must return an object')
+    return ctx
   }
 
   private subscribe(message: SubscribeMessage): void {
@@ -273,6 +337,7 @@ export class Connection {
       const error = new RpcError('METHOD_NOT_SUPPORTED', `"${path}" is a ${procedure._def.type}, not a ${method}`)
       return this.sendError(id, error, path, method)
     }
+    if (message.idempotencyKey !== undefined && method === 'mutation') return this.idempotentCall(message, procedure)
     const controller = new AbortController()
     this.calls.set(id, controller)
     let data: unknown
@@ -281,18 +346,79 @@ export class Connection {
       data = await callProcedure({ procedure, path, ctx: this.ctx!, input, signal: controller.signal })
     } catch (error) {
       if (this.calls.get(id) !== controller) return // cancelled or closed: nobody is waiting
-      this.calls.delete(id)
+      this.forgetCall(id)
       return this.sendError(id, error, path, method)
     }
     if (this.calls.get(id) !== controller) return
-    this.calls.delete(id)
-    let frame: string
+    this.forgetCall(id)
+    let fields: string
     try {
-      frame = encodeWithData(this.runtime.serializer, { type: 'result', id }, data)
+      fields = encodeFields(this.runtime.serializer, {}, data)
     } catch (cause) {
       return this.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
-    this.socket.send(frame)
+    this.socket.send(`{"type":"result","id":${id}${fields}}`)
+  }
+
+  /**
+   * A mutation with an idempotency key. The execution belongs to the
+   * server-wide cache, not to this connection: when the connection drops,
+   * the mutation runs on, so that the client's retry on its next connection
+   * joins it (or replays its stored outcome) instead of running it twice.
+   * Only an explicit cancel from every caller waiting for it aborts it.
+   */
+  private async idempotentCall(message: CallMessage, procedure: AnyProcedure): Promise<void> {
+    const { id, path } = message
+    const fingerprint = JSON.stringify([message.input ?? null, message.meta ?? null])
+    const begun = this.runtime.idempotency.begin(path, message.idempotencyKey!, fingerprint)
+    if (begun.kind === 'refused') return this.sendError(id, begun.error, path, 'mutation')
+    const { run } = begun
+    const waiter = new AbortController()
+    this.calls.set(id, waiter)
+    // A cancel from this caller counts against the run; a dropped connection does not.
+    waiter.signal.addEventListener('abort', () => {
+      const reason: unknown = waiter.signal.reason
+      if (isRpcError(reason) && reason.code === 'CANCELLED') run.cancel(reason)
+    })
+    if (begun.kind === 'new') {
+      const ctx = this.ctx!
+      void this.execute(message, procedure, ctx, run.signal).then(begun.finish)
+    }
+    const outcome = await run.outcome
+    if (this.calls.get(id) !== waiter) return
+    this.forgetCall(id)
+    this.socket.send(`{"type":"${outcome.kind}","id":${id}${outcome.fields}}`)
+  }
+
+  /** Runs a call to its outcome, encoded; never throws. Errors are reported to `onError` once, here. */
+  private async execute(message: CallMessage, procedure: AnyProcedure, ctx: object, signal: AbortSignal): Promise<Outcome> {
+    const { path, method } = message
+    let data: unknown
+    try {
+      const input = this.decodeInput(message.input, message.meta)
+      data = await callProcedure({ procedure, path, ctx, input, signal })
+    } catch (thrown) {
+      return { kind: 'error', fields: this.errorFields(thrown, path, method) }
+    }
+    try {
+      return { kind: 'result', fields: encodeFields(this.runtime.serializer, {}, data) }
+    } catch (cause) {
+      const error = new RpcError('INTERNAL', 'The result could not be serialized', { cause })
+      return { kind: 'error', fields: this.errorFields(error, path, method) }
+    }
+  }
+
+  /** Takes a call out of the table, waking {@link callsDone} when it was the last. */
+  private forgetCall(id: number): void {
+    this.calls.delete(id)
+    if (this.calls.size === 0) this.notifyCallsDone()
+  }
+
+  private notifyCallsDone(): void {
+    if (this.callsDoneWaiters.length === 0) return
+    const waiters = this.callsDoneWaiters
+    this.callsDoneWaiters = []
+    for (const wake of waiters) wake()
   }
 
   private decodeInput(json: unknown, meta: unknown): unknown {
@@ -310,17 +436,21 @@ export class Connection {
 
   /** Sends a per-call error; the one place errors leave the server. */
   private sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
+    const fields = this.errorFields(thrown, path, type)
+    if (!this.isClosed()) this.socket.send(`{"type":"error","id":${id}${fields}}`)
+  }
+
+  /** Masks and reports an error, and encodes it as the fields of an `error` message. */
+  private errorFields(thrown: unknown, path: string | undefined, type: ProcedureType | undefined): string {
     const error = this.toPublicError(thrown)
     this.report(error.original, path, type)
-    const head = { type: 'error', id, code: error.code, message: error.message }
-    let frame: string
+    const head = { code: error.code, message: error.message }
     try {
-      frame = encodeWithData(this.runtime.serializer, { ...head }, error.data)
+      return encodeFields(this.runtime.serializer, { ...head }, error.data)
     } catch {
       // Data that cannot be serialized is dropped; the code and message still go.
-      frame = JSON.stringify(head)
+      return `,${JSON.stringify(head).slice(1, -1)}`
     }
-    if (!this.isClosed()) this.socket.send(frame)
   }
 
   /** Masks what is not an `RpcError` unless the server opted in to expose it. */
@@ -352,6 +482,25 @@ export class Connection {
   private send(message: ServerMessage): void {
     if (this.isClosed()) return
     this.socket.send(JSON.stringify(message))
+  }
+}
+
+/**
+ * The close code for a refused connection set-up. Refusals are terminal for
+ * the client, except what says "not now": those are retried with backoff.
+ */
+function contextCloseCode(error: RpcError): number {
+  switch (error.code) {
+    case 'FORBIDDEN':
+      return CloseCode.Forbidden
+    case 'OVERLOADED':
+    case 'TOO_MANY_REQUESTS':
+    case 'TIMEOUT':
+      return CloseCode.TryAgainLater
+    case 'INTERNAL':
+      return CloseCode.InternalError
+    default:
+      return CloseCode.Unauthorized
   }
 }
 

@@ -13,3 +13,14 @@ export function encodeWithData(serializer: Serializer, head: Record<string, unkn
   if (meta !== undefined) head.meta = meta
   return JSON.stringify(head)
 }
+
+/**
+ * Like {@link encodeWithData}, but returns only the fields, as JSON text to
+ * splice after a message's `"type"` and `"id"` (empty, or starting with a
+ * comma): an outcome kept for replay is encoded once and stamped with each
+ * caller's id.
+ */
+export function encodeFields(serializer: Serializer, head: Record<string, unknown>, value: unknown): string {
+  const text = encodeWithData(serializer, head, value)
+  return text === '{}' ? '' : `,${text.slice(1, -1)}`
+}

@@ -1,5 +1,5 @@
 export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer } from './server'
-export { serverDefaults, type CreateContextOptions, type ErrorHandlerOptions, type RpcServerOptions } from './options'
+export { serverDefaults, type CloseOptions, type CreateContextOptions, type ErrorHandlerOptions, type RpcServerOptions } from './options'
 export { Connection, type ConnectionRuntime } from './connection'
 export type { RpcSocket } from './socket'
 export { bindWsSocket } from './ws-adapter'
@@ -35,3 +35,5 @@ export {
   type inferRouterInputs,
   type inferRouterOutputs,
 } from '@wirecall/core'
+export { idempotencyDefaults, type IdempotencyOptions } from './idempotency'
+export { Heartbeat, type KeepAliveOptions } from '@wirecall/core'

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
-import type { AnyRouter, inferRouterContext, MaybePromise, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+import type { IdempotencyOptions } from './idempotency'
 
 /** What `createContext` receives, once per connection. */
 export interface CreateContextOptions {
@@ -68,10 +69,42 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    */
   exposeInternalErrors?: boolean
   /**
+   * Pings (WebSocket ping frames) a peer that has sent nothing for
+   * `intervalMs`, and terminates it when nothing comes back within
+   * `timeoutMs`: its calls and subscriptions are cleaned up at once instead
+   * of when TCP finally gives up, minutes later. `false` turns it off.
+   * @default { intervalMs: 30_000, timeoutMs: 10_000 }
+   */
+  keepAlive?: KeepAliveOptions | false
+  /**
+   * Bounds of the cache that makes mutations called with
+   * `{ idempotent: true }` run once across reconnects. See `docs/reconnect.md`.
+   * @default { ttlMs: 300_000, maxEntries: 10_000, maxBytes: 8_388_608 }
+   */
+  idempotency?: IdempotencyOptions
+  /**
    * Called for every error sent to a caller, and for failed connection
    * set-ups. Log here: the caller sees only the masked error.
    */
   onError?: (opts: ErrorHandlerOptions) => void
+}
+
+/** Options of `server.close()`. Without them the server closes at once with 1001. */
+export interface CloseOptions {
+  /**
+   * Restart mode (a deploy): how long calls in flight may take to finish.
+   * Each connection closes with 1012 as soon as its own calls are done, or
+   * when this runs out.
+   * @default 10_000
+   */
+  graceMs?: number
+  /**
+   * Clients are told to reconnect at a moment spread over this window after
+   * their connection closes, so a restarted server is not hit by every
+   * client at once.
+   * @default 5_000
+   */
+  reconnectWindowMs?: number
 }
 
 /** Defaults for {@link RpcServerOptions}; the docs quote these. */
@@ -83,4 +116,8 @@ export const serverDefaults = {
   maxBatchSize: 1_000,
   /** How long `close()` waits for peers to finish the closing handshake before cutting them off. */
   closeTimeoutMs: 1_000,
+  keepAlive: { intervalMs: 30_000, timeoutMs: 10_000 },
+  /** Restart mode of `close()`. */
+  graceMs: 10_000,
+  reconnectWindowMs: 5_000,
 } as const

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CloseCode, PROTOCOL, defaultSerializer, type AnyRouter } from '@wirecall/core'
+import { CloseCode, PROTOCOL, RpcError, defaultSerializer, type AnyRouter, type KeepAliveOptions } from '@wirecall/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection, ConnectionRuntime } from './connection'
 import { offersProtocol, refuseUpgrade, requestPath } from './handshake'
-import { serverDefaults, type RpcServerOptions } from './options'
+import { IdempotencyCache } from './idempotency'
+import { serverDefaults, type CloseOptions, type RpcServerOptions } from './options'
 import { bindWsSocket } from './ws-adapter'
 
 /** Where `listen()` ended up listening. */
@@ -53,14 +54,24 @@ export interface RpcServer {
   /** Open connections; for metrics and tests. */
   readonly connectionCount: number
   /**
-   * Stops accepting, closes every connection with 1001 (clients may retry
-   * elsewhere), aborts every call and subscription in flight, and detaches
-   * from the servers it was attached to. Resolves when every socket is gone
-   * and every resolver and subscription generator has finished (their
-   * `finally` blocks ran), or after `closeTimeoutMs` (1 s) for whatever
-   * ignores its abort signal.
+   * Stops accepting, closes every connection, aborts every call and
+   * subscription in flight, and detaches from the servers it was attached
+   * to. Resolves when every socket is gone and every resolver and
+   * subscription generator has finished (their `finally` blocks ran), or
+   * after `closeTimeoutMs` (1 s) for whatever ignores its abort signal.
+   *
+   * Without options, every connection closes at once with 1001 (going away:
+   * clients retry with backoff). With options it is a restart (a deploy):
+   * each client is told when to reconnect (spread over
+   * `reconnectWindowMs`), its calls in flight may finish within `graceMs`,
+   * and then its connection closes with 1012.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => server.close({ graceMs: 10_000, reconnectWindowMs: 5_000 }))
+   * ```
    */
-  close(): Promise<void>
+  close(options?: CloseOptions): Promise<void>
 }
 
 /**
@@ -84,6 +95,9 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const ownedServers: HttpServer[] = []
   const unwinding = new Set<Promise<void>>()
   let closing: Promise<void> | undefined
+  const idempotency = new IdempotencyCache(options.idempotency)
+  const keepAlive: Required<KeepAliveOptions> | undefined =
+    options.keepAlive === false ? undefined : { ...serverDefaults.keepAlive, ...options.keepAlive }
 
   const runtime: ConnectionRuntime = {
     router: options.router,
@@ -92,6 +106,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     initTimeoutMs: options.initTimeoutMs ?? serverDefaults.initTimeoutMs,
     exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
     maxBatchSize: serverDefaults.maxBatchSize,
+    idempotency,
     onError: options.onError,
     released(connection) {
       connections.delete(connection)
@@ -127,7 +142,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
         ws.close(CloseCode.GoingAway, 'server is shutting down')
         return
       }
-      const connection = bindWsSocket(ws, req, runtime)
+      const connection = bindWsSocket(ws, req, runtime, keepAlive)
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) connections.set(connection, ws)
     },
 
@@ -176,23 +191,25 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       return { port: address.port, host, url: `ws://${urlHost}:${address.port}${listenOptions.path ?? '/'}` }
     },
 
-    close() {
+    close(closeOptions) {
       closing ??= (async () => {
         for (const detach of detachers.splice(0)) detach()
+        // Stop listening now, so a new process can bind the port while this one drains.
+        const owned = ownedServers.splice(0)
+        const listenersClosed = owned.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
         const sockets = [...connections.entries()]
+        if (closeOptions === undefined) {
+          await Promise.all(sockets.map(([connection, ws]) => closeGracefully(connection, ws, CloseCode.GoingAway, 'server closed')))
+        } else {
+          await restart(sockets, closeOptions)
+        }
         await Promise.all([
-          ...sockets.map(([connection, ws]) => closeGracefully(connection, ws)),
           withDeadline(Promise.all(unwinding), serverDefaults.closeTimeoutMs),
+          withDeadline(idempotency.abortAll(new RpcError('CANCELLED', 'The server closed')), serverDefaults.closeTimeoutMs),
         ])
-        await Promise.all(
-          ownedServers.splice(0).map(
-            (s) =>
-              new Promise<void>((resolve) => {
-                s.close(() => resolve())
-                s.closeAllConnections?.()
-              }),
-          ),
-        )
+        // Plain HTTP keep-alive sockets would hold the listener open.
+        for (const s of owned) s.closeAllConnections?.()
+        await Promise.all(listenersClosed)
         wss.close()
       })()
       return closing
@@ -202,16 +219,37 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
 }
 
 /**
- * Closes one connection with 1001 and waits, at most `closeTimeoutMs`, for
+ * Restart mode of `close()`: tells each client when to come back, then
+ * closes each connection with 1012 once its own calls are done (or the grace
+ * period ran out). The delays are stratified over the window, each client
+ * one slot with a random place inside it, so reconnects are spread evenly
+ * without any coordination.
+ */
+async function restart(sockets: [Connection, WebSocket][], options: CloseOptions): Promise<void> {
+  const graceMs = Math.max(0, options.graceMs ?? serverDefaults.graceMs)
+  const windowMs = Math.max(0, options.reconnectWindowMs ?? serverDefaults.reconnectWindowMs)
+  const slot = windowMs / Math.max(1, sockets.length)
+  sockets.forEach(([connection], i) => connection.announceRestart(Math.min(windowMs, (i + Math.random()) * slot)))
+  await Promise.all(
+    sockets.map(async ([connection, ws]) => {
+      await withDeadline(connection.callsDone(), graceMs)
+      await closeGracefully(connection, ws, CloseCode.ServiceRestart, 'server restarting')
+    }),
+  )
+}
+
+
+/**
+ * Closes one connection and waits, at most `closeTimeoutMs`, for
  * the closing handshake and for the connection's resolvers and generators
  * to finish. A peer that does not answer the close is cut off.
  */
-function closeGracefully(connection: Connection, ws: WebSocket): Promise<void> {
+function closeGracefully(connection: Connection, ws: WebSocket, code: number, reason: string): Promise<void> {
   const socketGone = new Promise<void>((resolve) => {
     if (ws.readyState === ws.CLOSED) return resolve()
     ws.once('close', () => resolve())
   })
-  connection.close(CloseCode.GoingAway, 'server closed')
+  connection.close(code, reason)
   return withDeadline(Promise.all([socketGone, connection.settled()]), serverDefaults.closeTimeoutMs, () => ws.terminate())
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { Heartbeat, type KeepAliveOptions } from '@wirecall/core'
 import type { WebSocket } from 'ws'
 import { Connection, type ConnectionRuntime } from './connection'
 import type { RpcSocket } from './socket'
@@ -7,7 +8,12 @@ import type { RpcSocket } from './socket'
  * Binds a `ws` WebSocket to a {@link Connection}: the only file that knows
  * about `ws`'s event names and frame types.
  */
-export function bindWsSocket(ws: WebSocket, req: IncomingMessage, runtime: ConnectionRuntime): Connection {
+export function bindWsSocket(
+  ws: WebSocket,
+  req: IncomingMessage,
+  runtime: ConnectionRuntime,
+  keepAlive?: Required<KeepAliveOptions>,
+): Connection {
   const socket: RpcSocket = {
     get protocol() {
       return ws.protocol
@@ -27,13 +33,32 @@ export function bindWsSocket(ws: WebSocket, req: IncomingMessage, runtime: Conne
     },
   }
   const connection = new Connection(socket, req, runtime)
+  // Ping frames, not messages: every WebSocket client answers them, browsers included, without any code.
+  const heartbeat =
+    keepAlive === undefined
+      ? undefined
+      : new Heartbeat(
+          keepAlive,
+          () => {
+            if (ws.readyState === ws.OPEN) ws.ping()
+          },
+          () => ws.terminate(),
+        )
   ws.on('message', (data, isBinary) => {
+    heartbeat?.heard()
     connection.receive(isBinary ? null : rawToString(data))
   })
-  ws.on('close', () => connection.closed())
+  if (heartbeat !== undefined) ws.on('pong', () => heartbeat.heard())
+  ws.on('close', () => {
+    heartbeat?.stop()
+    connection.closed()
+  })
   // `ws` emits 'close' after 'error'; the listener only stops an unhandled 'error' event from crashing the process.
   ws.on('error', () => {})
-  if (ws.readyState === ws.CLOSED) connection.closed()
+  if (ws.readyState === ws.CLOSED) {
+    heartbeat?.stop()
+    connection.closed()
+  }
   return connection
 }
 
