@@ -1,4 +1,5 @@
 import {
+  CloseCode,
   PROTOCOL,
   RpcError,
   defaultSerializer,
@@ -9,10 +10,19 @@ import {
   type ServerMessage,
 } from '@wirecall/core'
 import { closeError, closeMeaning } from './close-codes'
-import { Connection } from './connection'
+import { Connection, type ConnectionHandlers, type ConnectionTimeouts } from './connection'
 import { Emitter } from './emitter'
-import { clientDefaults, type CallOptions, type ConnectionState, type RpcClientOptions } from './options'
-import { RequestTable, type PendingCall } from './request-table'
+import { watchEnvironment } from './environment'
+import { newIdempotencyKey } from './idempotency-key'
+import {
+  clientDefaults,
+  type ConnectionState,
+  type MutationOptions,
+  type OfflineQueueOptions,
+  type RpcClientOptions,
+} from './options'
+import { Reconnector, definedOnly, reconnectOptions, type ReconnectAttempt } from './reconnector'
+import { RequestTable, utf8Length, type PendingCall } from './request-table'
 import { type SubscribeOptions, type Subscription, type SubscriptionSink, type SubscriptionState } from './subscription'
 import type { WebSocketConstructor } from './websocket'
 
@@ -20,38 +30,82 @@ import type { WebSocketConstructor } from './websocket'
 export interface ConnectionEvents {
   /** The connection state changed. */
   state: (state: ConnectionState) => void
-  /** The connection closed; `code` is the WebSocket close code (1006 when the network dropped). */
+  /** A socket closed; `code` is the WebSocket close code (1006 when the network dropped). */
   close: (info: { code: number; reason: string }) => void
+  /** A reconnect attempt is scheduled, `delayMs` from now. */
+  reconnect: (info: ReconnectAttempt) => void
+  /** A live subscription was sent again on a new connection, resuming after `lastEventId`. */
+  resubscribe: (info: { path: string; lastEventId: string | undefined }) => void
+  /** The server could not resume a subscription: its handler's `onResync` (or the iterator's resync signal) follows. */
+  resync: (info: { path: string }) => void
+  /** The server answered a keep-alive ping. */
+  pong: (info: { rttMs: number }) => void
+  /** The server announced a restart: the client reconnects `delayMs` after the socket closes. */
+  restart: (info: { delayMs: number }) => void
 }
 
 /**
  * Orchestrates one client: owns the connection state, the table of calls in
- * flight and the queue of calls waiting for a connection.
+ * flight (and waiting), the live subscriptions, and when to reconnect.
  *
- * States: `idle` (no socket) -> `connecting` (socket opening, init sent,
- * waiting for ack) -> `open`. When the socket drops, calls waiting on it
- * reject with the close code's error and the client goes back to `idle`
- * (the next call connects again), or to `closed` when the close code is
- * terminal (auth rejected, protocol error) or `close()` was called.
+ * States: `idle` (no socket) -> `connecting` -> `open`. When an open socket
+ * drops, or an attempt fails, the client is `reconnecting` until the next
+ * `ack`, and restores everything on it: subscriptions are sent again with
+ * their `lastEventId`, queries and idempotent mutations are re-sent, calls
+ * made meanwhile go out. It ends `closed` on `close()`, on a terminal close
+ * code (auth refused, protocol error), or when it gives up retrying.
  */
 export class ClientRuntime {
   state: ConnectionState = 'idle'
   readonly events = new Emitter<ConnectionEvents>()
+  /** Round-trip time of the last keep-alive ping. */
+  rttMs: number | undefined
+  /** Why the client is `closed`. */
+  error: RpcError | undefined
   private readonly table = new RequestTable()
   /** Live subscriptions by id; ids are shared with calls. */
   private readonly subscriptions = new Map<number, ActiveSubscription>()
   private readonly serializer: Serializer
   private readonly timeoutMs: number
+  private readonly reconnector: Reconnector
+  private readonly timeouts: ConnectionTimeouts
+  private readonly queueBounds: Required<OfflineQueueOptions>
+  /** Lazy clients only: how long an unused connection stays open. */
+  private readonly idleTimeoutMs: number | undefined
   private connection: Connection | undefined
   /** Bumped per connect attempt, so a stale async step cannot act on a newer one. */
   private attempt = 0
   private nextId = 1
-  private terminalError: RpcError | undefined
+  /** The call or subscription written last: the one a 1009 (message too big) close is blamed on. */
+  private lastSentId: number | undefined
+  /** Params given to `updateParams`, used for later connects when `connectionParams` is not a function. */
+  private paramsOverride: Record<string, unknown> | undefined
+  private idleTimer: ReturnType<typeof setTimeout> | undefined
+  private lastActivity = 0
+  private stopWatching: (() => void) | undefined
 
   constructor(private readonly options: RpcClientOptions) {
     this.serializer = options.serializer ?? defaultSerializer
     this.timeoutMs = options.timeoutMs ?? clientDefaults.timeoutMs
-    if (!(options.lazy ?? clientDefaults.lazy)) this.connect()
+    this.reconnector = new Reconnector(reconnectOptions(options.reconnect, clientDefaults.reconnect))
+    this.timeouts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs,
+      keepAlive: options.keepAlive === false ? undefined : { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
+    }
+    this.queueBounds = { ...clientDefaults.offlineQueue, ...definedOnly(options.offlineQueue) }
+    const lazy = options.lazy ?? clientDefaults.lazy
+    if (lazy !== false) this.idleTimeoutMs = (lazy === true ? undefined : lazy.idleTimeoutMs) ?? clientDefaults.idleTimeoutMs
+    this.stopWatching = watchEnvironment({
+      online: () => {
+        if (this.state === 'reconnecting') this.reconnector.now()
+      },
+      offline: () => this.connection?.probe(),
+      visible: () => {
+        if (this.state === 'reconnecting') this.reconnector.now()
+        else this.connection?.probe()
+      },
+    })
+    if (lazy === false) this.connect()
   }
 
   get bufferedAmount(): number {
@@ -59,40 +113,40 @@ export class ClientRuntime {
   }
 
   /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
-  call(method: CallMethod, path: string, input: unknown, options: CallOptions | undefined): Promise<unknown> {
-    if (this.state === 'closed') {
-      return Promise.reject(this.terminalError ?? new RpcError('CANCELLED', 'The client is closed'))
-    }
+  call(method: CallMethod, path: string, input: unknown, options: MutationOptions | undefined): Promise<unknown> {
+    if (this.state === 'closed') return Promise.reject(this.closedError())
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(abortError(signal))
     const id = this.nextId++
+    const idempotencyKey =
+      method === 'mutation' ? (options?.idempotencyKey ?? (options?.idempotent === true ? newIdempotencyKey() : undefined)) : undefined
     let frame: string
     try {
-      frame = this.encodeCall(id, method, path, input)
+      const head: Record<string, unknown> = { type: 'call', id, method, path }
+      if (idempotencyKey !== undefined) head.idempotencyKey = idempotencyKey
+      frame = this.encodeWithPayload(head, 'input', input)
     } catch (cause) {
       return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const timeoutMs = clampTimeout(options?.timeoutMs ?? this.timeoutMs)
-      const timer = setTimeout(() => this.abandon(id, new RpcError('TIMEOUT', `"${path}" timed out after ${timeoutMs} ms`)), timeoutMs)
-      ;(timer as { unref?: () => void }).unref?.()
-      const onAbort = signal === undefined ? undefined : () => this.abandon(id, abortError(signal))
-      if (onAbort !== undefined) signal!.addEventListener('abort', onAbort, { once: true })
-      const call: PendingCall = {
-        id,
-        frame,
-        sent: false,
-        resolve,
-        reject,
-        dispose() {
-          clearTimeout(timer)
-          if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
-        },
-      }
-      this.table.add(call)
-      if (this.connection?.isOpen) this.transmit(call)
-      else this.connect()
-    })
+    const retry = method === 'query' || idempotencyKey !== undefined
+    return this.request(id, frame, retry, `"${path}"`, options)
+  }
+
+  /** Sends new connection params over the open socket; see `ConnectionHandle.updateParams`. */
+  async updateParams(params: Record<string, unknown> | undefined): Promise<void> {
+    if (this.state === 'closed') throw this.closedError()
+    if (params !== undefined) this.paramsOverride = params
+    const next = params ?? (await resolveParams(this.options.connectionParams))
+    // Not connected: the next `init` carries them.
+    if (this.connection?.isOpen !== true) return
+    const id = this.nextId++
+    let frame: string
+    try {
+      frame = this.encodeWithPayload({ type: 'reinit', id }, 'params', next)
+    } catch (cause) {
+      throw new RpcError('BAD_REQUEST', 'The connection params could not be serialized', { cause })
+    }
+    await this.request(id, frame, false, 'updateParams', undefined)
   }
 
   /**
@@ -114,6 +168,7 @@ export class ClientRuntime {
       input: undefined,
       lastEventId: options?.lastEventId,
       sent: false,
+      resubscribing: false,
       state: 'pending',
       sink: undefined as unknown as SubscriptionSink,
       dispose: () => signal?.removeEventListener('abort', onAbort),
@@ -139,7 +194,7 @@ export class ClientRuntime {
       queueMicrotask(() => sub.sink.error(error))
       return handle
     }
-    if (this.state === 'closed') return fail(this.terminalError ?? new RpcError('CANCELLED', 'The client is closed'))
+    if (this.state === 'closed') return fail(this.closedError())
     if (signal?.aborted) {
       sub.state = 'ended'
       sub.sink.stopped()
@@ -152,79 +207,192 @@ export class ClientRuntime {
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     this.subscriptions.set(id, sub)
+    this.lastActivity = Date.now()
     if (this.connection?.isOpen) this.transmitSubscription(sub)
     else this.connect()
     return handle
   }
 
-  /** Opens the connection if there is none. */
+  /** Opens the connection if there is none (and none is being restored). */
   connect(): void {
-    if (this.state !== 'idle') return
-    void this.open()
+    if (this.state === 'idle') void this.open()
   }
 
   /** Closes for good: rejects every pending call with `CANCELLED`, closes the socket with 1000. */
   async close(): Promise<void> {
-    if (this.state === 'closed' && this.connection === undefined) return
-    this.attempt++
     const connection = this.connection
+    if (this.state !== 'closed') this.terminate(new RpcError('CANCELLED', 'The client was closed'))
     this.connection = undefined
-    this.terminalError ??= new RpcError('CANCELLED', 'The client is closed')
-    this.setState('closed')
-    const closedError = new RpcError('CANCELLED', 'The client was closed')
-    this.table.rejectAll(closedError)
-    this.endAllSubscriptions(closedError)
     await connection?.close(1000, 'client closed')
     this.events.clear()
   }
 
-  private async open(): Promise<void> {
-    const attempt = ++this.attempt
-    this.setState('connecting')
-    let connection: Connection
-    try {
-      const [url, params] = await Promise.all([resolveUrl(this.options.url), resolveParams(this.options.connectionParams)])
-      if (attempt !== this.attempt) return
-      connection = new Connection(this.webSocketConstructor(), url, this.encodeInit(params), {
-        ready: () => {
-          if (attempt !== this.attempt) return
-          this.setState('open')
-          for (const call of this.table.unsent()) this.transmit(call)
-          for (const sub of this.subscriptions.values()) if (!sub.sent) this.transmitSubscription(sub)
-        },
-        message: (message) => {
-          if (attempt === this.attempt) this.receive(message)
-        },
-        closed: (code, reason) => {
-          if (attempt === this.attempt) this.dropped(code, reason)
-        },
-      })
-    } catch (cause) {
-      if (attempt !== this.attempt) return
-      // Bad URL, missing WebSocket, or connectionParams threw: nothing to retry with.
-      const error = RpcError.from(cause, 'CONNECTION_LOST')
-      this.terminalError = error
-      this.setState('closed')
-      this.table.rejectAll(error)
-      this.endAllSubscriptions(error)
-      return
+  /**
+   * Registers a call and sends it now, or queues it for the next connection.
+   * Its timeout runs from now, whatever happens to connections meanwhile.
+   */
+  private request(id: number, frame: string, retry: boolean, what: string, options: MutationOptions | undefined): Promise<unknown> {
+    const open = this.connection?.isOpen === true
+    const bytes = open ? undefined : utf8Length(frame)
+    if (bytes !== undefined) {
+      const queued = this.table.queued
+      const { maxCalls, maxBytes } = this.queueBounds
+      if (queued.calls >= maxCalls || queued.bytes + bytes > maxBytes) {
+        return Promise.reject(
+          new RpcError('OVERLOADED', `${queued.calls} calls (${queued.bytes} bytes) are already waiting for a connection`, {
+            data: { maxCalls, maxBytes },
+          }),
+        )
+      }
     }
-    this.connection = connection
+    const signal = options?.signal
+    return new Promise<unknown>((resolve, reject) => {
+      const timeoutMs = clampTimeout(options?.timeoutMs ?? this.timeoutMs)
+      const timer = setTimeout(() => this.abandon(id, new RpcError('TIMEOUT', `${what} timed out after ${timeoutMs} ms`)), timeoutMs)
+      ;(timer as { unref?: () => void }).unref?.()
+      const onAbort = signal === undefined ? undefined : () => this.abandon(id, abortError(signal))
+      if (onAbort !== undefined) signal!.addEventListener('abort', onAbort, { once: true })
+      const call: PendingCall = {
+        id,
+        frame,
+        bytes,
+        retry,
+        sent: false,
+        resolve,
+        reject,
+        dispose() {
+          clearTimeout(timer)
+          if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
+        },
+      }
+      this.table.add(call)
+      this.lastActivity = Date.now()
+      if (open) this.transmit(call)
+      else this.connect()
+    })
   }
 
+  private async open(): Promise<void> {
+    const attempt = ++this.attempt
+    // A first connect is `connecting`; a retry stays `reconnecting` until it succeeds.
+    if (this.state === 'idle') this.setState('connecting')
+    let url: string
+    let params: Record<string, unknown> | undefined
+    try {
+      ;[url, params] = await Promise.all([resolveUrl(this.options.url), this.currentParams()])
+    } catch (cause) {
+      if (attempt !== this.attempt) return
+      const error = RpcError.from(cause, 'CONNECTION_LOST')
+      // The app saying "not allowed" means it; anything else (a token endpoint that is down) is worth retrying.
+      if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') return this.terminate(error)
+      return this.retryLater(error)
+    }
+    if (attempt !== this.attempt) return
+    const handlers: ConnectionHandlers = {
+      ready: () => {
+        if (attempt === this.attempt) this.opened()
+      },
+      message: (message) => {
+        if (attempt === this.attempt) this.receive(message)
+      },
+      closed: (code, reason) => {
+        if (attempt === this.attempt) this.dropped(code, reason)
+      },
+      pong: (rttMs) => {
+        if (attempt !== this.attempt) return
+        this.rttMs = rttMs
+        this.events.emit('pong', { rttMs })
+      },
+    }
+    try {
+      const init = this.encodeWithPayload({ type: 'init' }, 'params', params)
+      this.connection = new Connection(this.webSocketConstructor(), url, init, handlers, this.timeouts)
+    } catch (cause) {
+      // No WebSocket, a malformed URL, params that cannot be serialized: retrying would fail the same way.
+      this.terminate(RpcError.from(cause, 'CONNECTION_LOST'))
+    }
+  }
+
+  /** The server acknowledged: restore subscriptions, flush the queue, then tell listeners. */
+  private opened(): void {
+    this.reconnector.connected()
+    const resubscribed: ActiveSubscription[] = []
+    for (const sub of this.subscriptions.values()) {
+      if (sub.sent) continue
+      if (sub.resubscribing) resubscribed.push(sub)
+      sub.resubscribing = false
+      this.transmitSubscription(sub)
+    }
+    for (const call of this.table.unsent()) this.transmit(call)
+    this.setState('open')
+    for (const sub of resubscribed) this.events.emit('resubscribe', { path: sub.path, lastEventId: sub.lastEventId })
+    this.armIdle()
+  }
+
+  /**
+   * The socket is gone. A terminal code ends the client; otherwise calls
+   * that may have run reject, the rest wait, and a reconnect is scheduled.
+   */
   private dropped(code: number, reason: string): void {
     this.connection = undefined
+    this.clearIdle()
+    this.reconnector.disconnected()
     const error = closeError(code, reason)
     if (closeMeaning(code).terminal) {
-      this.terminalError = error
-      this.setState('closed')
+      this.terminate(error)
     } else {
-      this.setState('idle')
+      if (code === CloseCode.MessageTooBig) this.failOversized(error)
+      const lost = this.table.connectionLost()
+      if (lost.length > 0) {
+        const unknown = new RpcError('CONNECTION_LOST', `${error.message}; the mutation may or may not have run`, { data: error.data })
+        for (const call of lost) call.reject(unknown)
+      }
+      for (const sub of this.subscriptions.values()) {
+        if (sub.sent) sub.resubscribing = true
+        sub.sent = false
+        if (sub.state === 'started') sub.state = 'pending'
+      }
+      this.retryLater(error)
     }
+    // Last, so a listener sees the settled state.
+    this.events.emit('close', { code, reason })
+  }
+
+  /** Schedules the next attempt, or gives up (reconnect off, retries exhausted) and ends the client. */
+  private retryLater(error: RpcError): void {
+    const scheduled = this.reconnector.schedule(() => void this.open())
+    if (scheduled === undefined) {
+      const giveUp = this.options.reconnect === false ? error : new RpcError('CONNECTION_LOST', `gave up reconnecting: ${error.message}`, { data: error.data })
+      return this.terminate(giveUp)
+    }
+    this.setState('reconnecting')
+    this.events.emit('reconnect', scheduled)
+  }
+
+  /** Ends the client for good with `error`: everything waiting rejects with it. */
+  private terminate(error: RpcError): void {
+    this.error = error
+    this.attempt++
+    this.connection = undefined
+    this.reconnector.cancel()
+    this.clearIdle()
+    this.stopWatching?.()
+    this.stopWatching = undefined
+    this.setState('closed')
     this.table.rejectAll(error)
     this.endAllSubscriptions(error)
-    // Last, so a listener sees the settled state and may call connect() or make new calls.
-    this.events.emit('close', { code, reason })
+  }
+
+  /** A 1009 close: the frame written last was too big for the server. Only its caller hears about it. */
+  private failOversized(error: RpcError): void {
+    const id = this.lastSentId
+    if (id === undefined) return
+    const call = this.table.take(id)
+    if (call !== undefined) return call.reject(error)
+    const sub = this.subscriptions.get(id)
+    if (sub === undefined) return
+    this.endSubscription(sub)
+    sub.sink.error(error)
   }
 
   private receive(message: ServerMessage): void {
@@ -232,6 +400,7 @@ export class ClientRuntime {
       case 'result': {
         const call = this.table.take(message.id)
         if (call === undefined) return // cancelled or timed out: a late answer is dropped
+        this.lastActivity = Date.now()
         let value: unknown
         try {
           value = decode(this.serializer, message.data, message.meta)
@@ -250,7 +419,10 @@ export class ClientRuntime {
         const code = isRpcErrorCode(message.code) ? message.code : 'INTERNAL'
         const error = new RpcError(code, message.message, { data })
         const call = this.table.take(message.id)
-        if (call !== undefined) return call.reject(error)
+        if (call !== undefined) {
+          this.lastActivity = Date.now()
+          return call.reject(error)
+        }
         const sub = this.subscriptions.get(message.id)
         if (sub === undefined) return
         this.endSubscription(sub)
@@ -279,7 +451,10 @@ export class ClientRuntime {
         return sub.sink.data(value)
       }
       case 'resync': {
-        return this.subscriptions.get(message.id)?.sink.resync()
+        const sub = this.subscriptions.get(message.id)
+        if (sub === undefined) return
+        this.events.emit('resync', { path: sub.path })
+        return sub.sink.resync()
       }
       case 'complete': {
         const sub = this.subscriptions.get(message.id)
@@ -287,8 +462,12 @@ export class ClientRuntime {
         this.endSubscription(sub)
         return sub.sink.complete()
       }
+      case 'restart': {
+        this.reconnector.announced(message.delayMs)
+        return this.events.emit('restart', { delayMs: message.delayMs })
+      }
       default:
-        // Pongs need no answer. (Unknown message types never get here: the frame parser refuses them with 4400.)
+        // Pings and pongs are answered by the connection. (Unknown message types never get here: the frame parser refuses them with 4400.)
         return
     }
   }
@@ -301,6 +480,7 @@ export class ClientRuntime {
     }
     if (sub.lastEventId !== undefined) message.lastEventId = sub.lastEventId
     sub.sent = true
+    this.lastSentId = sub.id
     this.connection!.send(JSON.stringify(message))
   }
 
@@ -309,6 +489,7 @@ export class ClientRuntime {
     sub.state = 'ended'
     sub.dispose()
     if (this.subscriptions.get(sub.id) === sub) this.subscriptions.delete(sub.id)
+    this.lastActivity = Date.now()
   }
 
   private endAllSubscriptions(error: RpcError): void {
@@ -328,20 +509,59 @@ export class ClientRuntime {
   }
 
   private transmit(call: PendingCall): void {
-    call.sent = true
+    this.table.markSent(call)
+    this.lastSentId = call.id
     this.connection!.send(call.frame)
   }
 
-  private encodeCall(id: number, method: CallMethod, path: string, input: unknown): string {
-    if (input === undefined) return JSON.stringify({ type: 'call', id, method, path })
-    const { json, meta } = this.serializer.serialize(input)
-    return JSON.stringify(meta === undefined ? { type: 'call', id, method, path, input: json } : { type: 'call', id, method, path, input: json, meta })
+  /** Lazy clients: closes the connection once nothing has used it for `idleTimeoutMs`. */
+  private armIdle(): void {
+    const idleMs = this.idleTimeoutMs
+    if (idleMs === undefined || !Number.isFinite(idleMs) || this.idleTimer !== undefined) return
+    const check = () => {
+      this.idleTimer = undefined
+      if (this.state !== 'open') return
+      const quietMs = Date.now() - this.lastActivity
+      const busy = this.table.size > 0 || this.subscriptions.size > 0
+      if (busy || quietMs < idleMs) {
+        this.idleTimer = setTimeout(check, busy ? idleMs : idleMs - quietMs)
+        ;(this.idleTimer as { unref?: () => void }).unref?.()
+        return
+      }
+      const connection = this.connection
+      this.attempt++
+      this.connection = undefined
+      this.reconnector.cancel()
+      this.setState('idle')
+      void connection?.close(1000, 'idle')
+    }
+    this.idleTimer = setTimeout(check, idleMs)
+    ;(this.idleTimer as { unref?: () => void }).unref?.()
   }
 
-  private encodeInit(params: Record<string, unknown> | undefined): string {
-    if (params === undefined) return '{"type":"init"}'
-    const { json, meta } = this.serializer.serialize(params)
-    return JSON.stringify(meta === undefined ? { type: 'init', params: json } : { type: 'init', params: json, meta })
+  private clearIdle(): void {
+    clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+  }
+
+  private closedError(): RpcError {
+    return this.error ?? new RpcError('CANCELLED', 'The client is closed')
+  }
+
+  /** `connectionParams` for the next `init`: a function is asked again; else what `updateParams` set, else the option. */
+  private async currentParams(): Promise<Record<string, unknown> | undefined> {
+    const option = this.options.connectionParams
+    if (typeof option === 'function') return option()
+    return this.paramsOverride ?? option
+  }
+
+  /** Encodes a message whose `key` field carries a payload through the serializer. */
+  private encodeWithPayload(head: Record<string, unknown>, key: 'input' | 'params', value: unknown): string {
+    if (value === undefined) return JSON.stringify(head)
+    const { json, meta } = this.serializer.serialize(value)
+    head[key] = json
+    if (meta !== undefined) head.meta = meta
+    return JSON.stringify(head)
   }
 
   private webSocketConstructor(): WebSocketConstructor {
@@ -368,6 +588,8 @@ interface ActiveSubscription {
   lastEventId: string | undefined
   /** Whether the subscribe message went out on the current socket. */
   sent: boolean
+  /** It went out on an earlier socket that dropped: the next send is a resubscribe. */
+  resubscribing: boolean
   state: SubscriptionState
   sink: SubscriptionSink
   dispose(): void

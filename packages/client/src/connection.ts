@@ -1,4 +1,4 @@
-import { PROTOCOL, parseServerFrame, truncateCloseReason, type ServerMessage } from '@wirecall/core'
+import { Heartbeat, PROTOCOL, parseServerFrame, truncateCloseReason, type KeepAliveOptions, type ServerMessage } from '@wirecall/core'
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 /** What a {@link Connection} reports to its owner. */
@@ -9,7 +9,19 @@ export interface ConnectionHandlers {
   message(message: ServerMessage): void
   /** The socket is gone; called exactly once. */
   closed(code: number, reason: string): void
+  /** The server answered a keep-alive ping after `rttMs`. */
+  pong(rttMs: number): void
 }
+
+/** How a {@link Connection} watches its socket. */
+export interface ConnectionTimeouts {
+  /** From creating the socket to the server's `ack`. */
+  connectTimeoutMs: number
+  keepAlive: Required<KeepAliveOptions> | undefined
+}
+
+/** Close code reported when the client itself gives up on a silent socket (RFC 6455: abnormal closure). */
+const ABNORMAL = 1006
 
 /**
  * One WebSocket, from opening to closed: sends `init` once open, waits for
@@ -20,9 +32,19 @@ export class Connection {
   private done = false
   private afterClose: (() => void) | undefined
   private readonly ws: WebSocketLike
+  private heartbeat: Heartbeat | undefined
+  private connectTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(WebSocket: WebSocketConstructor, url: string, initFrame: string, private readonly handlers: ConnectionHandlers) {
+  constructor(
+    WebSocket: WebSocketConstructor,
+    url: string,
+    initFrame: string,
+    private readonly handlers: ConnectionHandlers,
+    private readonly timeouts: ConnectionTimeouts,
+  ) {
     this.ws = new WebSocket(url, PROTOCOL)
+    this.connectTimer = setTimeout(() => this.abandon(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
+    ;(this.connectTimer as { unref?: () => void }).unref?.()
     this.ws.onopen = () => {
       if (this.ws.protocol !== PROTOCOL) return this.fail(4400, `server did not accept subprotocol ${PROTOCOL}`)
       this.ws.send(initFrame)
@@ -45,6 +67,11 @@ export class Connection {
     if (this.isOpen) this.ws.send(frame)
   }
 
+  /** Pings now and expects an answer in time (the page became visible, the browser went offline). */
+  probe(): void {
+    this.heartbeat?.probe()
+  }
+
   /**
    * Closes the socket and reports `closed` at once with this code. The
    * returned promise settles when the socket has really closed, or after
@@ -53,7 +80,11 @@ export class Connection {
   close(code: number, reason: string, waitMs = 1_000): Promise<void> {
     const gone = new Promise<void>((resolve) => {
       if (this.ws.readyState === ReadyState.CLOSED) return resolve()
-      const timer = setTimeout(resolve, waitMs)
+      const timer = setTimeout(() => {
+        // The peer never answered the close (a dead link): do not leave the socket, or its own timers, behind.
+        ;(this.ws as { terminate?: () => void }).terminate?.()
+        resolve()
+      }, waitMs)
       ;(timer as { unref?: () => void }).unref?.()
       this.afterClose = () => {
         clearTimeout(timer)
@@ -76,21 +107,52 @@ export class Connection {
     void this.close(code, reason)
   }
 
+  /**
+   * Gives up on a socket that went silent. Its closing handshake would never
+   * complete, so the socket is destroyed where the implementation allows it
+   * (`ws` has `terminate()`; browsers only `close()`), and the loss is
+   * reported as what it is: an abnormal closure.
+   */
+  private abandon(reason: string): void {
+    if (this.done) return
+    const ws = this.ws as WebSocketLike & { terminate?: () => void }
+    try {
+      if (typeof ws.terminate === 'function') ws.terminate()
+      else ws.close(1000, truncateCloseReason(reason))
+    } catch {
+      // Already closing.
+    }
+    this.finish(ABNORMAL, reason)
+  }
+
   private receive(data: unknown): void {
     if (this.done) return
     if (typeof data !== 'string') return this.fail(4400, 'binary frame from server')
     const parsed = parseServerFrame(data)
     if (!parsed.ok) return this.fail(4400, `invalid frame from server: ${parsed.reason}`)
+    if (this.heartbeat !== undefined) {
+      const waitedMs = this.heartbeat.waitingMs
+      this.heartbeat.heard()
+      if (waitedMs !== undefined && parsed.messages.some((m) => m.type === 'pong')) this.handlers.pong(waitedMs)
+    }
     for (const message of parsed.messages) {
       if (this.done) return
       if (message.type === 'ping') {
         this.ws.send('{"type":"pong"}')
         continue
       }
+      if (message.type === 'pong') continue
       if (!this.acked) {
-        if (message.type === 'pong') continue
         if (message.type !== 'ack') return this.fail(4400, `expected ack, got ${message.type}`)
         this.acked = true
+        clearTimeout(this.connectTimer)
+        this.connectTimer = undefined
+        const keepAlive = this.timeouts.keepAlive
+        if (keepAlive !== undefined) {
+          this.heartbeat = new Heartbeat(keepAlive, () => this.send('{"type":"ping"}'), () => {
+            this.abandon(`no answer to a keep-alive ping within ${keepAlive.timeoutMs} ms`)
+          })
+        }
         this.handlers.ready()
         continue
       }
@@ -101,6 +163,9 @@ export class Connection {
   private finish(code: number, reason: string): void {
     if (this.done) return
     this.done = true
+    clearTimeout(this.connectTimer)
+    this.connectTimer = undefined
+    this.heartbeat?.stop()
     this.ws.onopen = this.ws.onmessage = null
     this.ws.onclose = () => this.afterClose?.()
     this.handlers.closed(code, reason)

@@ -23,8 +23,15 @@ export function createRpcClient<TRouter extends AnyRouter>(options: RpcClientOpt
     get bufferedAmount() {
       return runtime.bufferedAmount
     },
+    get rttMs() {
+      return runtime.rttMs
+    },
+    get error() {
+      return runtime.error
+    },
     on: (event, listener) => runtime.events.on(event, listener),
     connect: () => runtime.connect(),
+    updateParams: (params) => runtime.updateParams(params),
     close: () => runtime.close(),
   }
   const paths = createPathProxy(runtime, []) as object

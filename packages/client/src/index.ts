@@ -1,11 +1,20 @@
 export { createRpcClient } from './create-client'
-export { clientDefaults, type CallOptions, type ConnectionParamsOption, type ConnectionState, type RpcClientOptions } from './options'
+export {
+  clientDefaults,
+  type CallOptions,
+  type ConnectionParamsOption,
+  type ConnectionState,
+  type LazyOptions,
+  type MutationOptions,
+  type OfflineQueueOptions,
+  type ReconnectOptions,
+  type RpcClientOptions,
+} from './options'
 export type { ConnectionEvents } from './client-runtime'
 export type {
   ConnectionHandle,
   DecorateRecord,
   MutationClient,
-  MutationOptions,
   QueryClient,
   RpcClient,
   SubscriptionClient,
@@ -19,6 +28,8 @@ export type {
 } from './subscription'
 export type { WebSocketConstructor, WebSocketLike } from './websocket'
 export { closeMeaning, type CloseMeaning } from './close-codes'
+export { backoffDelay } from './backoff'
+export type { KeepAliveOptions } from '@wirecall/core'
 // Re-exported so a client needs one import.
 export {
   ERROR_CODES,

@@ -1,4 +1,4 @@
-import type { MaybePromise, Serializer } from '@wirecall/core'
+import type { KeepAliveOptions, MaybePromise, Serializer } from '@wirecall/core'
 import type { WebSocketConstructor } from './websocket'
 
 /** Connection params sent in the `init` message: a value, or a function evaluated on every connect. */
@@ -30,18 +30,82 @@ export interface RpcClientOptions {
    */
   timeoutMs?: number
   /**
-   * Connect on first use instead of at creation.
+   * Connect on first use instead of at creation, and close again (state
+   * `idle`) after `idleTimeoutMs` with no call in flight and no
+   * subscription. The next call connects again.
    * @default false
    */
-  lazy?: boolean
+  lazy?: boolean | LazyOptions
+  /**
+   * How the client restores a dropped connection: exponential backoff with
+   * full jitter, starting over once a connection has stayed up for
+   * `stableAfterMs`. `false`: a drop ends the client (state `closed`).
+   * @default { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, maxRetries: Infinity, stableAfterMs: 10_000 }
+   */
+  reconnect?: ReconnectOptions | false
+  /**
+   * Application-level pings, which work where ping frames are invisible
+   * (browsers): when nothing has arrived for `intervalMs` the client pings,
+   * and a connection that does not answer within `timeoutMs` is closed and
+   * reconnected. A half-open link is detected within `intervalMs + timeoutMs`.
+   * `false` turns it off.
+   * @default { intervalMs: 20_000, timeoutMs: 10_000 }
+   */
+  keepAlive?: KeepAliveOptions | false
+  /**
+   * Longest time from opening a socket to the server's `ack`. A connection
+   * attempt that takes longer (a black-holed network) is abandoned and
+   * retried.
+   * @default 10_000
+   */
+  connectTimeoutMs?: number
+  /**
+   * Bounds of the calls waiting for a connection (made while connecting or
+   * reconnecting). Past either bound a new call rejects with `OVERLOADED`.
+   * @default { maxCalls: 10_000, maxBytes: 4_194_304 }
+   */
+  offlineQueue?: OfflineQueueOptions
   /** Must match the server's. @default superjson, with plain JSON passed through */
   serializer?: Serializer
+}
+
+/** Options of `lazy`. */
+export interface LazyOptions {
+  /** Idle time after which the connection is closed. @default 30_000 */
+  idleTimeoutMs?: number
+}
+
+/** Options of `reconnect`; durations in milliseconds. */
+export interface ReconnectOptions {
+  /** The first retry waits up to this long. @default 500 */
+  minDelayMs?: number
+  /** No retry waits longer than this. @default 30_000 */
+  maxDelayMs?: number
+  /** Each consecutive failure multiplies the longest wait by this. @default 2 */
+  factor?: number
+  /** Consecutive failed attempts after which the client gives up (`closed`, `CONNECTION_LOST`). @default Infinity */
+  maxRetries?: number
+  /** A connection open this long resets the backoff. @default 10_000 */
+  stableAfterMs?: number
+}
+
+/** Options of `offlineQueue`. */
+export interface OfflineQueueOptions {
+  /** Most calls waiting for a connection. @default 10_000 */
+  maxCalls?: number
+  /** Most bytes (UTF-8 of their frames) of calls waiting for a connection. @default 4_194_304 (4 MiB) */
+  maxBytes?: number
 }
 
 /** Defaults of {@link RpcClientOptions}; the docs quote these. */
 export const clientDefaults = {
   timeoutMs: 30_000,
   lazy: false,
+  idleTimeoutMs: 30_000,
+  connectTimeoutMs: 10_000,
+  reconnect: { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, maxRetries: Infinity, stableAfterMs: 10_000 },
+  keepAlive: { intervalMs: 20_000, timeoutMs: 10_000 },
+  offlineQueue: { maxCalls: 10_000, maxBytes: 4_194_304 },
 } as const
 
 /**
@@ -58,4 +122,23 @@ export interface CallOptions {
   signal?: AbortSignal | undefined
   /** Overrides the client's `timeoutMs` for this call. */
   timeoutMs?: number | undefined
+}
+
+/** Per-call options of a mutation. */
+export interface MutationOptions extends CallOptions {
+  /**
+   * Safe to send again: if the connection drops while the mutation is in
+   * flight, it is re-sent after the reconnect with the same idempotency
+   * key, and the server answers from its first execution instead of running
+   * it twice. Without it a mutation in flight rejects with
+   * `CONNECTION_LOST` (at most once).
+   */
+  idempotent?: boolean | undefined
+  /**
+   * The key that identifies this mutation to the server (implies
+   * `idempotent`). Defaults to a random UUID per call; pass your own (a form
+   * submission id) to make a retry after a page reload idempotent too.
+   * At most 128 characters.
+   */
+  idempotencyKey?: string | undefined
 }

@@ -3,8 +3,16 @@ import type { RpcError } from '@wirecall/core'
 /** A call waiting for its answer. */
 export interface PendingCall {
   readonly id: number
-  /** The encoded `call` message, ready to send (again). */
+  /** The encoded message, ready to send (again). */
   readonly frame: string
+  /** UTF-8 size of `frame`, counted against the offline queue's bound; measured when first queued. */
+  bytes?: number | undefined
+  /**
+   * Safe to send again on a new connection when the one it went out on
+   * dropped: queries and idempotent mutations. The others reject with
+   * `CONNECTION_LOST` instead, since they may have run.
+   */
+  readonly retry: boolean
   /** Whether the frame has been written to the current socket. */
   sent: boolean
   resolve(value: unknown): void
@@ -15,18 +23,36 @@ export interface PendingCall {
 
 /**
  * Calls in flight by id. Each call leaves the table exactly once, through
- * {@link take}; whoever takes it settles it. An answer for an id that is no
- * longer here (cancelled, timed out) is dropped by the caller.
+ * {@link take} (or a bulk rejection); whoever takes it settles it. An answer
+ * for an id that is no longer here (cancelled, timed out) is dropped.
+ *
+ * Also keeps the count and bytes of calls not yet written, which the client
+ * bounds: the offline queue.
  */
 export class RequestTable {
   private readonly calls = new Map<number, PendingCall>()
+  private unsentCount = 0
+  private unsentBytes = 0
 
   get size(): number {
     return this.calls.size
   }
 
+  /** Calls waiting to be written, and their bytes. */
+  get queued(): { calls: number; bytes: number } {
+    return { calls: this.unsentCount, bytes: this.unsentBytes }
+  }
+
   add(call: PendingCall): void {
     this.calls.set(call.id, call)
+    if (!call.sent) this.count(call, 1)
+  }
+
+  /** Records that the call went out on the current socket. */
+  markSent(call: PendingCall): void {
+    if (call.sent) return
+    call.sent = true
+    this.count(call, -1)
   }
 
   /** Removes and returns the call, or `undefined` if it already left. */
@@ -34,6 +60,7 @@ export class RequestTable {
     const call = this.calls.get(id)
     if (call === undefined) return undefined
     this.calls.delete(id)
+    if (!call.sent) this.count(call, -1)
     call.dispose()
     return call
   }
@@ -45,13 +72,54 @@ export class RequestTable {
     return out
   }
 
+  /**
+   * The socket the written calls went out on is gone. Those that may be
+   * sent again go back to the queue; the others leave the table and are
+   * returned, for the caller to reject.
+   */
+  connectionLost(): PendingCall[] {
+    const lost: PendingCall[] = []
+    for (const call of this.calls.values()) {
+      if (!call.sent) continue
+      if (call.retry) {
+        call.sent = false
+        this.count(call, 1)
+      } else {
+        lost.push(call)
+      }
+    }
+    for (const call of lost) this.take(call.id)
+    return lost
+  }
+
   /** Removes every call and rejects each with `error`. */
   rejectAll(error: RpcError): void {
     const calls = [...this.calls.values()]
     this.calls.clear()
+    this.unsentCount = this.unsentBytes = 0
     for (const call of calls) {
       call.dispose()
       call.reject(error)
     }
   }
+
+  private count(call: PendingCall, sign: 1 | -1): void {
+    this.unsentCount += sign
+    this.unsentBytes += sign * (call.bytes ??= utf8Length(call.frame))
+  }
+}
+
+/** UTF-8 length of a string without encoding it. */
+export function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) continue
+    if (c < 0x800) bytes += 1
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 2 // a surrogate pair: 4 bytes for its 2 units
+      i++
+    } else bytes += 2
+  }
+  return bytes
 }

@@ -1,15 +1,13 @@
 import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord } from '@wirecall/core'
 import type { SubscribeOptions, Subscription, SubscriptionHandlers, SubscriptionIterable } from './subscription'
-import type { CallOptions, ConnectionState } from './options'
+import type { RpcError } from '@wirecall/core'
+import type { CallOptions, ConnectionState, MutationOptions } from './options'
 import type { ConnectionEvents } from './client-runtime'
 
 /** Arguments of a call: the input may be left out when the procedure accepts `undefined`. */
 type CallArgs<TInput, TOptions> = undefined extends TInput
   ? [input?: TInput, options?: TOptions]
   : [input: TInput, options?: TOptions]
-
-/** Per-call options of a mutation. */
-export interface MutationOptions extends CallOptions {}
 
 /** A query on the client proxy. */
 export interface QueryClient<T extends ProcedureTypes> {
@@ -83,8 +81,26 @@ export interface ConnectionHandle {
   on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): () => void
   /** Bytes written to the socket but not yet sent. */
   readonly bufferedAmount: number
+  /** Round-trip time of the last application-level ping, in milliseconds; `undefined` before the first. */
+  readonly rttMs: number | undefined
+  /** Why the client is `closed`: a terminal close code, giving up on reconnecting, or `close()`. */
+  readonly error: RpcError | undefined
   /** Opens the connection now (for `lazy` clients); does nothing when already connecting or open. */
   connect(): void
+  /**
+   * Sends new `connectionParams` over the open connection — a refreshed
+   * token — without dropping anything: the server runs `createContext` again
+   * and later calls use the new context. Rejects with the server's error
+   * (`UNAUTHORIZED`...) and the previous context stays. Without an argument
+   * the `connectionParams` option is evaluated again. When not connected,
+   * the params are kept for the next connect.
+   *
+   * @example
+   * ```ts
+   * onTokenRefreshed((token) => api.$connection.updateParams({ token }))
+   * ```
+   */
+  updateParams(params?: Record<string, unknown>): Promise<void>
   /** Closes for good: pending calls reject with `CANCELLED`. Resolves once the socket is closed. */
   close(): Promise<void>
 }
