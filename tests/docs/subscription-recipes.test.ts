@@ -312,10 +312,10 @@ describe('guide: what ends a subscription', () => {
     expect(runs[0]!.aborted).toBe(true)
   })
 
-  it('the server closes: the client gets CONNECTION_LOST', async () => {
+  it('the server closes: a client that does not reconnect gets CONNECTION_LOST', async () => {
     const { appRouter, runs } = probeServer()
     const { url, server } = await startServer({ router: appRouter })
-    const api = connectClient<typeof appRouter>(url)
+    const api = connectClient<typeof appRouter>(url, { reconnect: false })
     const error = errorOf((onError) => api.live.subscribe(undefined, { onError }))
     await waitUntil(() => runs.length === 1, 'the generator to start')
     await server.close()

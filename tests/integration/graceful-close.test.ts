@@ -48,11 +48,12 @@ describe('server.close() waits for resolvers and generators to unwind', () => {
 
   it('gives up on a resolver that ignores its signal after closeTimeoutMs, instead of hanging', async () => {
     const router = rpc.router({
-      stuck: rpc.procedure.query(() => new Promise<never>(() => {})),
+      stuck: rpc.procedure.mutation(() => new Promise<never>(() => {})),
     })
     const { server, url } = await startServer({ router })
     const api = connectClient<typeof router>(url)
-    const call = api.stuck.query().catch((error: unknown) => error as RpcError)
+    // A mutation: a query would be re-sent after the reconnect instead of rejecting.
+    const call = api.stuck.mutate().catch((error: unknown) => error as RpcError)
     await sleep(20)
     await within(server.close(), 'server.close()', 3_000)
     expect((await call).code).toBe('CONNECTION_LOST')

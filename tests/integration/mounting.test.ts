@@ -268,7 +268,8 @@ describe('close()', () => {
     const peer = await rawPeer(http.wsUrl('/rpc'))
     peer.send({ type: 'init' })
     await peer.next((m) => m.type === 'ack')
-    const api = connectClient<R>(http.wsUrl('/rpc'))
+    // No reconnect, so the query in flight rejects instead of waiting to be re-sent.
+    const api = connectClient<R>(http.wsUrl('/rpc'), { reconnect: false })
     const closes: number[] = []
     api.$connection.on('close', ({ code }) => closes.push(code))
     expect(await api.echo.query('before')).toBe('before')
