@@ -12,6 +12,8 @@ export interface CallProcedureOptions {
   signal: AbortSignal
   /** For subscriptions: the id the client is resuming from. */
   lastEventId?: string | undefined
+  /** For idempotent mutations: the key the client sent. */
+  idempotencyKey?: string | undefined
 }
 
 /**
@@ -36,7 +38,7 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
     if (signal.aborted) throw new RpcError('CANCELLED', 'The call was cancelled')
     const step: ProcedureStep | undefined = steps[index]
     if (step === undefined) {
-      const data = await def.resolver({ ctx, input, signal, path, lastEventId: options.lastEventId })
+      const data = await def.resolver({ ctx, input, signal, path, lastEventId: options.lastEventId, idempotencyKey: options.idempotencyKey })
       return { ok: true, data }
     }
     if (step.kind === 'input') {

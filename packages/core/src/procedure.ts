@@ -14,10 +14,19 @@ export interface ResolverOptions<TCtx, TInput> {
   /**
    * Aborted when the caller cancels or times out, the connection drops, or
    * the server closes. Pass it on to `fetch`, database drivers and timers.
+   * (An idempotent mutation is not aborted by a drop: the client's retry
+   * will wait for it.)
    */
   signal: AbortSignal
   /** Dotted path of the procedure, e.g. `"post.add"`. */
   path: string
+  /**
+   * For a mutation the client called with `{ idempotent: true }` (or its
+   * own `idempotencyKey`): the key. The server already runs such a mutation
+   * once per key; store the key with the effect (a unique column) to keep
+   * that promise across server restarts too.
+   */
+  idempotencyKey?: string | undefined
 }
 
 /** What a subscription resolver receives. */

@@ -238,13 +238,14 @@ describe('middleware', () => {
 })
 
 describe('resolver options', () => {
-  it('receives { input, ctx, signal, path }', () => {
+  it('receives { input, ctx, signal, path, idempotencyKey }', () => {
     rpc.procedure.input(z.object({ q: z.string() })).query((opts) => {
       expectTypeOf(opts.input).toEqualTypeOf<{ q: string }>()
       expectTypeOf(opts.ctx).toEqualTypeOf<Ctx>()
       expectTypeOf(opts.signal).toEqualTypeOf<AbortSignal>()
       expectTypeOf(opts.path).toEqualTypeOf<string>()
-      expectTypeOf<keyof typeof opts>().toEqualTypeOf<'input' | 'ctx' | 'signal' | 'path'>()
+      expectTypeOf(opts.idempotencyKey).toEqualTypeOf<string | undefined>()
+      expectTypeOf<keyof typeof opts>().toEqualTypeOf<'input' | 'ctx' | 'signal' | 'path' | 'idempotencyKey'>()
     })
     rpc.procedure.mutation(({ signal, path }) => {
       expectTypeOf(signal).toEqualTypeOf<AbortSignal>()

@@ -376,16 +376,20 @@ export class Connection {
     const waiter = new AbortController()
     this.calls.set(id, waiter)
     // A cancel from this caller counts against the run; a dropped connection does not.
-    waiter.signal.addEventListener('abort', () => {
-      const reason: unknown = waiter.signal.reason
-      if (isRpcError(reason) && reason.code === 'CANCELLED') run.cancel(reason)
+    // Either way this caller stops waiting, so the connection can settle while the run goes on.
+    const stoppedWaiting = new Promise<undefined>((resolve) => {
+      waiter.signal.addEventListener('abort', () => {
+        const reason: unknown = waiter.signal.reason
+        if (isRpcError(reason) && reason.code === 'CANCELLED') run.cancel(reason)
+        resolve(undefined)
+      })
     })
     if (begun.kind === 'new') {
       const ctx = this.ctx!
       void this.execute(message, procedure, ctx, run.signal).then(begun.finish)
     }
-    const outcome = await run.outcome
-    if (this.calls.get(id) !== waiter) return
+    const outcome = await Promise.race([run.outcome, stoppedWaiting])
+    if (outcome === undefined || this.calls.get(id) !== waiter) return
     this.forgetCall(id)
     this.socket.send(`{"type":"${outcome.kind}","id":${id}${outcome.fields}}`)
   }
@@ -396,7 +400,7 @@ export class Connection {
     let data: unknown
     try {
       const input = this.decodeInput(message.input, message.meta)
-      data = await callProcedure({ procedure, path, ctx, input, signal })
+      data = await callProcedure({ procedure, path, ctx, input, signal, idempotencyKey: message.idempotencyKey })
     } catch (thrown) {
       return { kind: 'error', fields: this.errorFields(thrown, path, method) }
     }
