@@ -352,7 +352,9 @@ export class ClientRuntime {
         sub.sent = false
         if (sub.state === 'started') sub.state = 'pending'
       }
-      this.retryLater(error)
+      // A lazy client with nothing to restore waits for its next use instead of dialling.
+      if (this.idleTimeoutMs !== undefined && this.table.size === 0 && this.subscriptions.size === 0) this.setState('idle')
+      else this.retryLater(error)
     }
     // Last, so a listener sees the settled state.
     this.events.emit('close', { code, reason })
