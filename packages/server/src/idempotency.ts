@@ -32,7 +32,8 @@ export interface IdempotentRun {
 interface Entry {
   readonly fingerprint: string
   readonly controller: AbortController
-  readonly outcome: Promise<Outcome>
+  /** Until the run finishes: settles with its outcome. After: what is kept for replay (which may not be the outcome itself). */
+  outcome: Promise<Outcome>
   settle(outcome: Outcome): void
   done: Outcome | undefined
   bytes: number
@@ -132,6 +133,8 @@ export class IdempotencyCache {
     const bytes = outcome.fields.length * 3 // UTF-16 units to a UTF-8 upper bound, without encoding
     entry.done = bytes <= this.maxBytes ? outcome : TOO_LARGE
     entry.bytes = entry.done === outcome ? bytes : 0
+    // Callers that joined the run got the outcome itself; later ones get what is kept, and an oversized outcome is let go.
+    entry.outcome = Promise.resolve(entry.done)
     entry.expiresAt = Date.now() + this.ttlMs
     this.entries.set(id, entry)
     this.bytes += entry.bytes
