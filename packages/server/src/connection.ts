@@ -139,7 +139,7 @@ export class Connection {
    * handshake can be told; the others are simply closed.
    */
   announceRestart(delayMs: number): void {
-    if (this.state === 'ready') this.send({ type: 'restart', delayMs: Math.max(0, Math.round(delayMs)) })
+    if (this.state === 'ready') this.send({ type: 'restart', delayMs: Math.max(0, Math.floor(delayMs)) })
   }
 
   /** Feeds one frame from the socket. Never throws. */

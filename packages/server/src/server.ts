@@ -193,7 +193,8 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
 
     close(closeOptions) {
       closing ??= (async () => {
-        for (const detach of detachers.splice(0)) detach()
+        // Attached servers stay attached until the end, so upgrades that arrive meanwhile get a prompt 503
+        // from handleUpgrade instead of falling through to the app's HTTP handler.
         // Stop listening now, so a new process can bind the port while this one drains.
         const owned = ownedServers.splice(0)
         const listenersClosed = owned.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))
@@ -207,6 +208,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
           withDeadline(Promise.all(unwinding), serverDefaults.closeTimeoutMs),
           withDeadline(idempotency.abortAll(new RpcError('CANCELLED', 'The server closed')), serverDefaults.closeTimeoutMs),
         ])
+        for (const detach of detachers.splice(0)) detach()
         // Plain HTTP keep-alive sockets would hold the listener open.
         for (const s of owned) s.closeAllConnections?.()
         await Promise.all(listenersClosed)
@@ -229,7 +231,7 @@ async function restart(sockets: [Connection, WebSocket][], options: CloseOptions
   const graceMs = Math.max(0, options.graceMs ?? serverDefaults.graceMs)
   const windowMs = Math.max(0, options.reconnectWindowMs ?? serverDefaults.reconnectWindowMs)
   const slot = windowMs / Math.max(1, sockets.length)
-  sockets.forEach(([connection], i) => connection.announceRestart(Math.min(windowMs, (i + Math.random()) * slot)))
+  sockets.forEach(([connection], i) => connection.announceRestart((i + Math.random()) * slot))
   await Promise.all(
     sockets.map(async ([connection, ws]) => {
       await withDeadline(connection.callsDone(), graceMs)
