@@ -362,7 +362,7 @@ export class ClientRuntime {
 
   /** Schedules the next attempt, or gives up (reconnect off, retries exhausted) and ends the client. */
   private retryLater(error: RpcError): void {
-    const scheduled = this.reconnector.schedule(() => void this.open())
+    const scheduled = this.reconnector.schedule(() => void this.open(), this.table.size > 0 || this.subscriptions.size > 0)
     if (scheduled === undefined) {
       const giveUp = this.options.reconnect === false ? error : new RpcError('CONNECTION_LOST', `gave up reconnecting: ${error.message}`, { data: error.data })
       return this.terminate(giveUp)

@@ -39,8 +39,13 @@ export class Reconnector {
    * Schedules `attempt` after the next wait. Returns what was scheduled, or
    * `undefined` when the client should give up (reconnect off, or
    * `maxRetries` consecutive failures).
+   *
+   * `holdProcess`: the client has work waiting for the connection (calls,
+   * subscriptions). The wait then keeps a Node process alive, as the open
+   * socket did, so a script whose only work is a subscription does not exit
+   * in the middle of a reconnect. Otherwise the timer is unref'd.
    */
-  schedule(attempt: () => void): ReconnectAttempt | undefined {
+  schedule(attempt: () => void, holdProcess: boolean): ReconnectAttempt | undefined {
     this.cancel()
     if (this.options === false) return undefined
     let delayMs: number
@@ -55,7 +60,7 @@ export class Reconnector {
     this.failures++
     this.pending = attempt
     this.timer = setTimeout(() => this.fire(), delayMs)
-    unref(this.timer)
+    if (!holdProcess) unref(this.timer)
     return { attempt: this.failures, delayMs }
   }
 
