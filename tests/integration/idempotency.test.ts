@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { initRpc } from '@wirecall/core'
 import type { IdempotencyOptions } from '@wirecall/server'
-import { readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
 
 /**
  * The server's idempotency cache, driven on the wire by raw peers: a
@@ -32,7 +32,7 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 /** What the server ran, per procedure, and the signal of the latest held run. */
 function createProbe() {
   return {
-    runs: { x: 0, y: 0, big: 0, held: 0, read: 0 },
+    runs: { x: 0, y: 0, big: 0, held: 0, read: 0, strict: 0 },
     heldSignal: undefined as AbortSignal | undefined,
   }
 }
@@ -54,6 +54,13 @@ function makeRouter(probe: Probe, release: Promise<void> = new Promise<void>(() 
       return { run, aborted: signal.aborted }
     }),
     read: rpc.procedure.input(z.unknown()).query(() => ({ run: ++probe.runs.read })),
+    /** Like `held`, but stops with an error when aborted, as a resolver that honours its signal does. */
+    strict: rpc.procedure.input(z.unknown()).mutation(async ({ signal }) => {
+      const run = ++probe.runs.strict
+      await Promise.race([release, untilAborted(signal), sleep(5_000)])
+      signal.throwIfAborted()
+      return { run }
+    }),
   })
 }
 
@@ -248,6 +255,19 @@ describe('idempotent executions and cancellation', () => {
     expect(probe.runs.held).toBe(1)
   })
 
+  it('forgets a run that every caller cancelled and that stopped with an error, so the key can be used again', async () => {
+    const { url, probe } = await serve()
+    const peer = await readyPeer(url)
+    send(peer, 1, 'strict', 1, 'k')
+    await waitUntil(() => probe.runs.strict === 1, 'the mutation to run')
+    peer.send({ type: 'cancel', id: 1 })
+    await call(peer, 2, 'x', 1, undefined) // the cancel has been handled
+
+    send(peer, 3, 'strict', 1, 'k')
+    await waitUntil(() => probe.runs.strict === 2, 'the same key to run again')
+    peer.send({ type: 'cancel', id: 3 })
+  })
+
   it('aborts running executions on server.close(), and close() resolves', async () => {
     const { url, probe, server } = await serve()
     const peer = await readyPeer(url)
@@ -256,5 +276,19 @@ describe('idempotent executions and cancellation', () => {
 
     await within(server.close(), 'server.close()')
     expect(probe.heldSignal!.aborted).toBe(true)
+  })
+})
+
+describe('idempotency keys on the client', () => {
+  it('rejects only the call whose idempotencyKey the server would refuse (empty, or over 128 characters), and the connection lives', async () => {
+    const { url, probe } = await serve()
+    const api = connectClient<ReturnType<typeof makeRouter>>(url)
+    for (const idempotencyKey of ['', 'k'.repeat(129)]) {
+      const error = await rpcErrorOf(api.x.mutate(1, { idempotencyKey }))
+      expect(error.code).toBe('BAD_REQUEST')
+    }
+    expect(probe.runs.x).toBe(0)
+    expect(await api.x.mutate(1, { idempotencyKey: 'k'.repeat(128) })).toEqual({ run: 1, input: 1 })
+    expect(api.$connection.state).toBe('open')
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import type { Socket } from 'node:net'
-import { createChannel, initRpc, type RpcError } from '@wirecall/core'
+import { MAX_RESTART_DELAY_MS, createChannel, initRpc, type RpcError } from '@wirecall/core'
 import { createRpcServer, type RpcServer } from '@wirecall/server'
 import { connectClient, readyPeer, sleep, startHttpServer, startServer, tryUpgrade, waitUntil, within } from '../helpers/harness'
 
@@ -370,6 +370,17 @@ describe('server restart', () => {
     expect(waited).toBeGreaterThanOrEqual(announced! - 2)
     expect(waited).toBeLessThan(announced! + 1_500)
     expect(await api.who.query()).toBe('B')
+  })
+
+  it('cuts a reconnect window longer than the protocol allows to one hour, so clients do not refuse the notice', async () => {
+    const router = rpc.router({ ping: rpc.procedure.query(() => 'pong') })
+    const { server, url } = await startServer({ router }, PATH)
+    const peer = await readyPeer(url)
+    await within(server.close({ graceMs: 0, reconnectWindowMs: 10 * 3_600_000 }), 'server.close()', 3_000)
+    const restart = peer.messages.find((m) => m.type === 'restart')!
+    expect(restart.delayMs).toBeLessThan(MAX_RESTART_DELAY_MS)
+    expect(restart.delayMs).toBeGreaterThanOrEqual(0)
+    expect((await within(peer.closed, 'the close')).code).toBe(1012)
   })
 
   it('close() without options still closes with 1001 at once', async () => {

@@ -126,6 +126,31 @@ describe('updateParams', () => {
     expect(tokens).toEqual(['b'])
   })
 
+  it('sends params given while disconnected on the next connect even when connectionParams is a function, and asks the function again after that', async () => {
+    const { port, tokens } = await serve()
+    const proxy = await startFaultProxy(port)
+    let asked = 0
+    const api = connectClient<R>(proxy.url('/rpc'), {
+      connectionParams: () => ({ token: `fn${++asked}` }),
+      reconnect: { minDelayMs: 10, maxDelayMs: 30 },
+      lazy: true,
+    })
+    await within(api.$connection.updateParams({ token: 'given' }), 'updateParams')
+    await expect(api.whoami.query()).resolves.toBe('given')
+    expect(asked).toBe(0)
+
+    let reopened = false
+    api.$connection.on('state', (state) => {
+      if (state === 'open') reopened = true
+    })
+    const pending = api.whoami.query(undefined, { timeoutMs: 5_000 }).catch(() => undefined) // something to restore, so the lazy client reconnects
+    proxy.cut()
+    await waitUntil(() => reopened, 'the reconnect')
+    await pending
+    await expect(api.whoami.query()).resolves.toBe('fn1')
+    expect(tokens).toEqual(['given', 'fn1'])
+  })
+
   it('sends the params given to updateParams, not the static connectionParams option, when reconnecting', async () => {
     const { port, tokens } = await serve()
     const proxy = await startFaultProxy(port)

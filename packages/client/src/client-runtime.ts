@@ -1,5 +1,6 @@
 import {
   CloseCode,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   PROTOCOL,
   RpcError,
   defaultSerializer,
@@ -80,6 +81,8 @@ export class ClientRuntime {
   private lastSentId: number | undefined
   /** Params given to `updateParams`, used for later connects when `connectionParams` is not a function. */
   private paramsOverride: Record<string, unknown> | undefined
+  /** Params given to `updateParams` while not connected: the next connect sends them, whatever the option is. */
+  private pendingParams: Record<string, unknown> | undefined
   private idleTimer: ReturnType<typeof setTimeout> | undefined
   private lastActivity = 0
   private stopWatching: (() => void) | undefined
@@ -120,6 +123,10 @@ export class ClientRuntime {
     const id = this.nextId++
     const idempotencyKey =
       method === 'mutation' ? (options?.idempotencyKey ?? (options?.idempotent === true ? newIdempotencyKey() : undefined)) : undefined
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      // The server would refuse the whole frame (4400) and end the connection; only this call is wrong.
+      return Promise.reject(new RpcError('BAD_REQUEST', `An idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`))
+    }
     let frame: string
     try {
       const head: Record<string, unknown> = { type: 'call', id, method, path }
@@ -136,9 +143,12 @@ export class ClientRuntime {
   async updateParams(params: Record<string, unknown> | undefined): Promise<void> {
     if (this.state === 'closed') throw this.closedError()
     if (params !== undefined) this.paramsOverride = params
+    if (this.connection?.isOpen !== true) {
+      // Not connected: the next `init` carries them (without an argument, it evaluates the option anyway).
+      this.pendingParams = params
+      return
+    }
     const next = params ?? (await resolveParams(this.options.connectionParams))
-    // Not connected: the next `init` carries them.
-    if (this.connection?.isOpen !== true) return
     const id = this.nextId++
     let frame: string
     try {
@@ -550,8 +560,13 @@ export class ClientRuntime {
     return this.error ?? new RpcError('CANCELLED', 'The client is closed')
   }
 
-  /** `connectionParams` for the next `init`: a function is asked again; else what `updateParams` set, else the option. */
+  /** `connectionParams` for the next `init`: what `updateParams` gave while disconnected; else a function is asked again; else what `updateParams` set, else the option. */
   private async currentParams(): Promise<Record<string, unknown> | undefined> {
+    const pending = this.pendingParams
+    if (pending !== undefined) {
+      this.pendingParams = undefined
+      return pending
+    }
     const option = this.options.connectionParams
     if (typeof option === 'function') return option()
     return this.paramsOverride ?? option

@@ -128,6 +128,9 @@ export class IdempotencyCache {
     this.running.delete(entry.outcome)
     entry.settle(outcome)
     if (this.entries.get(id) !== entry) return
+    // Every caller cancelled and the run stopped with an error: nothing happened worth replaying,
+    // and a caller who tries again with the same key (a form submission id) must be able to.
+    if (entry.controller.signal.aborted && outcome.kind === 'error') return this.remove(id, entry)
     // Re-inserted so the map stays ordered by finish time: sweeping stops at the first live entry.
     this.entries.delete(id)
     const bytes = outcome.fields.length * 3 // UTF-16 units to a UTF-8 upper bound, without encoding

@@ -35,5 +35,5 @@ export {
   type inferRouterInputs,
   type inferRouterOutputs,
 } from '@wirecall/core'
-export { idempotencyDefaults, type IdempotencyOptions } from './idempotency'
+export { IdempotencyCache, idempotencyDefaults, type IdempotencyOptions } from './idempotency'
 export { Heartbeat, type KeepAliveOptions } from '@wirecall/core'

@@ -101,7 +101,7 @@ export interface CloseOptions {
   /**
    * Clients are told to reconnect at a moment spread over this window after
    * their connection closes, so a restarted server is not hit by every
-   * client at once.
+   * client at once. At most one hour (`MAX_RESTART_DELAY_MS`).
    * @default 5_000
    */
   reconnectWindowMs?: number

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CloseCode, PROTOCOL, RpcError, defaultSerializer, type AnyRouter, type KeepAliveOptions } from '@wirecall/core'
+import { CloseCode, MAX_RESTART_DELAY_MS, PROTOCOL, RpcError, defaultSerializer, type AnyRouter, type KeepAliveOptions } from '@wirecall/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection, ConnectionRuntime } from './connection'
 import { offersProtocol, refuseUpgrade, requestPath } from './handshake'
@@ -229,7 +229,8 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
  */
 async function restart(sockets: [Connection, WebSocket][], options: CloseOptions): Promise<void> {
   const graceMs = Math.max(0, options.graceMs ?? serverDefaults.graceMs)
-  const windowMs = Math.max(0, options.reconnectWindowMs ?? serverDefaults.reconnectWindowMs)
+  // Clients refuse a delay over MAX_RESTART_DELAY_MS as a protocol error, so a longer window is cut to it.
+  const windowMs = Math.min(MAX_RESTART_DELAY_MS, Math.max(0, options.reconnectWindowMs ?? serverDefaults.reconnectWindowMs))
   const slot = windowMs / Math.max(1, sockets.length)
   sockets.forEach(([connection], i) => connection.announceRestart((i + Math.random()) * slot))
   await Promise.all(
