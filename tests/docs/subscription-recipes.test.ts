@@ -15,7 +15,7 @@ import {
   tracked,
   type ResyncSignal,
 } from '@wirecall/server'
-import type { RpcError as ClientRpcError, SubscriptionState } from '@wirecall/client'
+import type { RpcError as ClientRpcError, RpcClientOptions, SubscriptionState } from '@wirecall/client'
 import { connectClient, readyPeer, startServer, waitUntil, within } from '../helpers/harness'
 
 /**
@@ -310,6 +310,28 @@ describe('guide: what ends a subscription', () => {
     await api.$connection.close()
     await waitUntil(() => runs[0]!.finished, 'finally to run')
     expect(runs[0]!.aborted).toBe(true)
+  })
+
+  it('the connection drops: the generator ends, and the client resubscribes by itself (onStarted runs again)', async () => {
+    const { appRouter, runs, feed } = probeServer()
+    const { url } = await startServer({ router: appRouter })
+    const net = trackedSockets()
+    const api = connectClient<typeof appRouter>(url, { WebSocket: net.WebSocket })
+    onTestFinished(() => api.$connection.close()) // before the server closes: no reconnect after the test
+    let started = 0
+    const got: number[] = []
+    const errors: unknown[] = []
+    api.live.subscribe(undefined, { onStarted: () => started++, onData: (n) => got.push(n), onError: (e) => errors.push(e) })
+    await waitUntil(() => started === 1, 'the first start')
+    net.drop()
+    await waitUntil(() => runs[0]?.finished === true, 'the first generator to end')
+    expect(runs[0]!.aborted).toBe(true)
+    await waitUntil(() => started === 2 && feed.subscriberCount === 1, 'the resubscription', 5_000)
+    expect(runs).toHaveLength(2)
+    feed.publish(7)
+    await waitUntil(() => got.length === 1, 'an event on the new connection')
+    expect(got).toEqual([7])
+    expect(errors).toEqual([])
   })
 
   it('the server closes: a client that does not reconnect gets CONNECTION_LOST', async () => {
@@ -634,7 +656,7 @@ describe('guide: channels', () => {
 })
 
 // ---------------------------------------------------------------------------
-// 5a. Recipe: a live feed with history (resume)
+// 5a. Recipe: resume a feed after a page reload
 
 function newsServer() {
   const rpc = initRpc.create()
@@ -648,71 +670,163 @@ function newsServer() {
   return { appRouter, news, publishHeadline }
 }
 
-describe('recipe: a live feed with history', () => {
-  async function setUp() {
+type NewsRouter = ReturnType<typeof newsServer>['appRouter']
+
+/** What outlives a reload in a browser tab: its `sessionStorage`. */
+function browserTab() {
+  const stored = new Map<string, string>()
+  const sessionStorage = {
+    getItem: (key: string): string | null => stored.get(key) ?? null,
+    setItem: (key: string, value: string): void => void stored.set(key, value),
+  }
+  return { stored, sessionStorage }
+}
+
+/**
+ * One page of the tab: a client running the recipe's code, with the page's
+ * own `addEventListener` (the recipe only uses 'pagehide'). `leave()` is what
+ * a reload does: pagehide, then the page and its socket are gone.
+ */
+function openPage(url: string, sessionStorage: ReturnType<typeof browserTab>['sessionStorage'], options: Partial<RpcClientOptions> = {}) {
+  const api = connectClient<NewsRouter>(url, options)
+  const shown: string[] = []
+  const showHeadline = (title: string) => shown.push(title)
+  const reloadHeadlines = () => shown.push('reload')
+  const onPageHide: (() => void)[] = []
+  const addEventListener = (_type: 'pagehide', listener: () => void) => void onPageHide.push(listener)
+
+  const sub = api.news.subscribe(undefined, {
+    lastEventId: sessionStorage.getItem('news.lastEventId') ?? undefined, // where the previous page stopped
+    onData: (item) => showHeadline(item.title),
+    onResync: () => reloadHeadlines(), // the history does not reach back that far
+  })
+
+  addEventListener('pagehide', () => {
+    if (sub.lastEventId !== undefined) sessionStorage.setItem('news.lastEventId', sub.lastEventId)
+  })
+
+  const leave = async () => {
+    for (const listener of onPageHide) listener()
+    await api.$connection.close()
+  }
+  return { api, sub, shown, leave }
+}
+
+describe('recipe: resume a feed after a page reload', () => {
+  it('the next page receives exactly the headlines published in between, then live ones', async () => {
+    const { appRouter, news, publishHeadline } = newsServer()
+    const { url } = await startServer({ router: appRouter })
+    const { stored, sessionStorage } = browserTab()
+
+    const first = openPage(url, sessionStorage)
+    await waitUntil(() => news.subscriberCount === 1, 'the first page to subscribe')
+    const [h1] = ['h1'].map(publishHeadline)
+    await waitUntil(() => first.shown.length === 1, 'the first headline')
+    await first.leave()
+    expect(stored.get('news.lastEventId')).toBe(h1)
+    await waitUntil(() => news.subscriberCount === 0, 'the server to see the page go')
+    publishHeadline('h2') // published while no page is open
+    publishHeadline('h3')
+
+    const second = openPage(url, sessionStorage)
+    await waitUntil(() => second.shown.length === 2, 'the missed headlines')
+    publishHeadline('h4')
+    await waitUntil(() => second.shown.length === 3, 'a live headline')
+    expect(first.shown).toEqual(['h1'])
+    expect(second.shown).toEqual(['h2', 'h3', 'h4'])
+  })
+
+  it('resumes without a gap even when the previous page never received a headline', async () => {
+    const { appRouter, news, publishHeadline } = newsServer()
+    const { url } = await startServer({ router: appRouter })
+    const { stored, sessionStorage } = browserTab()
+
+    const first = openPage(url, sessionStorage)
+    await waitUntil(() => first.sub.state === 'started', 'the first page to start')
+    await first.leave()
+    expect(stored.get('news.lastEventId')).toBeDefined() // the stream's starting position
+    await waitUntil(() => news.subscriberCount === 0, 'the server to see the page go')
+    publishHeadline('while away')
+
+    const second = openPage(url, sessionStorage)
+    await waitUntil(() => second.shown.length === 1, 'the headline published in between')
+    expect(second.shown).toEqual(['while away'])
+  })
+
+  it('resyncs when the history no longer reaches back', async () => {
+    const { appRouter, news, publishHeadline } = newsServer()
+    const { url } = await startServer({ router: appRouter })
+    const { sessionStorage } = browserTab()
+
+    const first = openPage(url, sessionStorage)
+    await waitUntil(() => news.subscriberCount === 1, 'the first page to subscribe')
+    publishHeadline('h1')
+    await waitUntil(() => first.shown.length === 1, 'the first headline')
+    await first.leave()
+    await waitUntil(() => news.subscriberCount === 0, 'the server to see the page go')
+    for (let n = 0; n < 1_001; n++) publishHeadline(`missed ${n}`)
+
+    const second = openPage(url, sessionStorage)
+    await waitUntil(() => news.subscriberCount === 1, 'the second page to subscribe')
+    publishHeadline('h2')
+    await waitUntil(() => second.shown.includes('h2'), 'a live headline after the resync')
+    expect(second.shown).toEqual(['reload', 'h2'])
+  })
+
+  it('a dropped connection needs none of this: the client resumes from sub.lastEventId by itself', async () => {
     const { appRouter, news, publishHeadline } = newsServer()
     const { url } = await startServer({ router: appRouter })
     const net = trackedSockets()
-    const api = connectClient<typeof appRouter>(url, { WebSocket: net.WebSocket })
-    const shown: string[] = []
-    const showHeadline = (title: string) => shown.push(title)
-    const reloadHeadlines = () => shown.push('reload')
-
-    function follow(lastEventId?: string): void {
-      const sub = api.news.subscribe(undefined, {
-        lastEventId,
-        onData: (item) => showHeadline(item.title),
-        onResync: () => reloadHeadlines(), // the history does not reach back that far
-        onError: (error) => {
-          // Until the client reconnects by itself, resume by hand after a drop.
-          if (error.code === 'CONNECTION_LOST') setTimeout(() => follow(sub.lastEventId), 1_000)
-        },
-      })
-    }
-
-    follow()
-    onTestFinished(() => api.$connection.close()) // before the server closes: no retry after the test
+    const { stored, sessionStorage } = browserTab()
+    const page = openPage(url, sessionStorage, { WebSocket: net.WebSocket })
+    onTestFinished(() => page.api.$connection.close()) // before the server closes: no reconnect after the test
     await waitUntil(() => news.subscriberCount === 1, 'the feed to start')
-    return { news, publishHeadline, shown, net }
-  }
-
-  it('resumes after a dropped connection with exactly the missed headlines', async () => {
-    const { news, publishHeadline, shown, net } = await setUp()
     const ids = ['h1', 'h2', 'h3'].map(publishHeadline)
-    await waitUntil(() => shown.length === 3, 'the first headlines')
+    await waitUntil(() => page.shown.length === 3, 'the first headlines')
 
     net.drop()
     await waitUntil(() => news.subscriberCount === 0, 'the server to see the drop')
     publishHeadline('h4') // published while the client is away
     publishHeadline('h5')
-    await waitUntil(() => shown.length === 5, 'the missed headlines', 5_000)
+    await waitUntil(() => page.shown.length === 5, 'the missed headlines', 5_000)
     expect(net.sockets).toHaveLength(2)
     expect(net.sent.filter((frame) => frame.includes('"subscribe"')).at(-1)).toContain(`"lastEventId":"${ids[2]}"`)
     publishHeadline('h6')
-    await waitUntil(() => shown.length === 6, 'a live headline after the resume')
-    expect(shown).toEqual(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
+    await waitUntil(() => page.shown.length === 6, 'a live headline after the resume')
+    expect(page.shown).toEqual(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
+    expect(stored.size).toBe(0) // nothing was saved: the page was never left
   })
 
-  it('resumes without a gap even when the drop came before the first headline', async () => {
-    const { news, publishHeadline, shown, net } = await setUp()
+  it('resumes by itself without a gap even when the drop came before the first headline', async () => {
+    const { appRouter, news, publishHeadline } = newsServer()
+    const { url } = await startServer({ router: appRouter })
+    const net = trackedSockets()
+    const page = openPage(url, browserTab().sessionStorage, { WebSocket: net.WebSocket })
+    onTestFinished(() => page.api.$connection.close())
+    await waitUntil(() => page.sub.state === 'started', 'the feed to start')
     net.drop()
     await waitUntil(() => news.subscriberCount === 0, 'the server to see the drop')
     publishHeadline('while away')
-    await waitUntil(() => shown.length === 1, 'the headline published during the drop', 5_000)
-    expect(shown).toEqual(['while away'])
+    await waitUntil(() => page.shown.length === 1, 'the headline published during the drop', 5_000)
+    expect(page.shown).toEqual(['while away'])
   })
 
-  it('resyncs when the history no longer reaches back', async () => {
-    const { news, publishHeadline, shown, net } = await setUp()
+  it('resyncs by itself after a drop when the history no longer reaches back', async () => {
+    const { appRouter, news, publishHeadline } = newsServer()
+    const { url } = await startServer({ router: appRouter })
+    const net = trackedSockets()
+    const page = openPage(url, browserTab().sessionStorage, { WebSocket: net.WebSocket })
+    onTestFinished(() => page.api.$connection.close())
+    await waitUntil(() => news.subscriberCount === 1, 'the feed to start')
     publishHeadline('h1')
-    await waitUntil(() => shown.length === 1, 'the first headline')
+    await waitUntil(() => page.shown.length === 1, 'the first headline')
     net.drop()
     await waitUntil(() => news.subscriberCount === 0, 'the server to see the drop')
     for (let n = 0; n < 1_001; n++) publishHeadline(`missed ${n}`)
     await waitUntil(() => news.subscriberCount === 1, 'the resume', 5_000)
     publishHeadline('h2')
-    await waitUntil(() => shown.includes('h2'), 'a live headline after the resync')
-    expect(shown).toEqual(['h1', 'reload', 'h2'])
+    await waitUntil(() => page.shown.includes('h2'), 'a live headline after the resync')
+    expect(page.shown).toEqual(['h1', 'reload', 'h2'])
   })
 })
 
