@@ -72,8 +72,9 @@ export class Connection {
   private readonly running = new Set<Promise<void>>()
   /** Waiting for the calls map to empty; see {@link callsDone}. */
   private callsDoneWaiters: (() => void)[] = []
-  /** Bumped per `reinit`, so only the latest one may swap the context. */
+  /** Numbers each `reinit`; the context in use came from the one numbered {@link appliedVersion}. */
   private contextVersion = 0
+  private appliedVersion = 0
 
   constructor(
     private readonly socket: RpcSocket,
@@ -268,8 +269,11 @@ export class Connection {
     }
     if (this.calls.get(id) !== controller) return
     this.forgetCall(id)
-    // A later reinit that finished first wins; this one still succeeded.
-    if (version === this.contextVersion) this.ctx = ctx
+    // Overlapping reinits: the latest one that succeeded wins, whatever order they finish in.
+    if (version > this.appliedVersion) {
+      this.ctx = ctx
+      this.appliedVersion = version
+    }
     this.send({ type: 'result', id })
   }
 
