@@ -34,9 +34,10 @@ async function serve() {
   const started = await startServer({
     router,
     keepAlive: false,
-    createContext: ({ connectionParams }) => {
+    createContext: async ({ connectionParams }) => {
       const token = (connectionParams as { token?: string } | undefined)?.token
       tokens.push(token)
+      if (token?.startsWith('slow') === true) await sleep(100)
       if (token === 'bad') throw new RpcError('UNAUTHORIZED', 'token rejected')
       if (token === 'boom') throw new Error('the token store is down')
       return { token }
@@ -191,6 +192,26 @@ describe('reinit on the wire', () => {
     expect(await peer.next((m) => m.id === 1)).toEqual({ type: 'result', id: 1 })
     peer.send({ type: 'call', id: 2, method: 'query', path: 'whoami' })
     expect(await peer.next((m) => m.id === 2)).toEqual({ type: 'result', id: 2, data: 'b' })
+  })
+
+  it('overlapping reinits: the latest that succeeded wins, whatever order they finish in', async () => {
+    const { url } = await serve()
+    const peer = await readyPeer(url, { token: 'a' })
+    // The first is slow and succeeds last; the second is fast and succeeds first: the second still wins.
+    peer.send({ type: 'reinit', id: 1, params: { token: 'slow-b' } })
+    peer.send({ type: 'reinit', id: 2, params: { token: 'c' } })
+    expect(await peer.next((m) => m.id === 1)).toEqual({ type: 'result', id: 1 })
+    expect(await peer.next((m) => m.id === 2)).toEqual({ type: 'result', id: 2 })
+    peer.send({ type: 'call', id: 3, method: 'query', path: 'whoami' })
+    expect(await peer.next((m) => m.id === 3)).toEqual({ type: 'result', id: 3, data: 'c' })
+
+    // A later one that fails leaves the earlier success in place, even when the earlier finishes last.
+    peer.send({ type: 'reinit', id: 4, params: { token: 'slow-d' } })
+    peer.send({ type: 'reinit', id: 5, params: { token: 'bad' } })
+    expect(await peer.next((m) => m.id === 5)).toMatchObject({ type: 'error', id: 5, code: 'UNAUTHORIZED' })
+    expect(await peer.next((m) => m.id === 4)).toEqual({ type: 'result', id: 4 })
+    peer.send({ type: 'call', id: 6, method: 'query', path: 'whoami' })
+    expect(await peer.next((m) => m.id === 6)).toEqual({ type: 'result', id: 6, data: 'slow-d' })
   })
 
   it('answers a refused reinit with an error for its id and keeps the connection', async () => {
