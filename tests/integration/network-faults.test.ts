@@ -130,6 +130,25 @@ async function linkedPair(
   return { api, proxy, server }
 }
 
+/**
+ * An idempotent `pay` that has run on the server, and whose answer the drop
+ * lost: the link stalls just before the answer is written, so it sits in a
+ * buffer the cut then throws away. Returns right after the cut.
+ */
+async function payThenLoseTheAnswer(options: { fail?: boolean } = {}) {
+  const probe = createProbe()
+  let proxy: FaultProxy | undefined
+  const pair = await linkedPair(probe, { hooks: { ...options, beforeAnswer: () => proxy?.stall() } })
+  proxy = pair.proxy
+  const log = recordStates(pair.api)
+  const payment = pair.api.pay.mutate(undefined, { idempotent: true })
+  await waitUntil(() => probe.idempotentFinished, 'the mutation to finish on the server')
+  await sleep(20)
+
+  proxy.cut()
+  return { probe, log, payment }
+}
+
 const RECONNECT_MIN_MS = 20
 const RECONNECT_MAX_MS = 50
 /** Keep-alive under test: a half-open link must be detected within INTERVAL_MS + TIMEOUT_MS. */
@@ -300,33 +319,14 @@ describe('network drop (the link is cut, the server stays up)', () => {
   })
 
   it('answers the retry of an idempotent mutation whose answer was lost in the drop from the stored outcome, without running it again', async () => {
-    const probe = createProbe()
-    let proxy: FaultProxy | undefined
-    // Stall the link just before the answer is written, so it sits in a buffer the cut then throws away.
-    const pair = await linkedPair(probe, { hooks: { beforeAnswer: () => proxy?.stall() } })
-    proxy = pair.proxy
-    const log = recordStates(pair.api)
-    const payment = pair.api.pay.mutate(undefined, { idempotent: true })
-    await waitUntil(() => probe.idempotentFinished, 'the mutation to finish on the server')
-    await sleep(20)
-
-    proxy.cut()
+    const { probe, log, payment } = await payThenLoseTheAnswer()
     await expect(within(payment, 'the idempotent mutation', 3_000)).resolves.toEqual({ paid: true, run: 1 })
     expect(probe.idempotentRuns).toBe(1)
     expect(log.closes).toEqual([1006])
   })
 
   it('replays the error of an idempotent mutation that failed, when its answer was lost, without running it again', async () => {
-    const probe = createProbe()
-    let proxy: FaultProxy | undefined
-    const pair = await linkedPair(probe, { hooks: { beforeAnswer: () => proxy?.stall(), fail: true } })
-    proxy = pair.proxy
-    const log = recordStates(pair.api)
-    const payment = pair.api.pay.mutate(undefined, { idempotent: true })
-    await waitUntil(() => probe.idempotentFinished, 'the mutation to finish on the server')
-    await sleep(20)
-
-    proxy.cut()
+    const { probe, log, payment } = await payThenLoseTheAnswer({ fail: true })
     const error = await within(rpcErrorOf(payment), 'the idempotent mutation', 3_000)
     expect(error.code).toBe('CONFLICT')
     expect(error.message).toBe('seat already taken')

@@ -412,6 +412,27 @@ function fakeBrowser() {
   }
 }
 
+/**
+ * A client in a fake browser whose link was just cut, waiting out its first
+ * retry. A fixed draw makes that delay half the 60 s ceiling, so only an
+ * event can explain a quick reconnect.
+ */
+async function waitingOutALongRetry() {
+  const browser = fakeBrowser()
+  const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
+  onTestFinished(() => random.mockRestore())
+  const { port } = await startServer({ router })
+  const proxy = await startFaultProxy(port)
+  const api = connectClient<R>(proxy.url('/rpc'), { reconnect: { minDelayMs: 60_000, maxDelayMs: 120_000 } })
+  expect(await api.ping.query()).toBe('pong')
+  const { reconnects } = record(api)
+
+  proxy.cut()
+  await waitUntil(() => reconnects.length === 1, 'the retry to be scheduled')
+  expect(reconnects[0]!.delayMs).toBe(30_000)
+  return { browser, api }
+}
+
 describe('browser hooks (fake browser environment)', () => {
   it('does not dial a due retry while navigator.onLine is false; the online event dials it', async () => {
     const browser = fakeBrowser()
@@ -437,19 +458,7 @@ describe('browser hooks (fake browser environment)', () => {
   })
 
   it("'online' dials at once instead of waiting out the backoff delay", async () => {
-    const browser = fakeBrowser()
-    // A fixed draw: the scheduled delay is half the 60 s ceiling, so only the event can explain a quick reconnect.
-    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
-    onTestFinished(() => random.mockRestore())
-    const { port } = await startServer({ router })
-    const proxy = await startFaultProxy(port)
-    const api = connectClient<R>(proxy.url('/rpc'), { reconnect: { minDelayMs: 60_000, maxDelayMs: 120_000 } })
-    expect(await api.ping.query()).toBe('pong')
-    const { reconnects } = record(api)
-
-    proxy.cut()
-    await waitUntil(() => reconnects.length === 1, 'the retry to be scheduled')
-    expect(reconnects[0]!.delayMs).toBe(30_000)
+    const { browser, api } = await waitingOutALongRetry()
     const before = Date.now()
     browser.setOnline(true)
     await waitUntil(() => api.$connection.state === 'open', 'the reconnect after the online event', 3_000)
@@ -458,18 +467,7 @@ describe('browser hooks (fake browser environment)', () => {
   })
 
   it("'visibilitychange' to visible while reconnecting dials at once", async () => {
-    const browser = fakeBrowser()
-    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
-    onTestFinished(() => random.mockRestore())
-    const { port } = await startServer({ router })
-    const proxy = await startFaultProxy(port)
-    const api = connectClient<R>(proxy.url('/rpc'), { reconnect: { minDelayMs: 60_000, maxDelayMs: 120_000 } })
-    expect(await api.ping.query()).toBe('pong')
-    const { reconnects } = record(api)
-
-    proxy.cut()
-    await waitUntil(() => reconnects.length === 1, 'the retry to be scheduled')
-    expect(reconnects[0]!.delayMs).toBe(30_000)
+    const { browser, api } = await waitingOutALongRetry()
     // Hidden is not a reason to dial.
     browser.setVisibility('hidden')
     await sleep(100)

@@ -78,6 +78,28 @@ function sequenceProblems(received: number[], last: number): string[] {
   return problems
 }
 
+/**
+ * A server with a raw peer whose call has started and runs for 5 s unless
+ * its signal aborts, far longer than the tests wait: the close finds it running.
+ */
+async function serveStuckCall() {
+  const started = deferred()
+  let aborted = false
+  const router = rpc.router({
+    stuck: rpc.procedure.query(async ({ signal }) => {
+      started.resolve()
+      await sleep(5_000, signal)
+      aborted = signal.aborted
+      return 'late'
+    }),
+  })
+  const { server, url } = await startServer({ router }, PATH)
+  const peer = await readyPeer(url)
+  peer.send({ type: 'call', id: 1, method: 'query', path: 'stuck' })
+  await within(started.promise, 'the call to start')
+  return { server, peer, wasAborted: () => aborted }
+}
+
 describe('server restart', () => {
   it('50 subscriptions on several clients survive a graceful restart and then a crash of the server on the same port, each receiving exactly the contiguous published sequence', async () => {
     const channel = createChannel<number>({ history: 1_000_000 })
@@ -243,20 +265,7 @@ describe('server restart', () => {
   })
 
   it('close({ graceMs }) aborts a call still running when graceMs runs out and closes with 1012 then, not when the call would end', async () => {
-    const started = deferred()
-    let aborted = false
-    const router = rpc.router({
-      stuck: rpc.procedure.query(async ({ signal }) => {
-        started.resolve()
-        await sleep(5_000, signal)
-        aborted = signal.aborted
-        return 'late'
-      }),
-    })
-    const { server, url } = await startServer({ router }, PATH)
-    const peer = await readyPeer(url)
-    peer.send({ type: 'call', id: 1, method: 'query', path: 'stuck' })
-    await within(started.promise, 'the call to start')
+    const { server, peer, wasAborted } = await serveStuckCall()
 
     const closeStarted = performance.now()
     const closing = server.close({ graceMs: 100, reconnectWindowMs: 100 })
@@ -266,7 +275,7 @@ describe('server restart', () => {
     expect(closed.code).toBe(1012)
     expect(elapsed).toBeGreaterThanOrEqual(90)
     expect(elapsed).toBeLessThan(1_500)
-    await waitUntil(() => aborted, 'the resolver to see its signal abort', 1_000)
+    await waitUntil(wasAborted, 'the resolver to see its signal abort', 1_000)
     expect(peer.messages.some((m) => m.type === 'result')).toBe(false)
     await within(closing, 'server.close()', 3_000)
   })
@@ -384,20 +393,7 @@ describe('server restart', () => {
   })
 
   it('close() without options still closes with 1001 at once', async () => {
-    const started = deferred()
-    let aborted = false
-    const router = rpc.router({
-      stuck: rpc.procedure.query(async ({ signal }) => {
-        started.resolve()
-        await sleep(5_000, signal)
-        aborted = signal.aborted
-        return 'late'
-      }),
-    })
-    const { server, url } = await startServer({ router }, PATH)
-    const peer = await readyPeer(url)
-    peer.send({ type: 'call', id: 1, method: 'query', path: 'stuck' })
-    await within(started.promise, 'the call to start')
+    const { server, peer, wasAborted } = await serveStuckCall()
 
     const closeStarted = performance.now()
     const closing = server.close()
@@ -408,7 +404,7 @@ describe('server restart', () => {
     expect(elapsed).toBeLessThan(1_000)
     expect(peer.messages.some((m) => m.type === 'restart')).toBe(false)
     expect(peer.messages.some((m) => m.type === 'result')).toBe(false)
-    await waitUntil(() => aborted, 'the call to be aborted', 1_000)
+    await waitUntil(wasAborted, 'the call to be aborted', 1_000)
     await within(closing, 'server.close()', 3_000)
   })
 })
