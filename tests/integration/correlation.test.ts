@@ -52,6 +52,9 @@ async function serveCounting<TRouter extends AnyRouter>(router: TRouter) {
   let contexts = 0
   const { server, url } = await startServer<AnyRouter>({
     router,
+    // These tests put thousands of calls in flight on one socket on purpose: lift the per-connection limits.
+    maxInFlightCalls: 10_000,
+    rateLimit: false,
     createContext: () => {
       contexts++
       return {}

@@ -71,6 +71,9 @@ export class ClientRuntime {
   private readonly reconnector: Reconnector
   private readonly timeouts: ConnectionTimeouts
   private readonly queueBounds: Required<OfflineQueueOptions>
+  /** Above this many bytes in the socket's buffer, calls wait in the queue instead of being written. */
+  private readonly highWaterMark: number
+  private drainTimer: ReturnType<typeof setTimeout> | undefined
   /** Lazy clients only: how long an unused connection stays open. */
   private readonly idleTimeoutMs: number | undefined
   private connection: Connection | undefined
@@ -96,6 +99,7 @@ export class ClientRuntime {
       keepAlive: options.keepAlive === false ? undefined : { ...clientDefaults.keepAlive, ...definedOnly(options.keepAlive) },
     }
     this.queueBounds = { ...clientDefaults.offlineQueue, ...definedOnly(options.offlineQueue) }
+    this.highWaterMark = options.backpressure?.highWaterMark ?? clientDefaults.backpressure.highWaterMark
     const lazy = options.lazy ?? clientDefaults.lazy
     if (lazy !== false) this.idleTimeoutMs = (lazy === true ? undefined : lazy.idleTimeoutMs) ?? clientDefaults.idleTimeoutMs
     this.stopWatching = watchEnvironment({
@@ -111,8 +115,9 @@ export class ClientRuntime {
     if (lazy === false) this.connect()
   }
 
+  /** Bytes written to the socket but not yet sent, plus those of calls waiting in the queue. */
   get bufferedAmount(): number {
-    return this.connection?.bufferedAmount ?? 0
+    return (this.connection?.bufferedAmount ?? 0) + this.table.queued.bytes
   }
 
   /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
@@ -242,14 +247,15 @@ export class ClientRuntime {
    * Its timeout runs from now, whatever happens to connections meanwhile.
    */
   private request(id: number, frame: string, retry: boolean, what: string, options: MutationOptions | undefined): Promise<unknown> {
-    const open = this.connection?.isOpen === true
-    const bytes = open ? undefined : utf8Length(frame)
+    // Written at once only when nothing is queued ahead of it and the socket is keeping up.
+    const direct = this.connection?.isOpen === true && this.table.queued.calls === 0 && this.connection.bufferedAmount <= this.highWaterMark
+    const bytes = direct ? undefined : utf8Length(frame)
     if (bytes !== undefined) {
       const queued = this.table.queued
       const { maxCalls, maxBytes } = this.queueBounds
       if (queued.calls >= maxCalls || queued.bytes + bytes > maxBytes) {
         return Promise.reject(
-          new RpcError('OVERLOADED', `${queued.calls} calls (${queued.bytes} bytes) are already waiting for a connection`, {
+          new RpcError('OVERLOADED', `${queued.calls} calls (${queued.bytes} bytes) are already waiting to be sent`, {
             data: { maxCalls, maxBytes },
           }),
         )
@@ -277,7 +283,8 @@ export class ClientRuntime {
       }
       this.table.add(call)
       this.lastActivity = Date.now()
-      if (open) this.transmit(call)
+      if (direct) this.transmit(call)
+      else if (this.connection?.isOpen === true) this.drainSoon()
       else this.connect()
     })
   }
@@ -333,7 +340,7 @@ export class ClientRuntime {
       sub.resubscribing = false
       this.transmitSubscription(sub)
     }
-    for (const call of this.table.unsent()) this.transmit(call)
+    this.flushQueue()
     this.setState('open')
     for (const sub of resubscribed) this.events.emit('resubscribe', { path: sub.path, lastEventId: sub.lastEventId })
     this.armIdle()
@@ -386,6 +393,8 @@ export class ClientRuntime {
     this.error = error
     this.attempt++
     this.connection = undefined
+    clearTimeout(this.drainTimer)
+    this.drainTimer = undefined
     this.reconnector.cancel()
     this.clearIdle()
     this.stopWatching?.()
@@ -549,6 +558,29 @@ export class ClientRuntime {
     }
     this.idleTimer = setTimeout(check, idleMs)
     ;(this.idleTimer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * Writes queued calls, oldest first, while the socket keeps up; what is
+   * left waits for the buffer to drain. WHATWG sockets have no drain event,
+   * so a short timer looks again.
+   */
+  private flushQueue(): void {
+    const connection = this.connection
+    if (connection?.isOpen !== true) return
+    for (const call of this.table.unsent()) {
+      if (connection.bufferedAmount > this.highWaterMark) return this.drainSoon()
+      this.transmit(call)
+    }
+  }
+
+  private drainSoon(): void {
+    if (this.drainTimer !== undefined) return
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined
+      this.flushQueue()
+    }, 10)
+    ;(this.drainTimer as { unref?: () => void }).unref?.()
   }
 
   private clearIdle(): void {

@@ -27,6 +27,7 @@ const MEANINGS: ReadonlyMap<number, CloseMeaning> = new Map([
   [CloseCode.Unauthorized, { code: 'UNAUTHORIZED', terminal: true }],
   [CloseCode.Forbidden, { code: 'FORBIDDEN', terminal: true }],
   [CloseCode.InitTimeout, { code: 'TIMEOUT', terminal: false }],
+  [CloseCode.ParamsTooLarge, { code: 'PAYLOAD_TOO_LARGE', terminal: true }],
   [4429, { code: 'TOO_MANY_REQUESTS', terminal: false }],
 ])
 

@@ -60,11 +60,20 @@ export interface RpcClientOptions {
    */
   connectTimeoutMs?: number
   /**
-   * Bounds of the calls waiting for a connection (made while connecting or
-   * reconnecting). Past either bound a new call rejects with `OVERLOADED`.
+   * Bounds of the calls waiting to be written: made while connecting or
+   * reconnecting, or while the socket is backed up (see `backpressure`).
+   * Past either bound a new call rejects with `OVERLOADED`.
    * @default { maxCalls: 10_000, maxBytes: 4_194_304 }
    */
   offlineQueue?: OfflineQueueOptions
+  /**
+   * Flow control on the way out: while the socket's `bufferedAmount` is
+   * above `highWaterMark` (the network is slower than the app), calls wait
+   * in the queue — bounded by `offlineQueue`, `OVERLOADED` past it — and are
+   * written as the socket drains, instead of piling up in the socket.
+   * @default { highWaterMark: 1_048_576 }
+   */
+  backpressure?: { highWaterMark?: number }
   /** Must match the server's. @default superjson, with plain JSON passed through */
   serializer?: Serializer
 }
@@ -106,6 +115,7 @@ export const clientDefaults = {
   reconnect: { minDelayMs: 500, maxDelayMs: 30_000, factor: 2, maxRetries: Infinity, stableAfterMs: 10_000 },
   keepAlive: { intervalMs: 20_000, timeoutMs: 10_000 },
   offlineQueue: { maxCalls: 10_000, maxBytes: 4_194_304 },
+  backpressure: { highWaterMark: 1_048_576 },
 } as const
 
 /**

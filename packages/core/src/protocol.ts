@@ -62,6 +62,8 @@ export const CloseCode = {
   Forbidden: 4403,
   /** No `init` message arrived within the init timeout. */
   InitTimeout: 4408,
+  /** The `init` message (its `connectionParams`) was larger than the server accepts. */
+  ParamsTooLarge: 4413,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 

@@ -5,6 +5,7 @@ import {
   RpcError,
   callProcedure,
   getProcedure,
+  checkPayload,
   isRpcError,
   parseClientFrame,
   truncateCloseReason,
@@ -13,13 +14,16 @@ import {
   type CallMessage,
   type ClientMessage,
   type InitMessage,
+  type PayloadLimits,
   type ProcedureType,
   type ReinitMessage,
   type Serializer,
   type ServerMessage,
   type SubscribeMessage,
 } from '@wirecall/core'
-import type { CreateContextOptions, ErrorHandlerOptions } from './options'
+import type { BackpressureOptions, CreateContextOptions, ErrorHandlerOptions, RateLimitOptions } from './options'
+import { FlowControl } from './flow-control'
+import { TokenBucket } from './rate-limit'
 import { encodeFields } from './encode'
 import type { IdempotencyCache, Outcome } from './idempotency'
 import type { RpcSocket } from './socket'
@@ -35,6 +39,15 @@ export interface ConnectionRuntime {
   maxBatchSize: number
   /** Outcomes of idempotent mutations, shared by every connection so a retry on a new one finds them. */
   idempotency: IdempotencyCache
+  backpressure: Required<BackpressureOptions>
+  maxInFlightCalls: number
+  maxSubscriptions: number
+  /** `undefined`: no rate limit. */
+  rateLimit: Required<RateLimitOptions> | undefined
+  maxConnectionParamsBytes: number
+  payloadLimits: PayloadLimits
+  /** Encoded events shared by the subscriptions of all connections (fan-out encodes once). */
+  fanout: FanoutCache
   onError: ((opts: ErrorHandlerOptions) => void) | undefined
   /** Called once when the connection has closed and released everything. */
   released(connection: Connection): void
@@ -72,6 +85,12 @@ export class Connection {
   private readonly running = new Set<Promise<void>>()
   /** Waiting for the calls map to empty; see {@link callsDone}. */
   private callsDoneWaiters: (() => void)[] = []
+  private readonly flow: FlowControl
+  private readonly bucket: TokenBucket | undefined
+  /** Messages refused by the rate limit since the last one accepted. */
+  private refusedInARow = 0
+  /** The frame being handled, so a `reinit` can measure its size. */
+  private frame = ''
   /** Numbers each `reinit`; the context in use came from the one numbered {@link appliedVersion}. */
   private contextVersion = 0
   private appliedVersion = 0
@@ -81,11 +100,13 @@ export class Connection {
     readonly req: IncomingMessage,
     private readonly runtime: ConnectionRuntime,
   ) {
+    this.flow = new FlowControl(socket, runtime.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
+    this.bucket = runtime.rateLimit === undefined ? undefined : new TokenBucket(runtime.rateLimit.messagesPerSecond, runtime.rateLimit.burst)
     this.subscriptionHost = {
       serializer: runtime.serializer,
-      send: (frame) => {
-        if (!this.isClosed()) this.socket.send(frame)
-      },
+      fanout: runtime.fanout,
+      flow: this.flow,
+      send: (frame) => this.write(frame),
       sendError: (id, error, path) => this.sendError(id, error, path, 'subscription'),
       released: (subscription) => {
         if (this.subscriptions.get(subscription.id) === subscription) this.subscriptions.delete(subscription.id)
@@ -147,11 +168,49 @@ export class Connection {
   receive(data: string | null): void {
     if (this.isClosed()) return
     if (data === null) return this.close(CloseCode.ProtocolError, 'binary frames are not accepted')
+    // Before the handshake only `init` (and pings) may come: a frame that large can only be oversized params.
+    if (this.state !== 'ready' && data.length > this.runtime.maxConnectionParamsBytes / 3 && Buffer.byteLength(data) > this.runtime.maxConnectionParamsBytes) {
+      return this.close(CloseCode.ParamsTooLarge, `connectionParams larger than ${this.runtime.maxConnectionParamsBytes} bytes`)
+    }
     const parsed = parseClientFrame(data, { maxBatchSize: this.runtime.maxBatchSize })
     if (!parsed.ok) return this.close(CloseCode.ProtocolError, parsed.reason)
+    this.frame = data
     for (const message of parsed.messages) {
-      if (this.isClosed()) return
+      if (this.isClosed()) break
+      if (this.bucket !== undefined && !this.admit(message)) continue
       this.handle(message)
+    }
+    this.frame = ''
+  }
+
+  /**
+   * The rate limit. A message over it is refused: a call, subscription or
+   * reinit gets `TOO_MANY_REQUESTS`; a ping goes unanswered; a cancel or
+   * unsubscribe is still carried out (it frees server resources). A peer
+   * that goes on sending past another `burst` refused messages is closed
+   * with 1008.
+   */
+  private admit(message: ClientMessage): boolean {
+    if (this.bucket!.take()) {
+      this.refusedInARow = 0
+      return true
+    }
+    if (++this.refusedInARow > this.runtime.rateLimit!.burst) {
+      this.close(CloseCode.PolicyViolation, 'message rate limit exceeded')
+      return false
+    }
+    switch (message.type) {
+      case 'call':
+      case 'subscribe':
+      case 'reinit':
+        if (this.state === 'ready') this.sendError(message.id, new RpcError('TOO_MANY_REQUESTS', 'Message rate limit exceeded; slow down'), undefined, undefined)
+        return false
+      case 'cancel':
+      case 'unsubscribe':
+      case 'init':
+        return true
+      default:
+        return false
     }
   }
 
@@ -176,6 +235,7 @@ export class Connection {
   }
 
   private release(): void {
+    this.flow.stop()
     if (this.initTimer !== undefined) {
       clearTimeout(this.initTimer)
       this.initTimer = undefined
@@ -256,6 +316,10 @@ export class Connection {
     if (this.calls.has(id) || this.subscriptions.has(id)) {
       return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), undefined, undefined)
     }
+    if (Buffer.byteLength(this.frame) > this.runtime.maxConnectionParamsBytes) {
+      const error = new RpcError('PAYLOAD_TOO_LARGE', `connectionParams larger than ${this.runtime.maxConnectionParamsBytes} bytes`)
+      return this.sendError(id, error, undefined, undefined)
+    }
     const version = ++this.contextVersion
     const controller = new AbortController()
     this.calls.set(id, controller)
@@ -303,6 +367,10 @@ export class Connection {
     if (this.calls.has(id) || this.subscriptions.has(id)) {
       return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, 'subscription')
     }
+    if (this.subscriptions.size >= this.runtime.maxSubscriptions) {
+      const error = new RpcError('TOO_MANY_REQUESTS', `at most ${this.runtime.maxSubscriptions} subscriptions per connection`)
+      return this.sendError(id, error, path, 'subscription')
+    }
     const procedure = getProcedure(this.runtime.router, path)
     if (procedure === undefined) {
       return this.sendError(id, new RpcError('NOT_FOUND', `no procedure at "${shorten(path)}"`), path, 'subscription')
@@ -333,6 +401,10 @@ export class Connection {
     if (this.calls.has(id) || this.subscriptions.has(id)) {
       return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, method)
     }
+    if (this.calls.size >= this.runtime.maxInFlightCalls) {
+      const error = new RpcError('TOO_MANY_REQUESTS', `at most ${this.runtime.maxInFlightCalls} calls in flight per connection`)
+      return this.sendError(id, error, path, method)
+    }
     const procedure = getProcedure(this.runtime.router, path)
     if (procedure === undefined) {
       return this.sendError(id, new RpcError('NOT_FOUND', `no procedure at "${shorten(path)}"`), path, method)
@@ -361,7 +433,7 @@ export class Connection {
     } catch (cause) {
       return this.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
-    this.socket.send(`{"type":"result","id":${id}${fields}}`)
+    this.write(`{"type":"result","id":${id}${fields}}`)
   }
 
   /**
@@ -395,7 +467,7 @@ export class Connection {
     const outcome = await Promise.race([run.outcome, stoppedWaiting])
     if (outcome === undefined || this.calls.get(id) !== waiter) return
     this.forgetCall(id)
-    this.socket.send(`{"type":"${outcome.kind}","id":${id}${outcome.fields}}`)
+    this.write(`{"type":"${outcome.kind}","id":${id}${outcome.fields}}`)
   }
 
   /** Runs a call to its outcome, encoded; never throws. Errors are reported to `onError` once, here. */
@@ -433,19 +505,22 @@ export class Connection {
     try {
       return this.decode(json, meta)
     } catch (cause) {
-      throw new RpcError('BAD_REQUEST', 'The input could not be deserialized', { cause })
+      // A payload bound already says which bound; anything else is the serializer refusing.
+      throw isRpcError(cause) ? cause : new RpcError('BAD_REQUEST', 'The input could not be deserialized', { cause })
     }
   }
 
   private decode(json: unknown, meta: unknown): unknown {
     if (json === undefined && meta === undefined) return undefined
+    // Bounds first: a hostile meta must be refused before the serializer walks it.
+    checkPayload(json, meta, this.runtime.payloadLimits)
     return this.runtime.serializer.deserialize(meta === undefined ? { json } : { json, meta })
   }
 
   /** Sends a per-call error; the one place errors leave the server. */
   private sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
     const fields = this.errorFields(thrown, path, type)
-    if (!this.isClosed()) this.socket.send(`{"type":"error","id":${id}${fields}}`)
+    this.write(`{"type":"error","id":${id}${fields}}`)
   }
 
   /** Masks and reports an error, and encodes it as the fields of an `error` message. */
@@ -488,8 +563,14 @@ export class Connection {
   }
 
   private send(message: ServerMessage): void {
+    this.write(JSON.stringify(message))
+  }
+
+  /** The one place frames leave: nothing after close, and every write is checked against the reader's pace. */
+  private write(frame: string): void {
     if (this.isClosed()) return
-    this.socket.send(JSON.stringify(message))
+    this.socket.send(frame)
+    this.flow.wrote()
   }
 }
 
@@ -511,6 +592,14 @@ function contextCloseCode(error: RpcError): number {
       return CloseCode.Unauthorized
   }
 }
+
+/**
+ * Encoded events by the value a subscription yielded: a channel hands the
+ * same event object to every subscriber, so the serializer and
+ * `JSON.stringify` run once per event, not once per subscriber. Weak, so
+ * events are freed with the channel's ring.
+ */
+export type FanoutCache = WeakMap<object, { procedure: AnyProcedure; fields: string }>
 
 function shorten(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}…` : text

@@ -1,5 +1,13 @@
-export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer } from './server'
-export { serverDefaults, type CloseOptions, type CreateContextOptions, type ErrorHandlerOptions, type RpcServerOptions } from './options'
+export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer, type ServerStats } from './server'
+export {
+  serverDefaults,
+  type BackpressureOptions,
+  type CloseOptions,
+  type CreateContextOptions,
+  type ErrorHandlerOptions,
+  type RateLimitOptions,
+  type RpcServerOptions,
+} from './options'
 export { Connection, type ConnectionRuntime } from './connection'
 export type { RpcSocket } from './socket'
 export { bindWsSocket } from './ws-adapter'

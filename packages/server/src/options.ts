@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer } from '@wirecall/core'
 import type { IdempotencyOptions } from './idempotency'
 
 /** What `createContext` receives, once per connection. */
@@ -62,6 +62,77 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    */
   maxPayload?: number
   /**
+   * permessage-deflate compression. Off by default: it costs CPU and memory
+   * per connection, and most RPC payloads are small. `maxPayload` holds
+   * after decompression, so a small frame that inflates to gigabytes is
+   * refused with 1009 all the same. `true` uses `ws`'s defaults; an object
+   * is passed to `ws` as is.
+   * @default false
+   */
+  perMessageDeflate?: boolean | Record<string, unknown>
+  /**
+   * Flow control towards slow readers, through the socket's
+   * `bufferedAmount`. See `docs/security.md`.
+   * @default { highWaterMark: 1_048_576, lowWaterMark: 262_144, maxBufferedAmount: 8_388_608, slowConsumerTimeoutMs: 30_000 }
+   */
+  backpressure?: BackpressureOptions
+  /**
+   * Most calls one connection may have in flight; the next one gets
+   * `TOO_MANY_REQUESTS` and the connection lives.
+   * @default 1_000
+   */
+  maxInFlightCalls?: number
+  /**
+   * Most live subscriptions on one connection; the next one gets
+   * `TOO_MANY_REQUESTS` and the connection lives.
+   * @default 1_000
+   */
+  maxSubscriptions?: number
+  /**
+   * Messages a connection may send, as a token bucket: `messagesPerSecond`
+   * sustained, `burst` at once. A message over the limit gets
+   * `TOO_MANY_REQUESTS`; a peer that goes on past another `burst` refused
+   * messages is closed with 1008. `false` turns it off.
+   * @default { messagesPerSecond: 1_000, burst: 2_000 }
+   */
+  rateLimit?: RateLimitOptions | false
+  /**
+   * Origins allowed to open a connection: a list of exact origins
+   * (`'https://app.example.com'`), or a predicate. Any other origin — and no
+   * `Origin` header at all, when a list is given — is refused with HTTP 403
+   * before the upgrade. Browsers always send `Origin`, so this is the
+   * defence against cross-site WebSocket hijacking when you authenticate
+   * with cookies. Non-browser clients send none; allow them with a
+   * predicate (`(origin) => origin === undefined || ...`).
+   * @default undefined (every origin)
+   */
+  allowedOrigins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean)
+  /**
+   * Most open connections; past it an upgrade gets a WebSocket closed with
+   * 1013 (try again later).
+   * @default 10_000
+   */
+  maxConnections?: number
+  /**
+   * Most open connections from one remote address (`req.socket.remoteAddress`;
+   * behind a proxy, every client shares the proxy's). Past it: 1013.
+   * @default undefined (no per-address cap)
+   */
+  maxConnectionsPerIp?: number
+  /**
+   * Largest `init` (or `reinit`) frame, in bytes — the bound on
+   * `connectionParams`. A larger one closes the connection with 4413.
+   * @default 16_384
+   */
+  maxConnectionParamsBytes?: number
+  /**
+   * Bounds on payloads from clients (inputs, connection params), checked
+   * before the serializer walks them: nesting depth, bigint digits,
+   * superjson reference paths, and which rich types are accepted.
+   * @default { maxDepth: 64, maxBigIntDigits: 1_000, maxReferencePaths: 1_000, allowAnnotations: [] }
+   */
+  payloadLimits?: PayloadLimits
+  /**
    * Send the message of errors that are not `RpcError`s (and their stack in
    * `data.stack`) to callers. Useful in development; leaks internals in
    * production.
@@ -87,6 +158,26 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    * set-ups. Log here: the caller sees only the masked error.
    */
   onError?: (opts: ErrorHandlerOptions) => void
+}
+
+/** Options of `backpressure`; sizes in bytes. */
+export interface BackpressureOptions {
+  /** Above this `bufferedAmount`, the server stops pulling from the connection's subscriptions. @default 1_048_576 (1 MiB) */
+  highWaterMark?: number
+  /** Pulling resumes once `bufferedAmount` is back under this. @default 262_144 (256 KiB) */
+  lowWaterMark?: number
+  /** A connection whose `bufferedAmount` goes over this is closed with 1013 at once. @default 8_388_608 (8 MiB) */
+  maxBufferedAmount?: number
+  /** A connection above the high-water mark for this long is closed with 1013. @default 30_000 */
+  slowConsumerTimeoutMs?: number
+}
+
+/** Options of `rateLimit`. */
+export interface RateLimitOptions {
+  /** Sustained rate. @default 1_000 */
+  messagesPerSecond?: number
+  /** How many messages may arrive at once (the bucket's size). @default 2_000 */
+  burst?: number
 }
 
 /** Options of `server.close()`. Without them the server closes at once with 1001. */
@@ -117,6 +208,15 @@ export const serverDefaults = {
   /** How long `close()` waits for peers to finish the closing handshake before cutting them off. */
   closeTimeoutMs: 1_000,
   keepAlive: { intervalMs: 30_000, timeoutMs: 10_000 },
+  backpressure: { highWaterMark: 1_048_576, lowWaterMark: 262_144, maxBufferedAmount: 8_388_608, slowConsumerTimeoutMs: 30_000 },
+  maxInFlightCalls: 1_000,
+  maxSubscriptions: 1_000,
+  rateLimit: { messagesPerSecond: 1_000, burst: 2_000 },
+  maxConnections: 10_000,
+  maxConnectionParamsBytes: 16_384,
+  /** `ws` receiver bounds: fragments of one message, and chunks buffered before a message completes. */
+  maxFragments: 1_024,
+  maxBufferedChunks: 4_096,
   /** Restart mode of `close()`. */
   graceMs: 10_000,
   reconnectWindowMs: 5_000,

@@ -6,6 +6,7 @@ import { CloseCode, MAX_RESTART_DELAY_MS, PROTOCOL, RpcError, defaultSerializer,
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection, ConnectionRuntime } from './connection'
 import { offersProtocol, refuseUpgrade, requestPath } from './handshake'
+import { ConnectionCounter, originAllowed } from './admission'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type CloseOptions, type RpcServerOptions } from './options'
 import { bindWsSocket } from './ws-adapter'
@@ -16,6 +17,17 @@ export interface ListenInfo {
   host: string
   /** `ws://host:port/path`, ready for `createRpcClient({ url })`. */
   url: string
+}
+
+/** What `server.stats()` returns. */
+export interface ServerStats {
+  connections: number
+  inFlightCalls: number
+  subscriptions: number
+  /** Closed connections whose resolvers or generators have not finished yet. */
+  unwinding: number
+  /** Idempotency keys held (running and finished). */
+  idempotencyKeys: number
 }
 
 /** Options of `listen()`. */
@@ -53,6 +65,13 @@ export interface RpcServer {
   handleConnection(ws: WebSocket, req: IncomingMessage): void
   /** Open connections; for metrics and tests. */
   readonly connectionCount: number
+  /**
+   * What the server holds right now, for metrics, health checks and leak
+   * tests: open connections, calls in flight and live subscriptions on
+   * them, and connections that have closed but whose resolvers or
+   * generators are still unwinding.
+   */
+  stats(): ServerStats
   /**
    * Stops accepting, closes every connection, aborts every call and
    * subscription in flight, and detaches from the servers it was attached
@@ -98,6 +117,9 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const idempotency = new IdempotencyCache(options.idempotency)
   const keepAlive: Required<KeepAliveOptions> | undefined =
     options.keepAlive === false ? undefined : { ...serverDefaults.keepAlive, ...options.keepAlive }
+  const counter = new ConnectionCounter(options.maxConnections ?? serverDefaults.maxConnections, options.maxConnectionsPerIp)
+  /** The remote address each admitted connection was counted under (a destroyed socket forgets its own). */
+  const addresses = new Map<Connection, string>()
 
   const runtime: ConnectionRuntime = {
     router: options.router,
@@ -107,9 +129,21 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
     maxBatchSize: serverDefaults.maxBatchSize,
     idempotency,
+    backpressure: { ...serverDefaults.backpressure, ...options.backpressure },
+    maxInFlightCalls: options.maxInFlightCalls ?? serverDefaults.maxInFlightCalls,
+    maxSubscriptions: options.maxSubscriptions ?? serverDefaults.maxSubscriptions,
+    rateLimit: options.rateLimit === false ? undefined : { ...serverDefaults.rateLimit, ...options.rateLimit },
+    maxConnectionParamsBytes: options.maxConnectionParamsBytes ?? serverDefaults.maxConnectionParamsBytes,
+    payloadLimits: options.payloadLimits ?? {},
+    fanout: new WeakMap(),
     onError: options.onError,
     released(connection) {
       connections.delete(connection)
+      const address = addresses.get(connection)
+      if (address !== undefined) {
+        addresses.delete(connection)
+        counter.release(address)
+      }
       // A peer that left may leave generators still unwinding; close() waits for them too.
       const settled = connection.settled()
       unwinding.add(settled)
@@ -120,7 +154,9 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
-    perMessageDeflate: false,
+    // ws >= 8.21 bounds fragmented messages; set here rather than trusting defaults that may move.
+    ...({ maxFragments: serverDefaults.maxFragments, maxBufferedChunks: serverDefaults.maxBufferedChunks } as object),
+    perMessageDeflate: options.perMessageDeflate ?? false,
     clientTracking: false,
     handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
   })
@@ -130,9 +166,21 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       return connections.size
     },
 
+    stats() {
+      let inFlightCalls = 0
+      let subscriptions = 0
+      for (const connection of connections.keys()) {
+        inFlightCalls += connection.inFlightCalls
+        subscriptions += connection.liveSubscriptions
+      }
+      return { connections: connections.size, inFlightCalls, subscriptions, unwinding: unwinding.size, idempotencyKeys: idempotency.size }
+    },
+
     handleUpgrade(req, socket, head) {
       if (closing !== undefined) return refuseUpgrade(socket, 503, 'server is shutting down', { 'Retry-After': '1' })
       if (!offersProtocol(req)) return refuseUpgrade(socket, 400, `subprotocol ${PROTOCOL} required`)
+      // Before the upgrade: a page from another site never gets a socket (cross-site WebSocket hijacking).
+      if (!originAllowed(options.allowedOrigins, req)) return refuseUpgrade(socket, 403, 'origin not allowed')
       socket.on('error', () => {}) // a reset during the handshake must not crash the process
       wss.handleUpgrade(req, socket, head, (ws) => server.handleConnection(ws, req))
     },
@@ -142,8 +190,21 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
         ws.close(CloseCode.GoingAway, 'server is shutting down')
         return
       }
+      // Sockets handed over directly skipped handleUpgrade's origin check: too late for a 403, so a policy close.
+      if (!originAllowed(options.allowedOrigins, req)) {
+        ws.close(CloseCode.PolicyViolation, 'origin not allowed')
+        return
+      }
+      const address = req.socket?.remoteAddress ?? ''
+      const refused = counter.admit(address)
+      if (refused !== undefined) {
+        ws.close(CloseCode.TryAgainLater, refused)
+        return
+      }
       const connection = bindWsSocket(ws, req, runtime, keepAlive)
+      addresses.set(connection, address)
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) connections.set(connection, ws)
+      else if (addresses.delete(connection)) counter.release(address)
     },
 
     attach(httpServer, attachOptions = {}) {

@@ -14,4 +14,10 @@ export interface RpcSocket {
   close(code: number, reason: string): void
   /** Destroys the connection at once, without a closing handshake. */
   terminate(): void
+  /**
+   * Optional: calls `listener` each time the socket's write buffer drains,
+   * until the returned function is called. Flow control polls instead when
+   * it is missing, which works but reacts later.
+   */
+  onDrain?(listener: () => void): () => void
 }

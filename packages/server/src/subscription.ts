@@ -9,11 +9,17 @@ import {
   type AnyProcedure,
   type Serializer,
 } from '@wirecall/core'
-import { encodeWithData } from './encode'
+import type { FanoutCache } from './connection'
+import { encodeFields } from './encode'
+import type { FlowControl } from './flow-control'
 
 /** What a subscription needs from its connection. */
 export interface SubscriptionHost {
   readonly serializer: Serializer
+  /** Encoded events shared across subscriptions: see {@link FanoutCache}. */
+  readonly fanout: FanoutCache
+  /** The connection's flow control: no pulling while the reader is behind. */
+  readonly flow: FlowControl
   /** Writes a frame to the socket. */
   send(frame: string): void
   /** Sends a per-subscription error (masked like call errors). */
@@ -74,6 +80,11 @@ export class ServerSubscription {
     this.host.send(position === undefined ? `{"type":"started","id":${this.id}}` : JSON.stringify({ type: 'started', id: this.id, eventId: position }))
     try {
       for (;;) {
+        // Backpressure: a reader that is behind gets no more events pulled for it, so a generator waits at its yield.
+        if (this.host.flow.congested) {
+          await this.host.flow.writable()
+          if (!this.active) return
+        }
         const result = await iterator.next()
         if (!this.active) return
         if (result.done === true) {
@@ -112,27 +123,45 @@ export class ServerSubscription {
   /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
   private encode(value: unknown): string | Promise<string> {
     if (isResync(value)) return `{"type":"resync","id":${this.id}}`
-    const head: Record<string, unknown> = { type: 'data', id: this.id }
+    const tracked = isTracked(value)
+    if (tracked) {
+      const shared = this.host.fanout.get(value)
+      if (shared !== undefined && shared.procedure === this.procedure) return this.frame(shared.fields)
+    }
+    const head: Record<string, unknown> = {}
     let data = value
-    if (isTracked(value)) {
+    if (tracked) {
       // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the connection.
       if (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH) throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
       head.eventId = value.id
       data = value.data
     }
     const output = this.procedure._def.output
-    if (output === undefined) return this.serialize(head, data)
-    return validate(output, data, 'output').then((checked) => this.serialize(head, checked))
+    const key = tracked ? value : undefined
+    if (output === undefined) return this.frame(this.fields(key, head, data))
+    return validate(output, data, 'output').then((checked) => this.frame(this.fields(key, head, checked)))
   }
 
-  private serialize(head: Record<string, unknown>, data: unknown): string {
+  private frame(fields: string): string {
+    return `{"type":"data","id":${this.id}${fields}}`
+  }
+
+  /**
+   * Encodes an event's fields. A tracked envelope (what channels hand every
+   * subscriber) is encoded once and the next subscriber reuses the text;
+   * other values are not cached, since a generator may yield the same
+   * object again after changing it.
+   */
+  private fields(key: object | undefined, head: Record<string, unknown>, data: unknown): string {
+    let fields: string
     try {
-      return encodeWithData(this.host.serializer, head, data)
+      fields = encodeFields(this.host.serializer, head, data)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }
+    if (key !== undefined) this.host.fanout.set(key, { procedure: this.procedure, fields })
+    return fields
   }
-
 
   private fail(error: unknown): void {
     if (!this.active) return

@@ -31,6 +31,13 @@ export function bindWsSocket(
     terminate() {
       ws.terminate()
     },
+    onDrain(listener) {
+      // `ws` has no drain event of its own; its TCP socket (a documented-in-source, long-stable field) has.
+      const raw = (ws as unknown as { _socket?: { on(e: 'drain', l: () => void): void; off(e: 'drain', l: () => void): void } })._socket
+      if (raw === undefined) return () => {}
+      raw.on('drain', listener)
+      return () => raw.off('drain', listener)
+    },
   }
   const connection = new Connection(socket, req, runtime)
   // Ping frames, not messages: every WebSocket client answers them, browsers included, without any code.
