@@ -79,7 +79,7 @@ export interface ConnectionHandle {
   readonly state: ConnectionState
   /** Listens to connection events; returns a function that stops listening. */
   on<K extends keyof ConnectionEvents>(event: K, listener: ConnectionEvents[K]): () => void
-  /** Bytes written to the socket but not yet sent. */
+  /** Bytes written to the socket but not yet sent, plus the bytes of calls waiting in the queue to be written. */
   readonly bufferedAmount: number
   /** Round-trip time of the last application-level ping, in milliseconds; `undefined` before the first. */
   readonly rttMs: number | undefined
