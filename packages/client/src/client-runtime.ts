@@ -147,9 +147,9 @@ export class ClientRuntime {
   /** Sends new connection params over the open socket; see `ConnectionHandle.updateParams`. */
   async updateParams(params: Record<string, unknown> | undefined): Promise<void> {
     if (this.state === 'closed') throw this.closedError()
-    if (params !== undefined) this.paramsOverride = params
     if (this.connection?.isOpen !== true) {
       // Not connected: the next `init` carries them (without an argument, it evaluates the option anyway).
+      if (params !== undefined) this.paramsOverride = params
       this.pendingParams = params
       return
     }
@@ -162,6 +162,8 @@ export class ClientRuntime {
       throw new RpcError('BAD_REQUEST', 'The connection params could not be serialized', { cause })
     }
     await this.request(id, frame, false, 'updateParams', undefined)
+    // Kept for later connects only once the server took them: refused params must not end the next connect.
+    if (params !== undefined) this.paramsOverride = params
   }
 
   /**

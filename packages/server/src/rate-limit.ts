@@ -1,7 +1,7 @@
 /**
- * A token bucket: `burst` tokens at most, refilled at `perSecond`. One
- * message costs one token. Refilled lazily from the clock when asked, so an
- * idle connection costs nothing.
+ * A token bucket: `burst` tokens at most, refilled continuously at
+ * `perSecond`. One message costs one token. The refill is computed from the
+ * clock when a token is asked for, so an idle connection costs nothing.
  */
 export class TokenBucket {
   private tokens: number
@@ -16,12 +16,11 @@ export class TokenBucket {
 
   /** Takes one token; false when the bucket is empty. */
   take(): boolean {
-    if (this.tokens < 1) {
-      const now = performance.now()
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1_000)
-      this.last = now
-      if (this.tokens < 1) return false
-    }
+    const now = performance.now()
+    // Capped at `burst`, however long the connection was idle: a quiet peer cannot save up a bigger burst.
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1_000)
+    this.last = now
+    if (this.tokens < 1) return false
     this.tokens--
     return true
   }

@@ -117,6 +117,8 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const idempotency = new IdempotencyCache(options.idempotency)
   const keepAlive: Required<KeepAliveOptions> | undefined =
     options.keepAlive === false ? undefined : { ...serverDefaults.keepAlive, ...options.keepAlive }
+  /** Upgrades whose origin handleUpgrade already accepted, so handleConnection does not ask the predicate again. */
+  const originChecked = new WeakSet<IncomingMessage>()
   const counter = new ConnectionCounter(options.maxConnections ?? serverDefaults.maxConnections, options.maxConnectionsPerIp)
   /** The remote address each admitted connection was counted under (a destroyed socket forgets its own). */
   const addresses = new Map<Connection, string>()
@@ -181,26 +183,20 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       if (!offersProtocol(req)) return refuseUpgrade(socket, 400, `subprotocol ${PROTOCOL} required`)
       // Before the upgrade: a page from another site never gets a socket (cross-site WebSocket hijacking).
       if (!originAllowed(options.allowedOrigins, req)) return refuseUpgrade(socket, 403, 'origin not allowed')
+      originChecked.add(req)
       socket.on('error', () => {}) // a reset during the handshake must not crash the process
       wss.handleUpgrade(req, socket, head, (ws) => server.handleConnection(ws, req))
     },
 
     handleConnection(ws, req) {
-      if (closing !== undefined) {
-        ws.close(CloseCode.GoingAway, 'server is shutting down')
-        return
-      }
+      if (closing !== undefined) return refuse(ws, CloseCode.GoingAway, 'server is shutting down')
       // Sockets handed over directly skipped handleUpgrade's origin check: too late for a 403, so a policy close.
-      if (!originAllowed(options.allowedOrigins, req)) {
-        ws.close(CloseCode.PolicyViolation, 'origin not allowed')
-        return
+      if (!originChecked.delete(req) && !originAllowed(options.allowedOrigins, req)) {
+        return refuse(ws, CloseCode.PolicyViolation, 'origin not allowed')
       }
       const address = req.socket?.remoteAddress ?? ''
       const refused = counter.admit(address)
-      if (refused !== undefined) {
-        ws.close(CloseCode.TryAgainLater, refused)
-        return
-      }
+      if (refused !== undefined) return refuse(ws, CloseCode.TryAgainLater, refused)
       const connection = bindWsSocket(ws, req, runtime, keepAlive)
       addresses.set(connection, address)
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) connections.set(connection, ws)
@@ -279,6 +275,16 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     },
   }
   return server
+}
+
+/**
+ * Closes a socket the server will not serve. It gets an error listener
+ * first: a peer that sends a bad frame before it reads the close would
+ * otherwise make `ws` emit an unhandled 'error' and crash the process.
+ */
+function refuse(ws: WebSocket, code: number, reason: string): void {
+  ws.on('error', () => {})
+  ws.close(code, reason)
 }
 
 /**
