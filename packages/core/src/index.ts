@@ -99,3 +99,4 @@ export {
 export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
 export { truncateCloseReason } from './close-reason'
 export { Heartbeat, type KeepAliveOptions } from './heartbeat'
+export { checkPayload, payloadLimitDefaults, type OptInAnnotation, type PayloadLimits } from './payload-guard'

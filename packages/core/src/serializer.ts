@@ -13,6 +13,12 @@ import type { EncodedPayload } from './protocol'
 export interface Serializer {
   serialize(value: unknown): EncodedPayload
   deserialize(payload: EncodedPayload): unknown
+  /**
+   * Set by {@link superjsonSerializer}: `meta` is superjson's, so a server
+   * can check it against its payload limits before deserializing. A
+   * serializer without it gets only the depth check on `json`.
+   */
+  readonly metaFormat?: 'superjson'
 }
 
 /** The smallest interface of a superjson instance that wirecall needs. */
@@ -52,6 +58,7 @@ export interface CustomTransformer {
 export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON()): Serializer {
   registerFloatArrays(instance)
   return {
+    metaFormat: 'superjson',
     serialize(value) {
       if (isJsonPlain(value)) return { json: value }
       const { json, meta } = instance.serialize(value)

@@ -513,7 +513,7 @@ export class Connection {
   private decode(json: unknown, meta: unknown): unknown {
     if (json === undefined && meta === undefined) return undefined
     // Bounds first: a hostile meta must be refused before the serializer walks it.
-    checkPayload(json, meta, this.runtime.payloadLimits)
+    checkPayload(json, this.runtime.serializer.metaFormat === 'superjson' ? meta : undefined, this.runtime.payloadLimits)
     return this.runtime.serializer.deserialize(meta === undefined ? { json } : { json, meta })
   }
 
