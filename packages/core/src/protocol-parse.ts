@@ -69,6 +69,11 @@ const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
   pong: {},
 } satisfies Record<ServerMessage['type'], Shape>)
 
+/** Each shape's own field names, computed once. */
+const FIELDS = new Map<Shape, readonly string[]>(
+  [...Object.values(CLIENT_SHAPES), ...Object.values(SERVER_SHAPES)].map((shape) => [shape, Object.keys(shape)]),
+)
+
 /** What {@link parseFrame} returns. */
 export type ParseResult<M> = { ok: true; messages: M[] } | { ok: false; reason: string }
 
@@ -117,7 +122,10 @@ function checkMessage(value: unknown, shapes: Readonly<Record<string, Shape>>): 
   if (typeof type !== 'string') return 'message has no type'
   const shape = shapes[type]
   if (shape === undefined) return 'unknown message type'
-  for (const field in shape) {
+  // Own fields only, listed once per shape: a property someone added to Object.prototype must not become a rule.
+  const fields = FIELDS.get(shape)!
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
     const rule = shape[field]!
     const has = Object.prototype.hasOwnProperty.call(message, field)
     if (!has) {

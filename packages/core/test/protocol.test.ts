@@ -100,3 +100,17 @@ describe('isValidId', () => {
   it.each([0, 1, 2 ** 53 - 1])('accepts %d', (id) => expect(isValidId(id)).toBe(true))
   it.each([-1, 1.5, 2 ** 53, Infinity, NaN, '1', null, undefined, {}, true])('rejects %j', (id) => expect(isValidId(id)).toBe(false))
 })
+
+describe('a polluted Object.prototype', () => {
+  it('does not change what a frame must hold, and the parser still never throws', () => {
+    const proto = Object.prototype as Record<string, unknown>
+    proto.zzz = 1 // what a dependency elsewhere in the process might have done
+    try {
+      expect(parseClientFrame('{"type":"ping"}').ok).toBe(true)
+      expect(parseClientFrame('{"type":"ping","zzz":{}}').ok).toBe(true)
+      expect(parseServerFrame('{"type":"result","id":1,"zzz":2}').ok).toBe(true)
+    } finally {
+      delete proto.zzz
+    }
+  })
+})
