@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import { Heartbeat, type KeepAliveOptions } from '@wirecall/core'
 import type { WebSocket } from 'ws'
 import { Connection, type ConnectionRuntime } from './connection'
+import { serverDefaults } from './options'
 import type { RpcSocket } from './socket'
 
 /**
@@ -27,6 +28,11 @@ export function bindWsSocket(
     close(code, reason) {
       if (ws.readyState === ws.CLOSED) return
       ws.close(code, reason)
+      // A peer that does not answer the close (it stopped reading: the very reason for a 1013) would keep
+      // its socket and unsent buffer for ws's 30 s close timeout; a second is enough for any live peer.
+      const cutOff = setTimeout(() => ws.terminate(), serverDefaults.closeTimeoutMs)
+      cutOff.unref()
+      ws.once('close', () => clearTimeout(cutOff))
     },
     terminate() {
       ws.terminate()
