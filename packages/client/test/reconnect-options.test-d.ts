@@ -89,6 +89,13 @@ describe('reconnect options', () => {
     createRpcClient<AppRouter>({ url, connectTimeoutMs: '150' })
   })
 
+  it('types the client backpressure high-water mark as a number of bytes', () => {
+    expectTypeOf<Exclude<RpcClientOptions['backpressure'], undefined>>().toEqualTypeOf<{ highWaterMark?: number }>()
+    createRpcClient<AppRouter>({ url, backpressure: { highWaterMark: 65_536 } })
+    // @ts-expect-error bytes, as a number
+    createRpcClient<AppRouter>({ url, backpressure: { highWaterMark: '64k' } })
+  })
+
   it('accepts connectionParams and url as values or (async) functions', () => {
     createRpcClient<AppRouter>({ url: () => url, connectionParams: () => ({ token: 't' }) })
     createRpcClient<AppRouter>({ url: async () => url, connectionParams: async () => undefined })

@@ -79,3 +79,43 @@ describe('createRpcServer options', () => {
     createRpcServer({ router: bareRouter, maxPayloadBytes: 1 })
   })
 })
+
+describe('limits and flow-control options', () => {
+  it('accepts every limit, and the forms each one takes', () => {
+    createRpcServer({
+      router: bareRouter,
+      backpressure: { highWaterMark: 1, lowWaterMark: 1, maxBufferedAmount: 1, slowConsumerTimeoutMs: 1 },
+      maxInFlightCalls: 10,
+      maxSubscriptions: 10,
+      rateLimit: { messagesPerSecond: 10, burst: 20 },
+      allowedOrigins: ['https://app.example.com'],
+      maxConnections: 10,
+      maxConnectionsPerIp: 2,
+      maxConnectionParamsBytes: 1_024,
+      payloadLimits: { maxDepth: 8, maxBigIntDigits: 10, maxReferencePaths: 10, allowAnnotations: ['regexp', 'class'] },
+      perMessageDeflate: true,
+      keepAlive: false,
+    })
+    createRpcServer({ router: bareRouter, rateLimit: false, allowedOrigins: (origin, req) => origin === undefined && req.headers.host !== undefined })
+    expectTypeOf<Parameters<Extract<RpcServerOptions<typeof bareRouter>['allowedOrigins'], Function>>>().toEqualTypeOf<
+      [origin: string | undefined, req: IncomingMessage]
+    >()
+  })
+
+  it('refuses annotations that do not exist and rate limits given as a number', () => {
+    // @ts-expect-error not an annotation a server can opt in to
+    createRpcServer({ router: bareRouter, payloadLimits: { allowAnnotations: ['Date'] } })
+    // @ts-expect-error rateLimit is an object or false
+    createRpcServer({ router: bareRouter, rateLimit: 100 })
+  })
+
+  it('reports what it holds through stats()', () => {
+    expectTypeOf(createRpcServer({ router: bareRouter }).stats()).toEqualTypeOf<{
+      connections: number
+      inFlightCalls: number
+      subscriptions: number
+      unwinding: number
+      idempotencyKeys: number
+    }>()
+  })
+})
