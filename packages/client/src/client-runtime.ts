@@ -117,7 +117,7 @@ export class ClientRuntime {
 
   /** Bytes written to the socket but not yet sent, plus those of calls waiting in the queue. */
   get bufferedAmount(): number {
-    return (this.connection?.bufferedAmount ?? 0) + this.table.queued.bytes
+    return (this.connection?.bufferedAmount ?? 0) + this.table.queuedBytes
   }
 
   /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
@@ -250,14 +250,14 @@ export class ClientRuntime {
    */
   private request(id: number, frame: string, retry: boolean, what: string, options: MutationOptions | undefined): Promise<unknown> {
     // Written at once only when nothing is queued ahead of it and the socket is keeping up.
-    const direct = this.connection?.isOpen === true && this.table.queued.calls === 0 && this.connection.bufferedAmount <= this.highWaterMark
+    const direct = this.connection?.isOpen === true && this.table.queuedCalls === 0 && this.connection.bufferedAmount <= this.highWaterMark
     const bytes = direct ? undefined : utf8Length(frame)
     if (bytes !== undefined) {
-      const queued = this.table.queued
+      const { queuedCalls, queuedBytes } = this.table
       const { maxCalls, maxBytes } = this.queueBounds
-      if (queued.calls >= maxCalls || queued.bytes + bytes > maxBytes) {
+      if (queuedCalls >= maxCalls || queuedBytes + bytes > maxBytes) {
         return Promise.reject(
-          new RpcError('OVERLOADED', `${queued.calls} calls (${queued.bytes} bytes) are already waiting to be sent`, {
+          new RpcError('OVERLOADED', `${queuedCalls} calls (${queuedBytes} bytes) are already waiting to be sent`, {
             data: { maxCalls, maxBytes },
           }),
         )

@@ -38,9 +38,14 @@ export class RequestTable {
     return this.calls.size
   }
 
-  /** Calls waiting to be written, and their bytes. */
-  get queued(): { calls: number; bytes: number } {
-    return { calls: this.unsentCount, bytes: this.unsentBytes }
+  /** Calls waiting to be written. */
+  get queuedCalls(): number {
+    return this.unsentCount
+  }
+
+  /** UTF-8 bytes of the calls waiting to be written. */
+  get queuedBytes(): number {
+    return this.unsentBytes
   }
 
   add(call: PendingCall): void {
