@@ -118,6 +118,37 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/**
+ * Resolves when `signal` aborts (at once if it already has): what a resolver
+ * that holds until it is cancelled awaits. Never rejects, so the resolver
+ * decides what an abort means for its answer.
+ */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}
+
+/** A promise the test opens by hand (see {@link gate}). */
+export interface Gate {
+  /** Resolves once `open()` has been called. */
+  opened: Promise<void>
+  open(): void
+}
+
+/**
+ * A promise the test opens by hand: resolvers wait on `opened`, so that "in
+ * flight" and "answered" are the test's decision rather than a matter of timing.
+ */
+export function gate(): Gate {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
+
 /** Resolves once `predicate()` holds, checking every 5 ms; rejects after `timeoutMs` naming `what`. */
 export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -147,14 +178,26 @@ export function within<T>(promise: Promise<T>, what: string, timeoutMs = 3_000):
 /** How a WebSocket upgrade attempt ended. */
 export type UpgradeOutcome = { opened: true; protocol: string } | { opened: false; status: number; body: string }
 
+/** Options of {@link tryUpgrade}. */
+export interface TryUpgradeOptions {
+  /** Sent as the Origin header; without it (or when `undefined`) the request has none, as from a non-browser client. */
+  origin?: string | undefined
+  /** How long the attempt may take before it counts as a hang. Default 3 000 ms. */
+  timeoutMs?: number
+}
+
 /**
  * Attempts a WebSocket upgrade and reports how it ended: opened (with the
  * negotiated subprotocol; the socket is then terminated) or refused with an
  * HTTP status (read through `ws`'s 'unexpected-response'). Rejects on a
  * network error, or when nothing happened within `timeoutMs` (a hang).
  */
-export function tryUpgrade(url: string, protocols: string | string[] = [], timeoutMs = 3_000): Promise<UpgradeOutcome> {
-  const ws = new WebSocket(url, protocols)
+export function tryUpgrade(
+  url: string,
+  protocols: string | string[] = [],
+  { origin, timeoutMs = 3_000 }: TryUpgradeOptions = {},
+): Promise<UpgradeOutcome> {
+  const ws = new WebSocket(url, protocols, origin === undefined ? {} : { origin })
   ws.on('error', () => {})
   onTestFinished(() => {
     ws.terminate()

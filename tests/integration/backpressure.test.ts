@@ -9,7 +9,7 @@ import {
   type RpcError,
   type Serializer,
 } from '@wirecall/core'
-import { connectClient, rpcErrorOf, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, gate, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../helpers/harness'
 import { startFaultProxy } from '../helpers/fault-proxy'
 import { trackTimers } from '../helpers/timer-tracker'
 import { collectGarbage } from '../../packages/core/test/helpers/async'
@@ -32,21 +32,6 @@ const KiB = 1_024
 const MiB = 1_024 * KiB
 
 const rpc = initRpc.create()
-
-/** Resolves when `signal` aborts (at once if it already has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
-
-/** A promise the test opens by hand, so that "in flight" does not depend on timing. */
-function gate() {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => (open = resolve))
-  return { opened, open }
-}
 
 /** Heap in use after full collections: what is really retained, not garbage waiting for a GC. */
 async function retainedHeap(): Promise<number> {

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws'
 import { z } from 'zod'
 import { initRpc, isRpcError, PROTOCOL, RpcError, type RpcErrorCode } from '@wirecall/core'
-import { connectClient, rawPeer, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, gate, rawPeer, sleep, startServer, waitUntil, within } from '../helpers/harness'
 
 /**
  * Cancellation on the call path: client-side abort and timeouts reach the
@@ -101,15 +101,6 @@ async function expectCode(promise: Promise<unknown>, code: RpcErrorCode): Promis
   const error = await rejection(promise)
   expect(error.code).toBe(code)
   return error
-}
-
-/** A deferred gate a test opens by hand. */
-function gate() {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { opened, open }
 }
 
 describe('client-side cancellation', () => {

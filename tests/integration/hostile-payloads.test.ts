@@ -110,6 +110,21 @@ async function stillServes(peer: RawPeer, id: number): Promise<void> {
   expect(answer).toEqual({ type: 'result', id, data: { ok: id } })
 }
 
+/**
+ * Calls `path` (as id 1), whose result cannot be serialized: the peer must get
+ * a per-call INTERNAL, and the connection must still serve (id 2).
+ */
+async function expectUnserializable(peer: RawPeer, path: string): Promise<void> {
+  peer.send({ type: 'call', id: 1, method: 'query', path })
+  expect(await peer.next((m) => m.id === 1)).toMatchObject({
+    type: 'error',
+    id: 1,
+    code: 'INTERNAL',
+    message: 'The result could not be serialized',
+  })
+  await stillServes(peer, 2)
+}
+
 /** Measures the longest gap between 1 ms timer ticks while `run` is under way: how long the loop was held. */
 async function longestStall<T>(run: () => Promise<T>): Promise<{ result: T; stallMs: number; ms: number }> {
   let last = performance.now()
@@ -264,14 +279,7 @@ describe('results superjson refuses or rewrites', () => {
   it('{ constructor: "x" } beside a Date goes through superjson, which throws: a per-call INTERNAL, the connection lives', async () => {
     const { url } = await setup()
     const peer = await readyPeer(url)
-    peer.send({ type: 'call', id: 1, method: 'query', path: 'constructorAndDate' })
-    expect(await peer.next((m) => m.id === 1)).toMatchObject({
-      type: 'error',
-      id: 1,
-      code: 'INTERNAL',
-      message: 'The result could not be serialized',
-    })
-    await stillServes(peer, 2)
+    await expectUnserializable(peer, 'constructorAndDate')
   })
 
   it('a circular result is sent by superjson as a reference, and the client revives the cycle', async () => {
@@ -292,14 +300,7 @@ describe('results superjson refuses or rewrites', () => {
   it('a circular result with the JSON serializer is a per-call INTERNAL, and the connection lives', async () => {
     const { url } = await setup({ serializer: jsonSerializer })
     const peer = await readyPeer(url)
-    peer.send({ type: 'call', id: 1, method: 'query', path: 'circular' })
-    expect(await peer.next((m) => m.id === 1)).toMatchObject({
-      type: 'error',
-      id: 1,
-      code: 'INTERNAL',
-      message: 'The result could not be serialized',
-    })
-    await stillServes(peer, 2)
+    await expectUnserializable(peer, 'circular')
   })
 })
 

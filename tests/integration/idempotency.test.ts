@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { initRpc } from '@wirecall/core'
 import type { IdempotencyOptions } from '@wirecall/server'
-import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, gate, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../helpers/harness'
 
 /**
  * The server's idempotency cache, driven on the wire by raw peers: a
@@ -13,21 +13,6 @@ import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, waitUntil, wi
  */
 
 const rpc = initRpc.create()
-
-/** A promise the test opens by hand. */
-function gate() {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => (open = resolve))
-  return { opened, open }
-}
-
-/** Resolves when `signal` aborts (at once if it already has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
 
 /** What the server ran, per procedure, and the signal of the latest held run. */
 function createProbe() {

@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket, { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { CloseCode, initRpc, PROTOCOL, RpcError } from '@wirecall/core'
-import type { RpcClientOptions } from '@wirecall/client'
+import type { RpcClient, RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type RpcServer, type RpcServerOptions } from '@wirecall/server'
 import {
   connectClient,
@@ -15,11 +15,11 @@ import {
   sleep,
   startHttpServer,
   startServer,
+  tryUpgrade,
   waitUntil,
   within,
   type RawPeer,
   type TestServer,
-  type UpgradeOutcome,
 } from '../helpers/harness'
 import { startFaultProxy } from '../helpers/fault-proxy'
 
@@ -153,36 +153,6 @@ function webSocketWithOrigin(origin: string): NonNullable<RpcClientOptions['WebS
       super(url, protocols, { origin })
     }
   } as unknown as NonNullable<RpcClientOptions['WebSocket']>
-}
-
-/** Like the harness's `tryUpgrade`, with an Origin header (none when `origin` is undefined). */
-function tryUpgradeFrom(url: string, origin: string | undefined, timeoutMs = 3_000): Promise<UpgradeOutcome> {
-  const ws = new WebSocket(url, PROTOCOL, origin === undefined ? {} : { origin })
-  ws.on('error', () => {})
-  onTestFinished(() => ws.terminate())
-  return new Promise<UpgradeOutcome>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`upgrade neither opened nor was refused within ${timeoutMs} ms`)), timeoutMs)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      const protocol = ws.protocol
-      ws.terminate()
-      resolve({ opened: true, protocol })
-    })
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer)
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.once('end', () => {
-        ws.terminate()
-        resolve({ opened: false, status: res.statusCode ?? 0, body })
-      })
-    })
-    ws.once('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-  })
 }
 
 /** A raw `ws` socket with its close recorded; terminated after the test. */
@@ -486,12 +456,12 @@ describe('allowedOrigins', () => {
   it('as a list: refuses another origin and a missing Origin with HTTP 403 before the upgrade, and lets the listed one in', async () => {
     const t = await serve({ allowedOrigins: [good] })
     for (const origin of ['https://evil.example', 'https://good.example.evil.example', 'http://good.example', undefined]) {
-      const outcome = await tryUpgradeFrom(t.url, origin)
+      const outcome = await tryUpgrade(t.url, PROTOCOL, { origin })
       expect(outcome, `Origin ${origin}`).toMatchObject({ opened: false, status: 403 })
       if (!outcome.opened) expect(outcome.body).toContain('origin not allowed')
     }
     expect(t.server.stats().connections).toBe(0)
-    expect(await tryUpgradeFrom(t.url, good)).toEqual({ opened: true, protocol: PROTOCOL })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: good })).toEqual({ opened: true, protocol: PROTOCOL })
     await expectRecovered(t, [], { WebSocket: webSocketWithOrigin(good) })
   })
 
@@ -504,9 +474,9 @@ describe('allowedOrigins', () => {
         return origin === undefined || origin === good
       },
     })
-    expect(await tryUpgradeFrom(t.url, undefined)).toMatchObject({ opened: true })
-    expect(await tryUpgradeFrom(t.url, good)).toMatchObject({ opened: true })
-    expect(await tryUpgradeFrom(t.url, 'https://evil.example')).toMatchObject({ opened: false, status: 403 })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: undefined })).toMatchObject({ opened: true })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: good })).toMatchObject({ opened: true })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: 'https://evil.example' })).toMatchObject({ opened: false, status: 403 })
     expect(new Set(seen)).toEqual(new Set([undefined, good, 'https://evil.example']))
     await expectRecovered(t)
   })
@@ -519,8 +489,8 @@ describe('allowedOrigins', () => {
         return origin === good
       },
     })
-    expect(await tryUpgradeFrom(t.url, good)).toMatchObject({ opened: true })
-    expect(await tryUpgradeFrom(t.url, 'https://evil.example')).toMatchObject({ opened: false, status: 403 })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: good })).toMatchObject({ opened: true })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: 'https://evil.example' })).toMatchObject({ opened: false, status: 403 })
     // A predicate may log, count or look things up: a second call per upgrade is a surprise, and may answer differently.
     expect(seen).toEqual([good, 'https://evil.example'])
     await expectRecovered(t, [], { WebSocket: webSocketWithOrigin(good) })
@@ -533,8 +503,8 @@ describe('allowedOrigins', () => {
         return true
       },
     })
-    expect(await tryUpgradeFrom(t.url, 'https://boom.example')).toMatchObject({ opened: false, status: 403 })
-    expect(await tryUpgradeFrom(t.url, good)).toMatchObject({ opened: true })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: 'https://boom.example' })).toMatchObject({ opened: false, status: 403 })
+    expect(await tryUpgrade(t.url, PROTOCOL, { origin: good })).toMatchObject({ opened: true })
     await expectRecovered(t)
   })
 
@@ -681,6 +651,25 @@ describe('maxConnectionParamsBytes', () => {
     return frame
   }
 
+  /** A server with the limit whose createContext records the `token` of the params each connection was accepted with. */
+  async function serveRecordingTokens(): Promise<{ t: TestServer; tokens: unknown[] }> {
+    const tokens: unknown[] = []
+    const t = await serve({
+      maxConnectionParamsBytes,
+      createContext: ({ connectionParams }) => {
+        tokens.push((connectionParams as { token?: unknown } | undefined)?.token)
+        return {}
+      },
+    })
+    return { t, tokens }
+  }
+
+  /** Asks to replace the params with ones over the limit (token 'big'); the server must refuse with PAYLOAD_TOO_LARGE. */
+  async function expectOversizedUpdateRefused(api: RpcClient<R>): Promise<void> {
+    const error = await within(rpcErrorOf(api.$connection.updateParams({ token: 'big', blob: 'b'.repeat(2 * KiB) })), 'updateParams')
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE')
+  }
+
   it('closes with 4413 on an init over the limit, and accepts one of exactly the limit', async () => {
     const contexts: unknown[] = []
     const t = await serve({
@@ -733,21 +722,13 @@ describe('maxConnectionParamsBytes', () => {
   })
 
   it('refuses a reinit over the limit with PAYLOAD_TOO_LARGE and keeps the connection and its context', async () => {
-    const tokens: unknown[] = []
-    const t = await serve({
-      maxConnectionParamsBytes,
-      createContext: ({ connectionParams }) => {
-        tokens.push((connectionParams as { token?: unknown } | undefined)?.token)
-        return {}
-      },
-    })
+    const { t, tokens } = await serveRecordingTokens()
     const api = connectClient<R>(t.url, { connectionParams: { token: 'small' } })
     await api.echo.query('connected')
     const closes: number[] = []
     api.$connection.on('close', ({ code }) => closes.push(code))
 
-    const error = await within(rpcErrorOf(api.$connection.updateParams({ token: 'big', blob: 'b'.repeat(2 * KiB) })), 'updateParams')
-    expect(error.code).toBe('PAYLOAD_TOO_LARGE')
+    await expectOversizedUpdateRefused(api)
     await expect(api.echo.query('after')).resolves.toBe('after')
     expect(api.$connection.state).toBe('open')
     expect(closes).toEqual([])
@@ -757,19 +738,11 @@ describe('maxConnectionParamsBytes', () => {
   })
 
   it('does not send refused oversized params again on the next connect', async () => {
-    const tokens: unknown[] = []
-    const t = await serve({
-      maxConnectionParamsBytes,
-      createContext: ({ connectionParams }) => {
-        tokens.push((connectionParams as { token?: unknown } | undefined)?.token)
-        return {}
-      },
-    })
+    const { t, tokens } = await serveRecordingTokens()
     const proxy = await startFaultProxy(t.port)
     const api = connectClient<R>(proxy.url('/rpc'), { connectionParams: { token: 'small' }, reconnect: { minDelayMs: 10, maxDelayMs: 30 } })
     await api.echo.query('connected')
-    const error = await within(rpcErrorOf(api.$connection.updateParams({ token: 'big', blob: 'b'.repeat(2 * KiB) })), 'updateParams')
-    expect(error.code).toBe('PAYLOAD_TOO_LARGE')
+    await expectOversizedUpdateRefused(api)
 
     let reopened = false
     api.$connection.on('state', (state) => {

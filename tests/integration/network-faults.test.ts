@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { ConnectionState, RpcClient } from '@wirecall/client'
-import { connectClient, rawPeer, rpcErrorOf, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, gate, rawPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../helpers/harness'
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
 
 /**
@@ -14,21 +14,6 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
  */
 
 const rpc = initRpc.create()
-
-/** Resolves when `signal` aborts (at once if it already has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
-
-/** A promise the test opens by hand; resolvers wait on it so that "in flight" does not depend on timing. */
-function gate() {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => (open = resolve))
-  return { opened, open }
-}
 
 /** What the server saw of one test's calls. */
 function createProbe() {

@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { ConnectionState, RpcClient } from '@wirecall/client'
-import { connectClient, rpcErrorOf, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../helpers/harness'
 import { startFaultProxy } from '../helpers/fault-proxy'
 import { trackTimers } from '../helpers/timer-tracker'
 
@@ -19,14 +19,6 @@ interface Ctx {
   n?: unknown
 }
 const rpc = initRpc.context<Ctx>().create()
-
-/** Resolves when `signal` aborts (at once if it already has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
 
 const router = rpc.router({
   ping: rpc.procedure.query(() => 'pong'),

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
 import { initRpc, isResync, resync, RpcError, tracked, type ResyncSignal } from '@wirecall/core'
 import type { Subscription, SubscriptionIterable, SubscriptionState } from '@wirecall/client'
-import { connectClient, readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../helpers/harness'
 
 /**
  * Subscriptions end to end, over real sockets: event order and inferred
@@ -43,14 +43,6 @@ function leave(run: Run): void {
 async function runOf(tag: string): Promise<Run> {
   await waitUntil(() => runs.has(tag), `the server to start the generator "${tag}"`)
   return runs.get(tag)!
-}
-
-/** Resolves when `signal` aborts (at once if it already has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }
 
 /** What `nested.probe` resolvers received, by tag. */
