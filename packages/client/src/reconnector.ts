@@ -57,6 +57,8 @@ export class Reconnector {
       if (this.failures >= this.options.maxRetries) return undefined
       delayMs = backoffDelay(this.failures, this.options)
     }
+    // setTimeout fires at once for anything above ~24.8 days: `maxDelayMs: Infinity` must not become a tight loop.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS)
     this.failures++
     this.pending = attempt
     this.timer = setTimeout(() => this.fire(), delayMs)
@@ -127,6 +129,9 @@ export function definedOnly<T extends object>(value: T | undefined): Partial<T> 
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] !== undefined) out[key] = value[key]
   return out
 }
+
+/** Longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 2_147_483_647
 
 function unref(timer: ReturnType<typeof setTimeout>): void {
   ;(timer as { unref?: () => void }).unref?.()

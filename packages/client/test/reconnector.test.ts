@@ -46,4 +46,17 @@ describe('Reconnector', () => {
     expect(next.attempt).toBe(2)
     expect(next.delayMs).toBeLessThan(10_000)
   })
+
+  it('never asks setTimeout for more than it can wait, so maxDelayMs: Infinity does not turn into a tight loop', () => {
+    const r = new Reconnector({ ...options, minDelayMs: 4e9, maxDelayMs: Infinity })
+    reconnectors.push(r)
+    const spy = vi.spyOn(globalThis, 'setTimeout')
+    vi.spyOn(Math, 'random').mockReturnValue(0.99)
+    try {
+      expect(r.schedule(() => {}, false)!.delayMs).toBe(2_147_483_647)
+      expect(spy.mock.calls.at(-1)![1]).toBe(2_147_483_647)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
 })
