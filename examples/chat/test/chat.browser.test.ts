@@ -1,0 +1,239 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { isFailedDial, openPage, useChromium, type OpenedPage } from '../../../tests/browser/launch'
+import { startChat } from '../src/server'
+
+/**
+ * The chat in real Chromium: two pages (two browser contexts, so each can go
+ * offline alone) talk through a server that is killed with SIGKILL and
+ * started again, and through one page losing its network. Every message
+ * must reach both pages once, in order; the test checks the DOM and the
+ * frames on the wire. It also takes the screenshot in docs/chat.png.
+ */
+
+const exampleDir = fileURLToPath(new URL('..', import.meta.url))
+const screenshotPath = fileURLToPath(new URL('../../../docs/chat.png', import.meta.url))
+const browser = useChromium()
+
+/** A port that was free a moment ago (the child process binds it, and binds it again after the kill). */
+async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
+}
+
+/**
+ * Runs `src/main.ts` in a child process (node with tsx's loader: one
+ * process, so SIGKILL really kills the server), and resolves once it serves.
+ */
+async function startServerProcess(port: number, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: exampleDir,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the chat server did not start within 15 s:\n${output}`)), 15_000)
+    const read = (chunk: Buffer) => {
+      output += String(chunk)
+      if (output.includes('chat: open')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    }
+    child.stdout!.on('data', read)
+    child.stderr!.on('data', read)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`the chat server exited (${code ?? signal}) before it served:\n${output}`))
+    })
+  })
+  return child
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+declare global {
+  interface Window {
+    /** Ids of the messages that feed frames brought to the page, socket after socket, in order (see {@link openChat}). */
+    feedIds: number[]
+  }
+}
+
+/**
+ * Opens the chat as `name` in a browser context of its own. Every
+ * WebSocket the page makes records the message ids of the feed frames it
+ * delivers to the page, before the client sees them: that is the wire as
+ * the page gets it. (Not Playwright's `framereceived`: Chromium's offline
+ * emulation holds frames on the socket the client gives up on, never hands
+ * them to the page, and reports them to DevTools when that socket closes.)
+ */
+async function openChat(url: string, name: string): Promise<OpenedPage> {
+  const chat = await openPage(browser(), 'about:blank')
+  await chat.page.addInitScript(() => {
+    window.feedIds = []
+    window.WebSocket = class extends window.WebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols)
+        // Added before the client's own listener, so it sees every frame first.
+        this.addEventListener('message', (event: MessageEvent) => {
+          const parsed = JSON.parse(String(event.data)) as unknown
+          for (const frame of (Array.isArray(parsed) ? parsed : [parsed]) as { type?: string; data?: { id?: number; text?: unknown } }[]) {
+            // Feed events are the only `data` frames with a message in them (presence and typing carry `users`).
+            if (frame.type === 'data' && typeof frame.data?.text === 'string') window.feedIds.push(frame.data.id!)
+          }
+        })
+      }
+    }
+  })
+  await chat.page.setViewportSize({ width: 1024, height: 640 })
+  await chat.page.goto(`${url}?name=${name}`)
+  return chat
+}
+
+const badge = (chat: OpenedPage) => chat.page.locator('#state')
+const messages = (chat: OpenedPage) =>
+  chat.page.$$eval('#messages li[data-id]', (items) =>
+    items.map((item) => ({ id: Number((item as HTMLElement).dataset.id), from: (item as HTMLElement).dataset.from, text: item.querySelector('.text')!.textContent })),
+  )
+const counters = (chat: OpenedPage) => chat.page.$eval('#messages', (list) => ({ ...(list as HTMLElement).dataset }))
+
+async function send(chat: OpenedPage, text: string): Promise<void> {
+  await chat.page.fill('#text', text)
+  await chat.page.press('#text', 'Enter')
+}
+
+/** `expect.poll` with room for reconnects (the pages back off up to 3 s) on a loaded machine. */
+const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 })
+
+/** Waits until the page shows `count` messages. */
+async function expectMessageCount(chat: OpenedPage, count: number): Promise<void> {
+  await poll(async () => (await messages(chat)).length).toBe(count)
+}
+
+describe('examples/chat in Chromium', () => {
+  it('two pages chat through a server kill and a network drop: every message arrives once, in order', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-'))
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
+    const port = await freePort()
+    let server = await startServerProcess(port, dataDir)
+    const url = `http://127.0.0.1:${port}/`
+
+    const ada = await openChat(url, 'ada')
+    const bob = await openChat(url, 'bob')
+    for (const [chat, online] of [
+      [ada, ['ada (you)', 'bob']],
+      [bob, ['ada', 'bob (you)']],
+    ] as const) {
+      await poll(() => badge(chat).textContent()).toBe('open')
+      await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(online)
+    }
+
+    await send(ada, 'Hi Bob! Is the new build out?')
+    await expectMessageCount(bob, 1)
+    await send(bob, 'Deploying now: the server is about to restart.')
+    await expectMessageCount(ada, 2)
+
+    // The server dies without a word (SIGKILL): both pages notice, and show it.
+    await kill(server)
+    for (const chat of [ada, bob]) await poll(() => badge(chat).textContent()).toBe('reconnecting')
+    await send(ada, 'Written while the server was down: queued, then posted once.')
+    await poll(() => ada.page.locator('#pending li').count()).toBe(1) // shown as "sending…"
+
+    server = await startServerProcess(port, dataDir)
+    for (const chat of [ada, bob]) {
+      await poll(() => badge(chat).textContent()).toBe('open')
+      await expectMessageCount(chat, 3)
+    }
+    await poll(() => ada.page.locator('#pending li').count()).toBe(0)
+
+    // Bob loses his network alone; ada goes on writing.
+    await bob.context.setOffline(true)
+    await poll(() => badge(bob).textContent()).toBe('reconnecting')
+    const whileAway = ['Bob went offline…', '…so these three wait for him on the server,', 'and reach him once, in order, when he is back.']
+    for (const text of whileAway) await send(ada, text)
+    await expectMessageCount(ada, 6)
+    expect((await messages(bob)).length).toBe(3)
+
+    await bob.context.setOffline(false)
+    await poll(() => badge(bob).textContent()).toBe('open')
+    await expectMessageCount(bob, 6)
+    await send(bob, 'Back! Got all three, and nothing twice.')
+    for (const chat of [ada, bob]) await expectMessageCount(chat, 7)
+
+    const expected = [
+      { id: 1, from: 'ada', text: 'Hi Bob! Is the new build out?' },
+      { id: 2, from: 'bob', text: 'Deploying now: the server is about to restart.' },
+      { id: 3, from: 'ada', text: 'Written while the server was down: queued, then posted once.' },
+      ...whileAway.map((text, i) => ({ id: 4 + i, from: 'ada', text })),
+      { id: 7, from: 'bob', text: 'Back! Got all three, and nothing twice.' },
+    ]
+    for (const chat of [ada, bob]) {
+      expect(await messages(chat)).toEqual(expected)
+      expect(await counters(chat)).toEqual({ duplicates: '0', gaps: '0' })
+      // On the wire, not just in the DOM: each message came down the feed once, in order, over all the sockets the page opened.
+      expect(await chat.page.evaluate(() => window.feedIds)).toEqual([1, 2, 3, 4, 5, 6, 7])
+      expect(chat.problems.filter((problem) => !isFailedDial(problem))).toEqual([])
+    }
+
+    // The screenshot for the README: ada's page, with bob typing.
+    await bob.page.fill('#text', 'See you at the') // fires `input`, which sends the indicator
+    await poll(() => ada.page.locator('#typing').textContent()).toBe('bob is typing…')
+    await ada.page.screenshot({ path: screenshotPath })
+
+    // Bob closes his window: his presence ends with his connection.
+    await bob.context.close()
+    await poll(() => ada.page.locator('#online li').allTextContents()).toEqual(['ada (you)'])
+    await poll(() => ada.page.locator('#typing').textContent()).toBe('')
+  }, 45_000) // about 12 s; the rest is room for a loaded machine (two server start-ups, backoff)
+
+  it('shows the sign-in form with the server\'s reason when it refuses a name', async () => {
+    const app = await startChat({ port: 0, host: '127.0.0.1' })
+    onTestFinished(() => app.close())
+    const chat = await openPage(browser(), `${app.url}?name=${encodeURIComponent('<script>')}`)
+    await poll(() => badge(chat).textContent()).toBe('closed')
+    expect(await chat.page.isVisible('#signin')).toBe(true)
+    expect(await chat.page.isVisible('#app')).toBe(false)
+    expect(await chat.page.textContent('#signin-error')).toContain('choose a name')
+    await chat.page.fill('#name', 'Grace Hopper')
+    await chat.page.press('#name', 'Enter') // a plain GET form: the page comes back as ?name=Grace+Hopper
+    await poll(() => badge(chat).textContent()).toBe('open')
+    expect(await chat.page.textContent('#me')).toBe('signed in as Grace Hopper')
+    await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(['Grace Hopper (you)'])
+  })
+
+  it('reloads the room when the server cannot resume its feed (a server that lost its messages)', async () => {
+    let app = await startChat({ port: 0, host: '127.0.0.1' }) // in memory only: a restart forgets everything
+    onTestFinished(() => app.close())
+    const port = Number(new URL(app.url).port)
+    const chat = await openChat(app.url, 'ada')
+    await poll(() => badge(chat).textContent()).toBe('open')
+    await send(chat, 'one')
+    await send(chat, 'two')
+    await expectMessageCount(chat, 2)
+
+    await app.close({ graceMs: 200, reconnectWindowMs: 100 })
+    app = await startChat({ port, host: '127.0.0.1' })
+    onTestFinished(() => app.close())
+    // The page resumes from id 2, which the new server has never had: it gets a resync, and reloads the (empty) room.
+    await poll(() => chat.page.locator('#messages .empty').count()).toBe(1)
+    await send(chat, 'a fresh start')
+    await poll(() => messages(chat)).toEqual([{ id: 1, from: 'ada', text: 'a fresh start' }])
+    expect(await counters(chat)).toEqual({ duplicates: '0', gaps: '0' })
+  })
+})
