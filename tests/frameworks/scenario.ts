@@ -93,8 +93,7 @@ export function tlsTransport(ca: string): Transport {
   return {
     WebSocket: TlsWebSocket,
     get: (url) => getWith(url, { ca }),
-    // The harness's tryUpgrade has no TLS options; same contract, through the TLS class.
-    tryUpgrade: (url, protocols, timeoutMs) => tryUpgradeWith(TlsWebSocket, url, protocols, timeoutMs),
+    tryUpgrade: (url, protocols, timeoutMs) => tryUpgrade(url, protocols, { timeoutMs, ca }),
   }
 }
 
@@ -115,47 +114,6 @@ function getWith(url: string, tls: { ca?: string }): Promise<HttpReply> {
   )
 }
 
-function tryUpgradeWith(
-  Ws: WebSocketClass,
-  url: string,
-  protocols: string | string[],
-  timeoutMs: number,
-): Promise<UpgradeOutcome> {
-  const ws = new Ws(url, protocols)
-  ws.on('error', () => {})
-  onTestFinished(() => {
-    ws.terminate()
-  })
-  return new Promise<UpgradeOutcome>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ws.terminate()
-      reject(new Error(`upgrade to ${url} neither opened nor was refused within ${timeoutMs} ms`))
-    }, timeoutMs)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      const protocol = ws.protocol
-      ws.terminate()
-      resolve({ opened: true, protocol })
-    })
-    ws.once('unexpected-response', (_req, res) => {
-      clearTimeout(timer)
-      let body = ''
-      const done = () => {
-        ws.terminate()
-        resolve({ opened: false, status: res.statusCode ?? 0, body })
-      }
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.once('end', done)
-      res.once('close', done)
-      res.once('error', done)
-    })
-    ws.once('error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-  })
-}
 
 // ---------------------------------------------------------------------------
 // The mounting code of the docs

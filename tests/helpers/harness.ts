@@ -183,7 +183,8 @@ export interface TryUpgradeOptions {
   /** Sent as the Origin header; without it (or when `undefined`) the request has none, as from a non-browser client. */
   origin?: string | undefined
   /** How long the attempt may take before it counts as a hang. Default 3 000 ms. */
-  timeoutMs?: number
+  timeoutMs?: number  /** For wss://: the certificate authority to trust (a test's own self-signed one). */
+  ca?: string | undefined
 }
 
 /**
@@ -195,9 +196,9 @@ export interface TryUpgradeOptions {
 export function tryUpgrade(
   url: string,
   protocols: string | string[] = [],
-  { origin, timeoutMs = 3_000 }: TryUpgradeOptions = {},
+  { origin, timeoutMs = 3_000, ca }: TryUpgradeOptions = {},
 ): Promise<UpgradeOutcome> {
-  const ws = new WebSocket(url, protocols, origin === undefined ? {} : { origin })
+  const ws = new WebSocket(url, protocols, { ...(origin === undefined ? {} : { origin }), ...(ca === undefined ? {} : { ca }) })
   ws.on('error', () => {})
   onTestFinished(() => {
     ws.terminate()
