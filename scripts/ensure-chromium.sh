@@ -28,6 +28,6 @@ fi
 
 echo "ensure-chromium: installing Debian's chromium with apt-get" >&2
 ${as_root[@]+"${as_root[@]}"} apt-get update || fail "'apt-get update' failed"
-${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium || fail "'apt-get install chromium' failed"
+${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-liberation || fail "'apt-get install chromium' failed"
 command -v chromium >/dev/null 2>&1 || fail "apt-get installed chromium, but \`command -v chromium\` still finds nothing"
 echo "ensure-chromium: $(chromium --version 2>/dev/null || echo chromium) installed" >&2
