@@ -24,7 +24,7 @@ import {
 import type { BackpressureOptions, CreateContextOptions, ErrorHandlerOptions, RateLimitOptions } from './options'
 import { FlowControl } from './flow-control'
 import { TokenBucket } from './rate-limit'
-import { encodeFields } from './encode'
+import { encodeFields, encodeWithData } from './encode'
 import type { IdempotencyCache, Outcome } from './idempotency'
 import type { RpcSocket } from './socket'
 import { ServerSubscription, type SubscriptionHost } from './subscription'
@@ -313,9 +313,7 @@ export class Connection {
   /** New connection params on the open connection: a fresh context for later calls, or an error and the old one stays. */
   private async reinit(message: ReinitMessage): Promise<void> {
     const { id } = message
-    if (this.calls.has(id) || this.subscriptions.has(id)) {
-      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), undefined, undefined)
-    }
+    if (this.refuseIdInUse(id, undefined, undefined)) return
     if (Buffer.byteLength(this.frame) > this.runtime.maxConnectionParamsBytes) {
       const error = new RpcError('PAYLOAD_TOO_LARGE', `connectionParams larger than ${this.runtime.maxConnectionParamsBytes} bytes`)
       return this.sendError(id, error, undefined, undefined)
@@ -364,9 +362,7 @@ export class Connection {
 
   private subscribe(message: SubscribeMessage): void {
     const { id, path } = message
-    if (this.calls.has(id) || this.subscriptions.has(id)) {
-      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, 'subscription')
-    }
+    if (this.refuseIdInUse(id, path, 'subscription')) return
     if (this.subscriptions.size >= this.runtime.maxSubscriptions) {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${this.runtime.maxSubscriptions} subscriptions per connection`)
       return this.sendError(id, error, path, 'subscription')
@@ -398,9 +394,7 @@ export class Connection {
 
   private async call(message: CallMessage): Promise<void> {
     const { id, path, method } = message
-    if (this.calls.has(id) || this.subscriptions.has(id)) {
-      return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, method)
-    }
+    if (this.refuseIdInUse(id, path, method)) return
     if (this.calls.size >= this.runtime.maxInFlightCalls) {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${this.runtime.maxInFlightCalls} calls in flight per connection`)
       return this.sendError(id, error, path, method)
@@ -427,13 +421,13 @@ export class Connection {
     }
     if (this.calls.get(id) !== controller) return
     this.forgetCall(id)
-    let fields: string
+    let frame: string
     try {
-      fields = encodeFields(this.runtime.serializer, {}, data)
+      frame = encodeWithData(this.runtime.serializer, { type: 'result', id }, data)
     } catch (cause) {
       return this.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
-    this.write(`{"type":"result","id":${id}${fields}}`)
+    this.write(frame)
   }
 
   /**
@@ -486,6 +480,17 @@ export class Connection {
       const error = new RpcError('INTERNAL', 'The result could not be serialized', { cause })
       return { kind: 'error', fields: this.errorFields(error, path, method) }
     }
+  }
+
+  /**
+   * Calls, subscriptions and reinits share one id space: an id still in
+   * flight gets `BAD_REQUEST` (and the first keeps running). True when it
+   * was refused.
+   */
+  private refuseIdInUse(id: number, path: string | undefined, type: ProcedureType | undefined): boolean {
+    if (!this.calls.has(id) && !this.subscriptions.has(id)) return false
+    this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, type)
+    return true
   }
 
   /** Takes a call out of the table, waking {@link callsDone} when it was the last. */

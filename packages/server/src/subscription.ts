@@ -10,7 +10,7 @@ import {
   type Serializer,
 } from '@wirecall/core'
 import type { FanoutCache } from './connection'
-import { encodeFields } from './encode'
+import { encodeFields, encodeWithData } from './encode'
 import type { FlowControl } from './flow-control'
 
 /** What a subscription needs from its connection. */
@@ -138,8 +138,8 @@ export class ServerSubscription {
     }
     const output = this.procedure._def.output
     const key = tracked ? value : undefined
-    if (output === undefined) return this.frame(this.fields(key, head, data))
-    return validate(output, data, 'output').then((checked) => this.frame(this.fields(key, head, checked)))
+    if (output === undefined) return this.serialize(key, head, data)
+    return validate(output, data, 'output').then((checked) => this.serialize(key, head, checked))
   }
 
   private frame(fields: string): string {
@@ -147,20 +147,21 @@ export class ServerSubscription {
   }
 
   /**
-   * Encodes an event's fields. A tracked envelope (what channels hand every
-   * subscriber) is encoded once and the next subscriber reuses the text;
-   * other values are not cached, since a generator may yield the same
-   * object again after changing it.
+   * The `data` frame for an event. A tracked envelope (what channels hand
+   * every subscriber) is encoded once, as fields the next subscriber
+   * stamps with its own id; any other value is encoded in one pass and not
+   * cached, since a generator may yield the same object again after
+   * changing it.
    */
-  private fields(key: object | undefined, head: Record<string, unknown>, data: unknown): string {
-    let fields: string
+  private serialize(key: object | undefined, head: Record<string, unknown>, data: unknown): string {
     try {
-      fields = encodeFields(this.host.serializer, head, data)
+      if (key === undefined) return encodeWithData(this.host.serializer, { type: 'data', id: this.id }, data)
+      const fields = encodeFields(this.host.serializer, head, data)
+      this.host.fanout.set(key, { procedure: this.procedure, fields })
+      return this.frame(fields)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }
-    if (key !== undefined) this.host.fanout.set(key, { procedure: this.procedure, fields })
-    return fields
   }
 
   private fail(error: unknown): void {
