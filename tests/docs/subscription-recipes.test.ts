@@ -798,15 +798,20 @@ describe('recipe: resume a feed after a page reload', () => {
   })
 
   it('resumes by itself without a gap even when the drop came before the first headline', async () => {
-    const { appRouter, news, publishHeadline } = newsServer()
+    const { appRouter, publishHeadline } = newsServer()
     const { url } = await startServer({ router: appRouter })
     const net = trackedSockets()
     const page = openPage(url, browserTab().sessionStorage, { WebSocket: net.WebSocket })
     onTestFinished(() => page.api.$connection.close())
     await waitUntil(() => page.sub.state === 'started', 'the feed to start')
+    // Published the moment the client knows its socket is gone, before it can reconnect: full jitter may
+    // reconnect within a millisecond, so waiting to see the server's count at 0 raced with the resume.
+    const stop = page.api.$connection.on('state', (state) => {
+      if (state !== 'reconnecting') return
+      stop()
+      publishHeadline('while away')
+    })
     net.drop()
-    await waitUntil(() => news.subscriberCount === 0, 'the server to see the drop')
-    publishHeadline('while away')
     await waitUntil(() => page.shown.length === 1, 'the headline published during the drop', 5_000)
     expect(page.shown).toEqual(['while away'])
   })
@@ -820,10 +825,14 @@ describe('recipe: resume a feed after a page reload', () => {
     await waitUntil(() => news.subscriberCount === 1, 'the feed to start')
     publishHeadline('h1')
     await waitUntil(() => page.shown.length === 1, 'the first headline')
+    // Published the moment the client knows its socket is gone, before it can reconnect (see above).
+    const stop = page.api.$connection.on('state', (state) => {
+      if (state !== 'reconnecting') return
+      stop()
+      for (let n = 0; n < 1_001; n++) publishHeadline(`missed ${n}`)
+    })
     net.drop()
-    await waitUntil(() => news.subscriberCount === 0, 'the server to see the drop')
-    for (let n = 0; n < 1_001; n++) publishHeadline(`missed ${n}`)
-    await waitUntil(() => news.subscriberCount === 1, 'the resume', 5_000)
+    await waitUntil(() => page.shown.includes('reload'), 'the resume', 5_000)
     publishHeadline('h2')
     await waitUntil(() => page.shown.includes('h2'), 'a live headline after the resync')
     expect(page.shown).toEqual(['h1', 'reload', 'h2'])
