@@ -24,6 +24,7 @@ import {
 } from './options'
 import { Reconnector, definedOnly, reconnectOptions, type ReconnectAttempt } from './reconnector'
 import { RequestTable, utf8Length, type PendingCall } from './request-table'
+import { clampDelay, unref } from './timers'
 import { type SubscribeOptions, type Subscription, type SubscriptionSink, type SubscriptionState } from './subscription'
 import type { WebSocketConstructor } from './websocket'
 
@@ -265,9 +266,9 @@ export class ClientRuntime {
     }
     const signal = options?.signal
     return new Promise<unknown>((resolve, reject) => {
-      const timeoutMs = clampTimeout(options?.timeoutMs ?? this.timeoutMs)
+      const timeoutMs = clampDelay(options?.timeoutMs ?? this.timeoutMs)
       const timer = setTimeout(() => this.abandon(id, new RpcError('TIMEOUT', `${what} timed out after ${timeoutMs} ms`)), timeoutMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      unref(timer)
       const onAbort = signal === undefined ? undefined : () => this.abandon(id, abortError(signal))
       if (onAbort !== undefined) signal!.addEventListener('abort', onAbort, { once: true })
       const call: PendingCall = {
@@ -548,7 +549,7 @@ export class ClientRuntime {
       const busy = this.table.size > 0 || this.subscriptions.size > 0
       if (busy || quietMs < idleMs) {
         this.idleTimer = setTimeout(check, busy ? idleMs : idleMs - quietMs)
-        ;(this.idleTimer as { unref?: () => void }).unref?.()
+        unref(this.idleTimer)
         return
       }
       const connection = this.connection
@@ -559,7 +560,7 @@ export class ClientRuntime {
       void connection?.close(1000, 'idle')
     }
     this.idleTimer = setTimeout(check, idleMs)
-    ;(this.idleTimer as { unref?: () => void }).unref?.()
+    unref(this.idleTimer)
   }
 
   /**
@@ -582,7 +583,7 @@ export class ClientRuntime {
       this.drainTimer = undefined
       this.flushQueue()
     }, 10)
-    ;(this.drainTimer as { unref?: () => void }).unref?.()
+    unref(this.drainTimer)
   }
 
   private clearIdle(): void {
@@ -649,14 +650,6 @@ interface ActiveSubscription {
 function decode(serializer: Serializer, json: unknown, meta: unknown): unknown {
   if (json === undefined && meta === undefined) return undefined
   return serializer.deserialize(meta === undefined ? { json } : { json, meta })
-}
-
-/** Longest delay `setTimeout` honours; longer ones (and Infinity) would fire at once. About 24.8 days. */
-const MAX_TIMER_MS = 2_147_483_647
-
-/** `Infinity` means "as long as a timer can wait"; negative and NaN mean "at once". */
-function clampTimeout(ms: number): number {
-  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms >= 0 ? ms : 0
 }
 
 function abortError(signal: AbortSignal): RpcError {

@@ -1,4 +1,5 @@
 import { Heartbeat, PROTOCOL, parseServerFrame, truncateCloseReason, type KeepAliveOptions, type ServerMessage } from '@wirecall/core'
+import { unref } from './timers'
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 /** What a {@link Connection} reports to its owner. */
@@ -44,7 +45,7 @@ export class Connection {
   ) {
     this.ws = new WebSocket(url, PROTOCOL)
     this.connectTimer = setTimeout(() => this.abandon(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
-    ;(this.connectTimer as { unref?: () => void }).unref?.()
+    unref(this.connectTimer)
     this.ws.onopen = () => {
       if (this.ws.protocol !== PROTOCOL) return this.fail(4400, `server did not accept subprotocol ${PROTOCOL}`)
       this.ws.send(initFrame)
@@ -85,7 +86,7 @@ export class Connection {
         ;(this.ws as { terminate?: () => void }).terminate?.()
         resolve()
       }, waitMs)
-      ;(timer as { unref?: () => void }).unref?.()
+      unref(timer)
       this.afterClose = () => {
         clearTimeout(timer)
         resolve()

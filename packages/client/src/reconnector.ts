@@ -1,6 +1,7 @@
 import { backoffDelay } from './backoff'
 import { isOffline } from './environment'
 import type { ReconnectOptions } from './options'
+import { clampDelay, unref } from './timers'
 
 /** A scheduled reconnect attempt, as `api.$connection.on('reconnect')` reports it. */
 export interface ReconnectAttempt {
@@ -58,7 +59,7 @@ export class Reconnector {
       delayMs = backoffDelay(this.failures, this.options)
     }
     // setTimeout fires at once for anything above ~24.8 days: `maxDelayMs: Infinity` must not become a tight loop.
-    delayMs = Math.min(delayMs, MAX_TIMER_MS)
+    delayMs = clampDelay(delayMs)
     this.failures++
     this.pending = attempt
     this.timer = setTimeout(() => this.fire(), delayMs)
@@ -128,11 +129,4 @@ export function definedOnly<T extends object>(value: T | undefined): Partial<T> 
   if (value === undefined) return out
   for (const key of Object.keys(value) as (keyof T)[]) if (value[key] !== undefined) out[key] = value[key]
   return out
-}
-
-/** Longest delay `setTimeout` honours. */
-const MAX_TIMER_MS = 2_147_483_647
-
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }

@@ -61,7 +61,7 @@ export class FlowControl {
       () => this.slow(`slow consumer: above ${this.options.highWaterMark} bytes for ${this.options.slowConsumerTimeoutMs} ms`),
       this.options.slowConsumerTimeoutMs,
     )
-    unref(this.slowTimer)
+    this.slowTimer.unref()
     // The socket's drain event says when to look again; a slow poll covers sockets that have none.
     this.stopDrainWatch = this.socket.onDrain?.(() => this.check())
     this.poll()
@@ -69,7 +69,7 @@ export class FlowControl {
 
   private poll(): void {
     this.pollTimer = setTimeout(() => this.check(), this.stopDrainWatch === undefined ? 10 : 100)
-    unref(this.pollTimer)
+    this.pollTimer.unref()
   }
 
   private check(): void {
@@ -91,8 +91,4 @@ export class FlowControl {
     this.waiters = []
     for (const wake of waiters) wake()
   }
-}
-
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }
