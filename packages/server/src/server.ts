@@ -312,7 +312,8 @@ async function restart(sockets: [Connection, WebSocket][], options: CloseOptions
 /**
  * Closes one connection and waits, at most `closeTimeoutMs`, for
  * the closing handshake and for the connection's resolvers and generators
- * to finish. A peer that does not answer the close is cut off.
+ * to finish. A peer that does not answer the close is cut off by the socket
+ * binding itself (see `bindWsSocket`), after the same `closeTimeoutMs`.
  */
 function closeGracefully(connection: Connection, ws: WebSocket, code: number, reason: string): Promise<void> {
   const socketGone = new Promise<void>((resolve) => {
@@ -320,16 +321,13 @@ function closeGracefully(connection: Connection, ws: WebSocket, code: number, re
     ws.once('close', () => resolve())
   })
   connection.close(code, reason)
-  return withDeadline(Promise.all([socketGone, connection.settled()]), serverDefaults.closeTimeoutMs, () => ws.terminate())
+  return withDeadline(Promise.all([socketGone, connection.settled()]), serverDefaults.closeTimeoutMs)
 }
 
-/** Waits for `work`, or `ms` at most (then runs `onTimeout`). Never rejects. */
-function withDeadline(work: Promise<unknown>, ms: number, onTimeout?: () => void): Promise<void> {
+/** Waits for `work`, or `ms` at most. Never rejects. */
+function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      onTimeout?.()
-      resolve()
-    }, ms)
+    const timer = setTimeout(resolve, ms)
     const done = () => {
       clearTimeout(timer)
       resolve()
