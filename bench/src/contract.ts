@@ -1,0 +1,104 @@
+/**
+ * What every implementation in the benchmark does, so that raw ws, wirecall,
+ * tRPC and socket.io do the same work and are checked the same way.
+ *
+ * Each implementation serves four operations:
+ * - `echo(input: EchoInput): EchoInput` — a query answering its input as is;
+ * - `stream({ count })` — a subscription that pushes `count` {@link PushEvent}s
+ *   (`seq` 0..count-1) as fast as the library lets it, then completes;
+ * - `feed` — a subscription to the server's shared feed, delivering every
+ *   {@link PushEvent} published after it started;
+ * - `publish({ count, burst })` — a mutation that publishes `count` events to
+ *   every `feed` subscriber, `burst` events per macrotask (setImmediate
+ *   between bursts), and answers once all are published.
+ */
+
+/** The names of the implementations, in the table's column order. */
+export const IMPLS = ['raw', 'wirecall', 'trpc', 'socketio'] as const
+export type ImplName = (typeof IMPLS)[number]
+
+/** A small object, echoed by `echo`: about 90 bytes of JSON. */
+export interface EchoInput {
+  id: number
+  name: string
+  active: boolean
+  score: number
+  tags: string[]
+}
+
+export function echoInput(id: number): EchoInput {
+  return { id, name: `user-${id}`, active: id % 2 === 0, score: id * 0.5, tags: ['a', 'b', 'c'] }
+}
+
+/** True when `output` is exactly what `echo` must answer for `echoInput(id)`. */
+export function isEcho(output: unknown, id: number): boolean {
+  const o = output as EchoInput | null
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    o.id === id &&
+    o.name === `user-${id}` &&
+    o.active === (id % 2 === 0) &&
+    o.score === id * 0.5 &&
+    Array.isArray(o.tags) &&
+    o.tags.length === 3 &&
+    o.tags[0] === 'a' &&
+    o.tags[1] === 'b' &&
+    o.tags[2] === 'c'
+  )
+}
+
+/** One pushed event: its sequence number and a small payload. */
+export interface PushEvent {
+  seq: number
+  value: string
+}
+
+export function pushEvent(seq: number): PushEvent {
+  return { seq, value: `event-${seq}` }
+}
+
+/** True when `event` is exactly `pushEvent(seq)`. */
+export function isPushEvent(event: unknown, seq: number): boolean {
+  const e = event as PushEvent | null
+  return typeof e === 'object' && e !== null && e.seq === seq && e.value === `event-${seq}`
+}
+
+/** What `publish` takes. */
+export interface PublishInput {
+  count: number
+  burst: number
+}
+
+/** Server side of an implementation, run in the server process. */
+export interface BenchServer {
+  /** Port the server listens on, on 127.0.0.1. */
+  port: number
+  close(): Promise<void>
+}
+
+/** Client side of an implementation, run in the client process: one connection. */
+export interface BenchConnection {
+  echo(input: EchoInput): Promise<unknown>
+  /**
+   * Subscribes to `stream`. `onEvent` gets each event; the promise resolves
+   * when the stream completes, and rejects on an error.
+   */
+  stream(count: number, onEvent: (event: unknown) => void): Promise<void>
+  /**
+   * Subscribes to `feed`; resolves once the server has started the
+   * subscription (so an event published afterwards reaches it).
+   */
+  feed(onEvent: (event: unknown) => void): Promise<{ stop(): void }>
+  publish(input: PublishInput): Promise<unknown>
+  close(): Promise<void>
+}
+
+/** One implementation: how to serve and how to connect. */
+export interface Impl {
+  name: ImplName
+  /** Starts the server on 127.0.0.1, port 0. */
+  serve(): Promise<BenchServer>
+  /** Opens one connection, ready to use (handshake done). */
+  connect(port: number): Promise<BenchConnection>
+}

@@ -1,0 +1,18 @@
+/**
+ * Every implementation by name. Loaded on demand: a child process imports
+ * only the library it runs, so its start-up and its memory baseline carry
+ * no other library's modules.
+ */
+import type { Impl, ImplName } from '../contract'
+
+const LOADERS: Record<ImplName, () => Promise<Impl>> = {
+  raw: async () => (await import('./raw')).raw,
+  wirecall: async () => (await import('./wirecall')).wirecall,
+  trpc: async () => (await import('./trpc')).trpc,
+  socketio: async () => (await import('./socketio')).socketio,
+}
+
+/** The implementation called `name`. */
+export function loadImpl(name: ImplName): Promise<Impl> {
+  return LOADERS[name]()
+}

@@ -1,0 +1,165 @@
+/**
+ * wirecall as its docs show it: `createRpcServer(...).listen()` with a router
+ * of a zod-validated query, an async-generator subscription, a channel for
+ * the shared feed and a mutation; the client is `createRpcClient` with its
+ * defaults (superjson, reconnect on), given `ws` because Node 20 has no
+ * global WebSocket.
+ *
+ * One server option differs from the defaults: `rateLimit` is raised to
+ * 1,000,000 messages/s. The default token bucket (1,000 messages/s, burst
+ * 2,000 per connection) is a guard against abusive peers; the calls and
+ * latency cases send tens of thousands of calls per second on one
+ * connection by design, and would be refused with TOO_MANY_REQUESTS. The
+ * bucket stays on, so its cost is still measured; only its ceiling moves.
+ */
+import { createRpcClient } from '@wirecall/client'
+import { createChannel, createRpcServer, initRpc } from '@wirecall/server'
+import WebSocket from 'ws'
+import { z } from 'zod'
+import { pushEvent, type BenchConnection, type BenchServer, type Impl, type PushEvent } from '../contract'
+import { failLater } from './util'
+
+// The bench measures the built packages, as an app gets them. Running the
+// sources instead (tsx follows a tsconfig `paths` mapping, like the root
+// tsconfig.json's) would measure something else: refuse.
+for (const pkg of ['@wirecall/server', '@wirecall/client']) {
+  const resolved = import.meta.resolve(pkg)
+  if (!resolved.includes('/dist/')) throw new Error(`${pkg} resolves to ${resolved}, not to a built dist/: tsx must use bench/tsconfig.json (main.ts passes it as TSX_TSCONFIG_PATH)`)
+}
+
+/** Validates `echo`'s input: validation is part of what a call costs, as in tRPC. */
+const echoInputSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  active: z.boolean(),
+  score: z.number(),
+  tags: z.array(z.string()),
+})
+
+const streamInputSchema = z.object({ count: z.number().int().nonnegative() })
+
+const publishInputSchema = z.object({
+  count: z.number().int().nonnegative(),
+  burst: z.number().int().positive(),
+})
+
+/** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+const rpc = initRpc.create()
+
+/** Makes the router with its own feed channel, so each server has its own subscribers. */
+function createWirecallRouter() {
+  // The channel is what docs/subscriptions.md recommends for fan-out: one
+  // ring of events shared by every subscriber. Its defaults are kept.
+  const feed = createChannel<PushEvent>()
+
+  return rpc.router({
+    echo: rpc.procedure.input(echoInputSchema).query(({ input }) => input),
+
+    stream: rpc.procedure.input(streamInputSchema).subscription(async function* ({ input }) {
+      for (let seq = 0; seq < input.count; seq++) yield pushEvent(seq)
+    }),
+
+    feed: rpc.procedure.subscription(({ signal }) => feed.subscribe({ signal })),
+
+    publish: rpc.procedure.input(publishInputSchema).mutation(async ({ input }) => {
+      for (let seq = 0; seq < input.count; ) {
+        const end = Math.min(input.count, seq + input.burst)
+        for (; seq < end; seq++) feed.publish(pushEvent(seq))
+        if (seq < input.count) await nextMacrotask()
+      }
+      return { published: input.count }
+    }),
+  })
+}
+
+type WirecallRouter = ReturnType<typeof createWirecallRouter>
+
+async function serve(): Promise<BenchServer> {
+  const server = createRpcServer({ router: createWirecallRouter(), rateLimit: { messagesPerSecond: 1_000_000, burst: 1_000_000 } })
+  const { port } = await server.listen({ port: 0, host: '127.0.0.1', path: '/rpc' })
+  return { port, close: () => server.close() }
+}
+
+/** An error the client reported where no caller waits: the run must fail, not go on. */
+function unexpected(what: string, detail?: unknown): Error {
+  const code = typeof detail === 'object' && detail !== null && 'code' in detail ? ` (${String(detail.code)})` : ''
+  return new Error(`wirecall: ${what}${code}`, { cause: detail })
+}
+
+async function connect(port: number): Promise<BenchConnection> {
+  const api = createRpcClient<WirecallRouter>({ url: `ws://127.0.0.1:${port}/rpc`, WebSocket })
+  const connection = api.$connection
+
+  await new Promise<void>((resolve, reject) => {
+    if (connection.state === 'open') return resolve()
+    const stop = connection.on('state', (state) => {
+      if (state === 'open') {
+        stop()
+        resolve()
+      } else if (state === 'closed' || state === 'reconnecting') {
+        stop()
+        reject(unexpected(`could not connect to port ${port}: ${state}`, connection.error))
+      }
+    })
+  }).catch(async (error: unknown) => {
+    await connection.close() // it would go on retrying
+    throw error
+  })
+  /** Set by `close()`, which ends live subscriptions with CANCELLED on purpose. */
+  let closing = false
+  const fail = (error: Error) => {
+    if (!closing) failLater(error)
+  }
+  // A drop during a run would be papered over by reconnects: fail instead.
+  connection.on('close', ({ code, reason }) => fail(unexpected(`the connection dropped: ${code} ${reason}`)))
+
+  return {
+    echo: (input) => api.echo.query(input),
+
+    stream(count, onEvent) {
+      return new Promise<void>((resolve, reject) => {
+        api.stream.subscribe(
+          { count },
+          {
+            onData: onEvent,
+            onComplete: resolve,
+            onError: reject,
+            onResync: () => reject(unexpected('stream: unexpected resync')),
+          },
+        )
+      })
+    },
+
+    feed(onEvent) {
+      return new Promise<{ stop(): void }>((resolve, reject) => {
+        let started = false
+        const sub = api.feed.subscribe(undefined, {
+          onData: onEvent,
+          // The server has taken its place in the channel: what is published from now on reaches it.
+          onStarted: () => {
+            started = true
+            resolve({ stop: () => sub.unsubscribe() })
+          },
+          // A resync means events were skipped; nothing waits on the promise any more.
+          onResync: () => fail(unexpected('feed: resync (events were skipped)')),
+          onError: (error) => (started ? fail(unexpected('feed failed', error)) : reject(error)),
+          onComplete: () => fail(unexpected('feed completed')),
+        })
+      })
+    },
+
+    publish: (input) => api.publish.mutate(input),
+
+    close() {
+      closing = true
+      return connection.close()
+    },
+  }
+}
+
+/** wirecall: `@wirecall/server` + `@wirecall/client`, built packages. */
+export const wirecall: Impl = { name: 'wirecall', serve, connect }

@@ -1,0 +1,192 @@
+/**
+ * The benchmark's orchestrator: `pnpm bench` (root: builds first) or
+ * `pnpm --filter @wirecall/bench bench [flags]`. See bench/README.md.
+ *
+ * For each repetition, case and implementation (in an order that rotates
+ * with the repetition, so drift hits all alike), one run in fresh processes
+ * (run.ts); then bundle sizes and tsc; then one table of medians, one of CPU
+ * time per operation, and bench/results/latest.json with every sample.
+ * A failed verification (or any failure) exits 1 naming the case and the
+ * implementation, and prints no table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { CASE_NAMES, CASES, type CaseName, type RunSample } from './cases/index'
+import { ChildFailure, killAllChildren } from './child'
+import { IMPLS, type ImplName } from './contract'
+import { describeError } from './ipc'
+import { machineInfo } from './machine'
+import { runOnce } from './run'
+import { IMPL_TITLES, cpuSummary, formatNumber, renderReport, summaryRows, type Report } from './table'
+
+const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
+
+const USAGE = `Usage: pnpm --filter @wirecall/bench bench [flags]
+
+  --reps N          repetitions of every case × implementation (default 5; 1 with --quick)
+  --quick           small counts, 1 repetition, no tsc: a smoke run
+  --only LIST       cases, comma-separated: ${CASE_NAMES.join(',')}
+  --impls LIST      implementations, comma-separated: ${IMPLS.join(',')} (ratios need raw)
+  --no-bundle       skip the bundle sizes
+  --no-typecheck    skip the tsc measurement
+  --typecheck       measure tsc even with --quick
+  --profile         run the wirecall children with --cpu-prof into bench/results/profiles/
+  --help            this text`
+
+interface Options {
+  reps: number
+  quick: boolean
+  cases: CaseName[]
+  impls: ImplName[]
+  bundle: boolean
+  typecheck: boolean
+  profile: boolean
+}
+
+/** Splits a comma-separated list and checks each item against `allowed`. */
+function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T[] {
+  if (text === undefined) return [...allowed]
+  const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${flag}: unknown "${item}" (one of ${allowed.join(', ')})`)
+  // Table order, whatever order was given.
+  return allowed.filter((item) => items.includes(item))
+}
+
+function parseOptions(): Options | undefined {
+  const { values } = parseArgs({
+    options: {
+      reps: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      impls: { type: 'string' },
+      'no-bundle': { type: 'boolean', default: false },
+      'no-typecheck': { type: 'boolean', default: false },
+      typecheck: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) return undefined
+  const quick = values.quick
+  const reps = values.reps === undefined ? (quick ? 1 : 5) : Number(values.reps)
+  if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps takes a positive integer')
+  return {
+    reps,
+    quick,
+    cases: list('--only', values.only, CASE_NAMES),
+    impls: list('--impls', values.impls, IMPLS),
+    bundle: !values['no-bundle'],
+    // A quick run stays well under a minute; tsc alone takes half of one.
+    typecheck: !values['no-typecheck'] && (!quick || values.typecheck),
+    profile: values.profile,
+  }
+}
+
+/** `list` rotated left by `by`: the order of implementations in repetition `by`. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = by % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
+}
+
+function emptySamples(): Record<CaseName, Record<ImplName, RunSample[]>> {
+  const samples = {} as Record<CaseName, Record<ImplName, RunSample[]>>
+  for (const name of CASE_NAMES) samples[name] = { raw: [], wirecall: [], trpc: [], socketio: [] }
+  return samples
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+async function main(): Promise<number> {
+  const options = parseOptions()
+  if (options === undefined) {
+    console.log(USAGE)
+    return 0
+  }
+  const started = Date.now()
+  const profileDir = options.profile ? `${RESULTS_DIR}profiles` : undefined
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
+  const samples = emptySamples()
+
+  for (let rep = 0; rep < options.reps; rep++) {
+    for (const name of options.cases) {
+      const benchCase = CASES[name]
+      for (const impl of rotate(options.impls, rep)) {
+        let sample: RunSample
+        try {
+          sample = await runOnce(benchCase, impl, { quick: options.quick, profileDir, rep })
+        } catch (error) {
+          // A child's failure carries the child's own stack; the orchestrator's adds nothing.
+          const detail = error instanceof ChildFailure ? error.message : describeError(error)
+          throw new Error(`case "${name}", implementation "${impl}" (repetition ${rep + 1}) failed:\n${detail}`)
+        }
+        samples[name][impl].push(sample)
+        const seconds = ((Date.now() - started) / 1000).toFixed(0)
+        log(`[${seconds}s] rep ${rep + 1}/${options.reps} ${name.padEnd(7)} ${IMPL_TITLES[impl].padEnd(12)} ${formatNumber(benchCase.value(sample))} ${benchCase.label}`)
+      }
+    }
+  }
+
+  let bundles: Report['bundles'] = 'skipped'
+  if (options.bundle) {
+    log('bundle sizes...')
+    const { measureBundles } = await import('./bundle-size')
+    bundles = await measureBundles(options.impls)
+  }
+  let typecheck: Report['typecheck'] = 'skipped'
+  const typecheckRuns = options.quick ? 1 : 3
+  if (options.typecheck) {
+    log('tsc on 500 procedures...')
+    const { measureTypecheck } = await import('./typecheck/index')
+    typecheck = await measureTypecheck({ runs: typecheckRuns })
+  }
+
+  const report: Report = {
+    reps: options.reps,
+    quick: options.quick,
+    cases: options.cases,
+    impls: options.impls,
+    samples,
+    bundles,
+    typecheck,
+    typecheckRuns,
+    machine: machineInfo(),
+    profiled: options.profile,
+  }
+  console.log(renderReport(report).join('\n'))
+
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const file = `${RESULTS_DIR}latest.json`
+  const results = {
+    date: new Date().toISOString(),
+    argv: process.argv.slice(2),
+    durationS: (Date.now() - started) / 1000,
+    summary: summaryRows(report),
+    cpuPerOpUs: cpuSummary(report),
+    ...report,
+  }
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
+  log(`\nAll samples: ${file} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`)
+  return 0
+}
+
+// Ctrl-C or a kill: no child may outlive the orchestrator.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllChildren()
+    log(`\n${signal}: stopped, every child process killed`)
+    process.exit(130)
+  })
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code
+  })
+  .catch((error: unknown) => {
+    killAllChildren()
+    console.error(`\nBENCHMARK FAILED: ${error instanceof Error ? error.message : String(error)}`)
+    process.exitCode = 1
+  })
+  .finally(killAllChildren)
