@@ -88,9 +88,9 @@ describe('init', () => {
     expect(peer.messages).toEqual([])
     peer.send({ type: 'init', params: { token: 't' } })
     const ack = await peer.next((m) => m.type === 'ack')
-    expect(ack).toEqual({ type: 'ack' })
+    expect(ack).toEqual({ type: 'ack', maxPayload: 1_048_576 })
     expect(contexts).toBe(1)
-    expect(peer.messages).toEqual([{ type: 'ack' }])
+    expect(peer.messages).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
   })
 })
 

@@ -1,4 +1,4 @@
-import { Heartbeat, PROTOCOL, parseServerFrame, truncateCloseReason, type KeepAliveOptions, type ServerMessage } from '@wirecall/core'
+import { FrameBatcher, Heartbeat, MAX_BATCH_CHARS, PROTOCOL, parseServerFrame, truncateCloseReason, type KeepAliveOptions, type ServerMessage } from '@wirecall/core'
 import { unref } from './timers'
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
@@ -24,6 +24,14 @@ export interface ConnectionTimeouts {
 /** Close code reported when the client itself gives up on a silent socket (RFC 6455: abnormal closure). */
 const ABNORMAL = 1006
 
+/** Largest batch before the server's `ack` says how big a frame it takes: up to 48 KiB of UTF-8, which any server configured for RPC accepts. */
+const UNANNOUNCED_BATCH_CHARS = 16_384
+
+/** Flushes a batch once the code that is running, and the promise callbacks it set off, are done: no timer, no added wait. */
+function flushAfterThisTask(batcher: FrameBatcher): void {
+  queueMicrotask(() => batcher.flushScheduled())
+}
+
 /**
  * One WebSocket, from opening to closed: sends `init` once open, waits for
  * `ack`, then passes messages on. Knows nothing of calls or retries.
@@ -35,6 +43,8 @@ export class Connection {
   private readonly ws: WebSocketLike
   private heartbeat: Heartbeat | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
+  /** Messages sent in this task, written as one frame when it ends. */
+  private readonly out: FrameBatcher
 
   constructor(
     WebSocket: WebSocketConstructor,
@@ -44,6 +54,7 @@ export class Connection {
     private readonly timeouts: ConnectionTimeouts,
   ) {
     this.ws = new WebSocket(url, PROTOCOL)
+    this.out = new FrameBatcher((frame) => this.ws.send(frame), flushAfterThisTask, UNANNOUNCED_BATCH_CHARS)
     this.connectTimer = setTimeout(() => this.abandon(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
     unref(this.connectTimer)
     this.ws.onopen = () => {
@@ -56,16 +67,18 @@ export class Connection {
     this.ws.onerror = () => {}
   }
 
+  /** Bytes the socket has not sent yet, and (counted in characters) messages not yet written to it. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount
+    return this.ws.bufferedAmount + this.out.pendingChars
   }
 
   get isOpen(): boolean {
     return this.acked && !this.done && this.ws.readyState === ReadyState.OPEN
   }
 
-  send(frame: string): void {
-    if (this.isOpen) this.ws.send(frame)
+  /** Sends one message, in a batch with the others sent in this task. */
+  send(message: string): void {
+    if (this.isOpen) this.out.push(message)
   }
 
   /** Pings now and expects an answer in time (the page became visible, the browser went offline). */
@@ -93,6 +106,8 @@ export class Connection {
       }
     })
     if (!this.done) {
+      // What was sent before the close (an unsubscribe, say) goes out before it.
+      if (this.isOpen) this.out.flush()
       try {
         // WHATWG sockets accept only 1000 and 3000-4999 from applications.
         this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, truncateCloseReason(reason))
@@ -146,6 +161,8 @@ export class Connection {
       if (!this.acked) {
         if (message.type !== 'ack') return this.fail(4400, `expected ack, got ${message.type}`)
         this.acked = true
+        // Batches stay under the server's largest frame: at most three bytes of UTF-8 per character.
+        if (message.maxPayload !== undefined) this.out.maxChars = Math.max(1, Math.min(MAX_BATCH_CHARS, Math.floor(message.maxPayload / 3)))
         clearTimeout(this.connectTimer)
         this.connectTimer = undefined
         const keepAlive = this.timeouts.keepAlive
@@ -164,6 +181,7 @@ export class Connection {
   private finish(code: number, reason: string): void {
     if (this.done) return
     this.done = true
+    this.out.clear()
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
     this.heartbeat?.stop()

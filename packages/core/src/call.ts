@@ -1,6 +1,6 @@
 import { RpcError } from './errors'
-import type { AnyProcedure, MiddlewareResult, ProcedureStep } from './procedure'
-import { validate } from './schema'
+import type { AnyProcedure, MiddlewareResult, ProcedureRuntime, ProcedureStep } from './procedure'
+import { check } from './schema'
 
 /** What {@link callProcedure} needs. */
 export interface CallProcedureOptions {
@@ -9,11 +9,43 @@ export interface CallProcedureOptions {
   ctx: object
   /** The deserialized input as the client sent it; validated here. */
   input: unknown
-  signal: AbortSignal
+  /** Handed to middleware and the resolver; a step that starts after it aborted throws `CANCELLED`. */
+  signal: AbortSignal | LazyAbort
   /** For subscriptions: the id the client is resuming from. */
   lastEventId?: string | undefined
   /** For idempotent mutations: the key the client sent. */
   idempotencyKey?: string | undefined
+}
+
+/**
+ * An abort signal made only when someone asks for it. Most calls finish
+ * without their resolver ever looking at `signal`, and an
+ * `AbortController` is one of the costlier objects a call would otherwise
+ * make; this keeps the abort state, and creates the real controller (already
+ * aborted, if it is) the first time `signal` is read.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined
+  private why: unknown
+  /** True once {@link abort} was called. */
+  aborted = false
+
+  /** The `AbortSignal`, created on first use. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController()
+      if (this.aborted) this.controller.abort(this.why)
+    }
+    return this.controller.signal
+  }
+
+  /** Aborts with `reason`; later calls do nothing. */
+  abort(reason: unknown): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.why = reason
+    this.controller?.abort(reason)
+  }
 }
 
 /**
@@ -27,43 +59,97 @@ export interface CallProcedureOptions {
  * This is transport-free: the server adapter calls it, and so can tests.
  */
 export async function callProcedure(options: CallProcedureOptions): Promise<unknown> {
-  const { procedure, path, signal } = options
-  const def = procedure._def
-  const steps = def.steps
-
-  const firstInput = steps.findIndex((s) => s.kind === 'input')
-  const raw = options.input
-
-  const run = async (index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> => {
-    if (signal.aborted) throw new RpcError('CANCELLED', 'The call was cancelled')
-    const step: ProcedureStep | undefined = steps[index]
-    if (step === undefined) {
-      const data = await def.resolver({ ctx, input, signal, path, lastEventId: options.lastEventId, idempotencyKey: options.idempotencyKey })
-      return { ok: true, data }
-    }
-    if (step.kind === 'input') {
-      // Every input schema sees what the client sent; later ones are merged
-      // over earlier ones, so a base procedure can declare shared fields.
-      const parsed = await validate(step.schema, raw, 'input')
-      return run(index + 1, ctx, index === firstInput ? parsed : mergeInputs(input, parsed, path))
-    }
-    const next = (opts?: { ctx?: object }) => {
-      const extension = opts?.ctx
-      const nextCtx = extension === undefined ? ctx : { ...ctx, ...extension }
-      return run(index + 1, nextCtx, input)
-    }
-    const result = await step.fn({ ctx, input, path, type: def.type, meta: def.meta, signal, next })
-    if (typeof result !== 'object' || result === null || result.ok !== true) {
-      throw new RpcError('INTERNAL', `middleware on "${path}" did not return the result of next()`)
-    }
-    return result
+  const def = options.procedure._def
+  if (onlyInputs(def.steps)) {
+    const data = await runInputsAndResolver(def, options)
+    return def.type !== 'subscription' && def.output !== undefined ? check(def.output, data, 'output') : data
   }
-
-  // A procedure with no input schema gets `undefined` whatever was sent, so
-  // unchecked data never reaches its middleware or resolver.
-  const { data } = await run(0, options.ctx, firstInput === -1 ? undefined : raw)
-  if (def.type !== 'subscription' && def.output !== undefined) return validate(def.output, data, 'output')
+  // Middleware before the first `.input()` sees the input as sent; a procedure with no input schema gets
+  // `undefined` whatever was sent, so unchecked data never reaches its middleware or resolver.
+  const hasInput = def.steps.some((s) => s.kind === 'input')
+  const { data } = await runChain(def, options, 0, options.ctx, hasInput ? options.input : undefined)
+  if (def.type !== 'subscription' && def.output !== undefined) return check(def.output, data, 'output')
   return data
+}
+
+/**
+ * The common chain, with no middleware: validation, then the resolver,
+ * without a promise per step (a synchronous schema is checked at once).
+ */
+async function runInputsAndResolver(def: ProcedureRuntime, options: CallProcedureOptions): Promise<unknown> {
+  let input: unknown
+  const steps = def.steps
+  for (let i = 0; i < steps.length; i++) {
+    throwIfAborted(options.signal)
+    let parsed = check((steps[i] as Extract<ProcedureStep, { kind: 'input' }>).schema, options.input, 'input')
+    if (parsed instanceof Promise) parsed = await parsed
+    input = i === 0 ? parsed : mergeInputs(input, parsed, options.path)
+  }
+  throwIfAborted(options.signal)
+  return def.resolver(resolverOptions(options, options.ctx, input))
+}
+
+/** The chain with middleware: each step runs the next through `next()`. */
+async function runChain(def: ProcedureRuntime, options: CallProcedureOptions, index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> {
+  throwIfAborted(options.signal)
+  const step = def.steps[index]
+  if (step === undefined) return { ok: true, data: await def.resolver(resolverOptions(options, ctx, input)) }
+  if (step.kind === 'input') {
+    // Every input schema sees what the client sent; later ones are merged
+    // over earlier ones, so a base procedure can declare shared fields.
+    const parsed = await check(step.schema, options.input, 'input')
+    const first = def.steps.findIndex((s) => s.kind === 'input') === index
+    return runChain(def, options, index + 1, ctx, first ? parsed : mergeInputs(input, parsed, options.path))
+  }
+  const next = (opts?: { ctx?: object }) => {
+    const extension = opts?.ctx
+    return runChain(def, options, index + 1, extension === undefined ? ctx : { ...ctx, ...extension }, input)
+  }
+  const source = options.signal
+  const result = await step.fn({
+    ctx,
+    input,
+    path: options.path,
+    type: def.type,
+    meta: def.meta,
+    get signal() {
+      return signalOf(source)
+    },
+    next,
+  })
+  if (typeof result !== 'object' || result === null || result.ok !== true) {
+    throw new RpcError('INTERNAL', `middleware on "${options.path}" did not return the result of next()`)
+  }
+  return result
+}
+
+/** What the resolver receives; `signal` is made only if the resolver reads it. */
+function resolverOptions(options: CallProcedureOptions, ctx: object, input: unknown) {
+  const source = options.signal
+  return {
+    ctx,
+    input,
+    get signal() {
+      return signalOf(source)
+    },
+    path: options.path,
+    lastEventId: options.lastEventId,
+    idempotencyKey: options.idempotencyKey,
+  }
+}
+
+function signalOf(source: AbortSignal | LazyAbort): AbortSignal {
+  return source instanceof LazyAbort ? source.signal : source
+}
+
+function throwIfAborted(source: AbortSignal | LazyAbort): void {
+  if (source.aborted) throw new RpcError('CANCELLED', 'The call was cancelled')
+}
+
+/** True when the chain is input schemas only (or nothing): the fast path applies. */
+function onlyInputs(steps: readonly ProcedureStep[]): boolean {
+  for (let i = 0; i < steps.length; i++) if (steps[i]!.kind !== 'input') return false
+  return true
 }
 
 /** Merges the outputs of two input schemas; only objects merge. */

@@ -39,7 +39,7 @@ export type {
   inferRouterInputs,
   inferRouterOutputs,
 } from './inference'
-export { callProcedure, type CallProcedureOptions } from './call'
+export { callProcedure, LazyAbort, type CallProcedureOptions } from './call'
 export { createCaller, type CallerOptions, type CallerRecord, type RouterCaller } from './caller'
 export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
 export {
@@ -99,4 +99,5 @@ export {
 export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
 export { truncateCloseReason } from './close-reason'
 export { Heartbeat, type KeepAliveOptions } from './heartbeat'
+export { FrameBatcher, MAX_BATCH_CHARS, MAX_BATCH_MESSAGES } from './frame-batcher'
 export { checkPayload, payloadLimitDefaults, type OptInAnnotation, type PayloadLimits } from './payload-guard'

@@ -55,7 +55,7 @@ const CLIENT_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
 } satisfies Record<ClientMessage['type'], Shape>)
 
 const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.create(null) as Record<string, Shape>, {
-  ack: {},
+  ack: { maxPayload: { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0, optional: true } },
   result: { id, data: payload, meta: payload },
   error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
   started: { id, eventId },

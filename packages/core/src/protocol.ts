@@ -138,6 +138,12 @@ export interface ReinitMessage {
 /** `createContext` accepted the connection; calls may be sent. */
 export interface AckMessage {
   type: 'ack'
+  /**
+   * Largest frame the server accepts, in bytes (its `maxPayload`). A client
+   * that batches messages keeps its batches under it. Optional: a server
+   * may leave it out, and the client then batches conservatively.
+   */
+  maxPayload?: number
 }
 /** A call's successful answer. */
 export interface ResultMessage {

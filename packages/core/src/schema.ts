@@ -31,8 +31,21 @@ export interface ValidationErrorData {
  * issues in `data`.
  */
 export async function validate(schema: AnySchema, value: unknown, what: 'input' | 'output' = 'input'): Promise<unknown> {
-  let result = schema['~standard'].validate(value)
-  if (result instanceof Promise) result = await result
+  return check(schema, value, what)
+}
+
+/**
+ * {@link validate} without the promise when the schema answers at once,
+ * as most do: the value, or a promise of it from an async schema. Throws
+ * (synchronously, for a synchronous schema) what `validate` rejects with.
+ */
+export function check(schema: AnySchema, value: unknown, what: 'input' | 'output'): unknown {
+  const result = schema['~standard'].validate(value)
+  if (result instanceof Promise) return result.then((settled) => outcome(settled, what))
+  return outcome(result, what)
+}
+
+function outcome(result: StandardSchemaV1.Result<unknown>, what: 'input' | 'output'): unknown {
   if (result.issues === undefined) return result.value
   const issues = result.issues.map(toIssue)
   if (what === 'input') {

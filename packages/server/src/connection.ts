@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import {
   CloseCode,
+  FrameBatcher,
+  LazyAbort,
   PROTOCOL,
   RpcError,
   callProcedure,
@@ -24,6 +26,7 @@ import {
 import type { BackpressureOptions, CreateContextOptions, ErrorHandlerOptions, RateLimitOptions } from './options'
 import { FlowControl } from './flow-control'
 import { TokenBucket } from './rate-limit'
+import { flushAtTurnEnd } from './turn-end'
 import { encodeFields, encodeWithData } from './encode'
 import type { IdempotencyCache, Outcome } from './idempotency'
 import type { RpcSocket } from './socket'
@@ -37,6 +40,8 @@ export interface ConnectionRuntime {
   initTimeoutMs: number
   exposeInternalErrors: boolean
   maxBatchSize: number
+  /** Largest frame accepted from the client, announced in `ack` so the client's batches stay under it. */
+  maxPayload: number
   /** Outcomes of idempotent mutations, shared by every connection so a retry on a new one finds them. */
   idempotency: IdempotencyCache
   backpressure: Required<BackpressureOptions>
@@ -76,8 +81,8 @@ export class Connection {
   private ctx: object | undefined
   private initTimer: ReturnType<typeof setTimeout> | undefined
   private isReleased = false
-  /** Calls in flight by id. A call leaves this map exactly once. */
-  private readonly calls = new Map<number, AbortController>()
+  /** Calls in flight by id, each with its abort state. A call leaves this map exactly once. */
+  private readonly calls = new Map<number, LazyAbort>()
   /** Live subscriptions by id; they share the id space with calls. */
   private readonly subscriptions = new Map<number, ServerSubscription>()
   private readonly subscriptionHost: SubscriptionHost
@@ -86,11 +91,11 @@ export class Connection {
   /** Waiting for the calls map to empty; see {@link callsDone}. */
   private callsDoneWaiters: (() => void)[] = []
   private readonly flow: FlowControl
+  /** Messages written in this turn, sent as one frame when it ends. */
+  private readonly out: FrameBatcher
   private readonly bucket: TokenBucket | undefined
   /** Messages refused by the rate limit since the last one accepted. */
   private refusedInARow = 0
-  /** The frame being handled, so a `reinit` can measure its size. */
-  private frame = ''
   /** Numbers each `reinit`; the context in use came from the one numbered {@link appliedVersion}. */
   private contextVersion = 0
   private appliedVersion = 0
@@ -101,6 +106,10 @@ export class Connection {
     private readonly runtime: ConnectionRuntime,
   ) {
     this.flow = new FlowControl(socket, runtime.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
+    this.out = new FrameBatcher((frame) => {
+      socket.send(frame)
+      this.flow.wrote()
+    }, flushAtTurnEnd)
     this.bucket = runtime.rateLimit === undefined ? undefined : new TokenBucket(runtime.rateLimit.messagesPerSecond, runtime.rateLimit.burst)
     this.subscriptionHost = {
       serializer: runtime.serializer,
@@ -174,13 +183,11 @@ export class Connection {
     }
     const parsed = parseClientFrame(data, { maxBatchSize: this.runtime.maxBatchSize })
     if (!parsed.ok) return this.close(CloseCode.ProtocolError, parsed.reason)
-    this.frame = data
     for (const message of parsed.messages) {
       if (this.isClosed()) break
       if (this.bucket !== undefined && !this.admit(message)) continue
       this.handle(message)
     }
-    this.frame = ''
   }
 
   /**
@@ -217,6 +224,7 @@ export class Connection {
   /** The socket closed (either side). Aborts every call and releases the connection, once. */
   closed(): void {
     this.state = 'closed'
+    this.out.clear()
     this.release()
     if (this.isReleased) return
     this.isReleased = true
@@ -225,6 +233,8 @@ export class Connection {
 
   /** Closes with `code`; the reason is cut to what a close frame can hold. */
   close(code: number, reason: string): void {
+    // What was written before the close (a last error, a complete) goes out before it.
+    if (this.state !== 'closed') this.out.flush()
     this.state = 'closed'
     this.release()
     try {
@@ -307,19 +317,20 @@ export class Connection {
     this.initTimer = undefined
     this.ctx = ctx
     this.state = 'ready'
-    this.send({ type: 'ack' })
+    this.send({ type: 'ack', maxPayload: this.runtime.maxPayload })
   }
 
   /** New connection params on the open connection: a fresh context for later calls, or an error and the old one stays. */
   private async reinit(message: ReinitMessage): Promise<void> {
     const { id } = message
     if (this.refuseIdInUse(id, undefined, undefined)) return
-    if (Buffer.byteLength(this.frame) > this.runtime.maxConnectionParamsBytes) {
+    // Measured as encoded, without the rest of its frame: a client may batch a reinit with calls.
+    if (Buffer.byteLength(JSON.stringify([message.params, message.meta])) > this.runtime.maxConnectionParamsBytes) {
       const error = new RpcError('PAYLOAD_TOO_LARGE', `connectionParams larger than ${this.runtime.maxConnectionParamsBytes} bytes`)
       return this.sendError(id, error, undefined, undefined)
     }
     const version = ++this.contextVersion
-    const controller = new AbortController()
+    const controller = new LazyAbort()
     this.calls.set(id, controller)
     let ctx: object
     try {
@@ -408,12 +419,12 @@ export class Connection {
       return this.sendError(id, error, path, method)
     }
     if (message.idempotencyKey !== undefined && method === 'mutation') return this.idempotentCall(message, procedure)
-    const controller = new AbortController()
+    const controller = new LazyAbort()
     this.calls.set(id, controller)
     let data: unknown
     try {
       const input = this.decodeInput(message.input, message.meta)
-      data = await callProcedure({ procedure, path, ctx: this.ctx!, input, signal: controller.signal })
+      data = await callProcedure({ procedure, path, ctx: this.ctx!, input, signal: controller })
     } catch (error) {
       if (this.calls.get(id) !== controller) return // cancelled or closed: nobody is waiting
       this.forgetCall(id)
@@ -443,7 +454,7 @@ export class Connection {
     const begun = this.runtime.idempotency.begin(path, message.idempotencyKey!, fingerprint)
     if (begun.kind === 'refused') return this.sendError(id, begun.error, path, 'mutation')
     const { run } = begun
-    const waiter = new AbortController()
+    const waiter = new LazyAbort()
     this.calls.set(id, waiter)
     // A cancel from this caller counts against the run; a dropped connection does not.
     // Either way this caller stops waiting, so the connection can settle while the run goes on.
@@ -571,11 +582,14 @@ export class Connection {
     this.write(JSON.stringify(message))
   }
 
-  /** The one place frames leave: nothing after close, and every write is checked against the reader's pace. */
-  private write(frame: string): void {
+  /**
+   * The one place messages leave: nothing after close; the messages of one
+   * turn go out as one frame, and every frame is checked against the
+   * reader's pace.
+   */
+  private write(message: string): void {
     if (this.isClosed()) return
-    this.socket.send(frame)
-    this.flow.wrote()
+    this.out.push(message)
   }
 }
 

@@ -130,6 +130,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     initTimeoutMs: options.initTimeoutMs ?? serverDefaults.initTimeoutMs,
     exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
     maxBatchSize: serverDefaults.maxBatchSize,
+    maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
     idempotency,
     backpressure: { ...serverDefaults.backpressure, ...options.backpressure },
     maxInFlightCalls: options.maxInFlightCalls ?? serverDefaults.maxInFlightCalls,

@@ -1,0 +1,26 @@
+import type { FrameBatcher } from '@wirecall/core'
+
+/**
+ * Flushes every connection's batch once the current turn of the event loop
+ * is done: one `setImmediate` for the whole process, not one per
+ * connection or per message. `setImmediate` runs right after the I/O that
+ * produced the messages and their promise callbacks, so a batch never waits
+ * on a timer.
+ */
+const due: FrameBatcher[] = []
+let armed = false
+
+function flushDue(): void {
+  armed = false
+  // Batches scheduled while flushing (a write that starts new work) wait for the next turn.
+  const batchers = due.splice(0)
+  for (const batcher of batchers) batcher.flushScheduled()
+}
+
+/** Schedules `batcher` to be flushed at the end of this turn. */
+export function flushAtTurnEnd(batcher: FrameBatcher): void {
+  due.push(batcher)
+  if (armed) return
+  armed = true
+  queueMicrotask(flushDue)
+}
