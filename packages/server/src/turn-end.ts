@@ -22,5 +22,5 @@ export function flushAtTurnEnd(batcher: FrameBatcher): void {
   due.push(batcher)
   if (armed) return
   armed = true
-  queueMicrotask(flushDue)
+  setImmediate(flushDue)
 }
