@@ -23,7 +23,7 @@ import {
   type RpcClientOptions,
 } from './options'
 import { Reconnector, definedOnly, reconnectOptions, type ReconnectAttempt } from './reconnector'
-import { RequestTable, utf8Length, type PendingCall } from './request-table'
+import { PendingCall, RequestTable, utf8Length } from './request-table'
 import { clampDelay, unref } from './timers'
 import { type SubscribeOptions, type Subscription, type SubscriptionSink, type SubscriptionState } from './subscription'
 import type { WebSocketConstructor } from './websocket'
@@ -75,6 +75,8 @@ export class ClientRuntime {
   /** Above this many bytes in the socket's buffer, calls wait in the queue instead of being written. */
   private readonly highWaterMark: number
   private drainTimer: ReturnType<typeof setTimeout> | undefined
+  /** The one timer for every call on the default timeout; armed for the earliest deadline. */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined
   /** Lazy clients only: how long an unused connection stays open. */
   private readonly idleTimeoutMs: number | undefined
   private connection: Connection | undefined
@@ -142,7 +144,7 @@ export class ClientRuntime {
       return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
     const retry = method === 'query' || idempotencyKey !== undefined
-    return this.request(id, frame, retry, `"${path}"`, options)
+    return this.request(id, frame, retry, path, options)
   }
 
   /** Sends new connection params over the open socket; see `ConnectionHandle.updateParams`. */
@@ -162,7 +164,7 @@ export class ClientRuntime {
     } catch (cause) {
       throw new RpcError('BAD_REQUEST', 'The connection params could not be serialized', { cause })
     }
-    await this.request(id, frame, false, 'updateParams', undefined)
+    await this.request(id, frame, false, undefined, undefined)
     // Kept for later connects only once the server took them: refused params must not end the next connect.
     if (params !== undefined) this.paramsOverride = params
   }
@@ -249,7 +251,7 @@ export class ClientRuntime {
    * Registers a call and sends it now, or queues it for the next connection.
    * Its timeout runs from now, whatever happens to connections meanwhile.
    */
-  private request(id: number, frame: string, retry: boolean, what: string, options: MutationOptions | undefined): Promise<unknown> {
+  private request(id: number, frame: string, retry: boolean, path: string | undefined, options: MutationOptions | undefined): Promise<unknown> {
     // Written at once only when nothing is queued ahead of it and the socket is keeping up.
     const direct = this.connection?.isOpen === true && this.table.queuedCalls === 0 && this.connection.bufferedAmount <= this.highWaterMark
     const bytes = direct ? undefined : utf8Length(frame)
@@ -264,32 +266,46 @@ export class ClientRuntime {
         )
       }
     }
-    const signal = options?.signal
-    return new Promise<unknown>((resolve, reject) => {
-      const timeoutMs = clampDelay(options?.timeoutMs ?? this.timeoutMs)
-      const timer = setTimeout(() => this.abandon(id, new RpcError('TIMEOUT', `${what} timed out after ${timeoutMs} ms`)), timeoutMs)
-      unref(timer)
-      const onAbort = signal === undefined ? undefined : () => this.abandon(id, abortError(signal))
-      if (onAbort !== undefined) signal!.addEventListener('abort', onAbort, { once: true })
-      const call: PendingCall = {
-        id,
-        frame,
-        bytes,
-        retry,
-        sent: false,
-        resolve,
-        reject,
-        dispose() {
-          clearTimeout(timer)
-          if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort)
-        },
-      }
-      this.table.add(call)
-      this.lastActivity = Date.now()
-      if (direct) this.transmit(call)
-      else if (this.connection?.isOpen === true) this.drainSoon()
-      else this.connect()
+    const timeoutMs = clampDelay(options?.timeoutMs ?? this.timeoutMs)
+    let call!: PendingCall
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call = new PendingCall(id, frame, retry, path, timeoutMs, resolve, reject)
     })
+    call.bytes = bytes
+    if (timeoutMs === this.timeoutMs) {
+      call.deadline = performance.now() + timeoutMs
+      if (this.deadlineTimer === undefined) this.armDeadlines(timeoutMs)
+    } else {
+      call.timer = setTimeout(() => this.abandon(id, timeoutError(call)), timeoutMs)
+      unref(call.timer)
+    }
+    const signal = options?.signal
+    if (signal !== undefined) {
+      call.signal = signal
+      call.onAbort = () => this.abandon(id, abortError(signal))
+      signal.addEventListener('abort', call.onAbort, { once: true })
+    }
+    this.table.add(call)
+    this.lastActivity = Date.now()
+    if (direct) this.transmit(call)
+    else if (this.connection?.isOpen === true) this.drainSoon()
+    else this.connect()
+    return promise
+  }
+
+  /** Arms the shared call timer to fire in `delayMs`. */
+  private armDeadlines(delayMs: number): void {
+    this.deadlineTimer = setTimeout(() => this.expireCalls(), Math.max(0, delayMs))
+    unref(this.deadlineTimer)
+  }
+
+  /** The shared timer fired: times out every call past its deadline, then waits for the next one. */
+  private expireCalls(): void {
+    this.deadlineTimer = undefined
+    const now = performance.now()
+    const { calls, next } = this.table.expired(now)
+    for (const call of calls) this.abandon(call.id, timeoutError(call))
+    if (next !== undefined && this.deadlineTimer === undefined) this.armDeadlines(next - now)
   }
 
   private async open(): Promise<void> {
@@ -397,7 +413,8 @@ export class ClientRuntime {
     this.attempt++
     this.connection = undefined
     clearTimeout(this.drainTimer)
-    this.drainTimer = undefined
+    clearTimeout(this.deadlineTimer)
+    this.drainTimer = this.deadlineTimer = undefined
     this.reconnector.cancel()
     this.clearIdle()
     this.stopWatching?.()
@@ -650,6 +667,11 @@ interface ActiveSubscription {
 function decode(serializer: Serializer, json: unknown, meta: unknown): unknown {
   if (json === undefined && meta === undefined) return undefined
   return serializer.deserialize(meta === undefined ? { json } : { json, meta })
+}
+
+function timeoutError(call: PendingCall): RpcError {
+  const what = call.path === undefined ? 'updateParams' : `"${call.path}"`
+  return new RpcError('TIMEOUT', `${what} timed out after ${call.timeoutMs} ms`)
 }
 
 function abortError(signal: AbortSignal): RpcError {

@@ -18,6 +18,8 @@ const METHODS: Readonly<Record<string, CallMethod>> = Object.assign(Object.creat
 export function createPathProxy(runtime: ClientRuntime, path: readonly string[]): unknown {
   const children = new Map<string, unknown>()
   const target = function () {}
+  /** The procedure's dotted path, made on the first call rather than on every one. */
+  let procedurePath: string | undefined
   return new Proxy(target, {
     get(_target, key) {
       // Symbols and `then` must not look like path segments: `await api` and
@@ -37,7 +39,8 @@ export function createPathProxy(runtime: ClientRuntime, path: readonly string[])
       if (method === undefined || path.length < 2) {
         throw new TypeError(`wirecall: "${path.join('.')}" is not callable; end a path with .query(), .mutate() or .subscribe()`)
       }
-      return runtime.call(method, path.slice(0, -1).join('.'), args[0], args[1] as CallOptions | undefined)
+      procedurePath ??= path.slice(0, -1).join('.')
+      return runtime.call(method, procedurePath, args[0], args[1] as CallOptions | undefined)
     },
   })
 }

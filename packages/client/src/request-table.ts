@@ -1,24 +1,47 @@
 import type { RpcError } from '@wirecall/core'
 
-/** A call waiting for its answer. */
-export interface PendingCall {
-  readonly id: number
-  /** The encoded message, ready to send (again). */
-  readonly frame: string
-  /** UTF-8 size of `frame`, counted against the offline queue's bound; measured when first queued. */
-  bytes?: number | undefined
-  /**
-   * Safe to send again on a new connection when the one it went out on
-   * dropped: queries and idempotent mutations. The others reject with
-   * `CONNECTION_LOST` instead, since they may have run.
-   */
-  readonly retry: boolean
+/**
+ * A call waiting for its answer. Its timeout is either its own timer, or,
+ * for the many calls that use the client's default timeout, a `deadline`
+ * watched by one timer for the whole table (see {@link RequestTable.expired}):
+ * a timer per call would be armed and cleared tens of thousands of times a
+ * second on a busy connection.
+ */
+export class PendingCall {
   /** Whether the frame has been written to the current socket. */
-  sent: boolean
-  resolve(value: unknown): void
-  reject(error: RpcError): void
+  sent = false
+  /** UTF-8 size of `frame`, counted against the offline queue's bound; measured when first queued. */
+  bytes: number | undefined
+  /** When the call times out (`performance.now()` ms), if the table's shared timer is in charge of it; else 0. */
+  deadline = 0
+  /** The call's own timer, when its timeout differs from the client's default. */
+  timer: ReturnType<typeof setTimeout> | undefined
+  /** The caller's abort signal and the listener on it, removed when the call settles. */
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+
+  constructor(
+    readonly id: number,
+    /** The encoded message, ready to send (again). */
+    readonly frame: string,
+    /**
+     * Safe to send again on a new connection when the one it went out on
+     * dropped: queries and idempotent mutations. The others reject with
+     * `CONNECTION_LOST` instead, since they may have run.
+     */
+    readonly retry: boolean,
+    /** What the call is, for its timeout message: a procedure path, or `undefined` for `updateParams`. */
+    readonly path: string | undefined,
+    readonly timeoutMs: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: RpcError) => void,
+  ) {}
+
   /** Releases the call's timer and abort listener. */
-  dispose(): void
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort)
+  }
 }
 
 /**
@@ -68,6 +91,22 @@ export class RequestTable {
     if (!call.sent) this.count(call, -1)
     call.dispose()
     return call
+  }
+
+  /**
+   * Calls under the shared timer whose deadline is past `now`, and the
+   * earliest deadline still ahead (or `undefined`). Those calls all have the
+   * same timeout, so they expire in the order they were made: the walk stops
+   * at the first one still in time.
+   */
+  expired(now: number): { calls: PendingCall[]; next: number | undefined } {
+    const calls: PendingCall[] = []
+    for (const call of this.calls.values()) {
+      if (call.deadline === 0) continue
+      if (call.deadline > now) return { calls, next: call.deadline }
+      calls.push(call)
+    }
+    return { calls, next: undefined }
   }
 
   /** Calls not yet written to the socket, oldest first. */

@@ -87,7 +87,9 @@ export class Connection {
   private readonly subscriptions = new Map<number, ServerSubscription>()
   private readonly subscriptionHost: SubscriptionHost
   /** Resolvers and generators still running, even after being aborted; see {@link settled}. */
-  private readonly running = new Set<Promise<void>>()
+  private running = 0
+  /** Waiting for {@link running} to reach 0. */
+  private settledWaiters: (() => void)[] = []
   /** Waiting for the calls map to empty; see {@link callsDone}. */
   private callsDoneWaiters: (() => void)[] = []
   private readonly flow: FlowControl
@@ -155,7 +157,8 @@ export class Connection {
    * takes; a resolver that ignores its signal delays it.
    */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running)
+    if (this.running === 0) return
+    await new Promise<void>((resolve) => this.settledWaiters.push(resolve))
   }
 
   /** Resolves when no call is in flight (subscriptions do not count); a graceful restart waits for this. */
@@ -397,10 +400,21 @@ export class Connection {
     this.track(subscription.run(this.ctx!, input, message.lastEventId))
   }
 
+  /**
+   * Counts a task until it settles. A counter rather than a set of promises:
+   * this runs for every call, and a set entry plus two callbacks per call
+   * were measurable.
+   */
   private track(task: Promise<void>): void {
-    this.running.add(task)
-    const done = () => void this.running.delete(task)
-    task.then(done, done)
+    this.running++
+    task.then(this.untrack, this.untrack)
+  }
+
+  private readonly untrack = (): void => {
+    if (--this.running > 0 || this.settledWaiters.length === 0) return
+    const waiters = this.settledWaiters
+    this.settledWaiters = []
+    for (const wake of waiters) wake()
   }
 
   private async call(message: CallMessage): Promise<void> {
