@@ -52,6 +52,7 @@ export {
   type inferSchemaInput,
   type inferSchemaOutput,
 } from './schema'
+export { compactSerializer } from './compact-serializer'
 export {
   defaultSerializer,
   isJsonPlain,

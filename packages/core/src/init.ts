@@ -97,4 +97,4 @@ function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TM
  * export type AppRouter = typeof appRouter
  * ```
  */
-export const initRpc: RpcInit<{}, object> = makeInit<{}, object>()
+export const initRpc: RpcInit<{}, object> = /* @__PURE__ */ makeInit<{}, object>()

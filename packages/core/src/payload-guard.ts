@@ -45,11 +45,11 @@ export interface PayloadLimits {
 }
 
 /** The bounds {@link checkPayload} applies where {@link PayloadLimits} leaves one out. */
-export const payloadLimitDefaults: Required<PayloadLimits> = Object.freeze({
+export const payloadLimitDefaults: Required<PayloadLimits> = /* @__PURE__ */ Object.freeze({
   maxDepth: 64,
   maxBigIntDigits: 1_000,
   maxReferencePaths: 1_000,
-  allowAnnotations: Object.freeze([] as OptInAnnotation[]),
+  allowAnnotations: /* @__PURE__ */ Object.freeze([] as OptInAnnotation[]),
 })
 
 /**
@@ -440,7 +440,7 @@ function checkReferencePath(path: unknown, check: MetaCheck, budget: { steps: nu
 
 // ---- paths -----------------------------------------------------------------
 
-const MISSING: unique symbol = Symbol('missing')
+const MISSING: unique symbol = /* @__PURE__ */ Symbol('missing')
 
 /** `parent[segment]` for an own key of an object or a canonical index of an array; MISSING otherwise. */
 function child(parent: unknown, segment: string): unknown {

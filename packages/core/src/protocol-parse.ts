@@ -31,9 +31,20 @@ const eventId = {
   optional: true,
 } as const
 
-// Null-prototype tables: a wire-supplied `type` such as "__proto__" or
-// "constructor" must find nothing.
-const CLIENT_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.create(null) as Record<string, Shape>, {
+/** Each message type's rules, as [field, rule] pairs of the shape's own fields. */
+type Table = ReadonlyMap<string, readonly (readonly [string, Shape[string]])[]>
+
+/**
+ * A Map, so a wire-supplied `type` such as "__proto__" or "constructor"
+ * finds nothing; own fields only, listed once, so a property someone added
+ * to Object.prototype never becomes a rule. Pure, so a bundle that parses
+ * only one direction drops the other table.
+ */
+function table(shapes: Record<string, Shape>): Table {
+  return new Map(Object.entries(shapes).map(([type, shape]) => [type, Object.entries(shape)]))
+}
+
+const CLIENT_SHAPES: Table = /* @__PURE__ */ table({
   init: { params: payload, meta: payload },
   call: {
     id,
@@ -54,7 +65,7 @@ const CLIENT_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
   pong: {},
 } satisfies Record<ClientMessage['type'], Shape>)
 
-const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.create(null) as Record<string, Shape>, {
+const SERVER_SHAPES: Table = /* @__PURE__ */ table({
   ack: { maxPayload: { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0, optional: true } },
   result: { id, data: payload, meta: payload },
   error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
@@ -69,10 +80,6 @@ const SERVER_SHAPES: Readonly<Record<string, Shape>> = Object.assign(Object.crea
   pong: {},
 } satisfies Record<ServerMessage['type'], Shape>)
 
-/** Each shape's own field names, computed once. */
-const FIELDS = new Map<Shape, readonly string[]>(
-  [...Object.values(CLIENT_SHAPES), ...Object.values(SERVER_SHAPES)].map((shape) => [shape, Object.keys(shape)]),
-)
 
 /** What {@link parseFrame} returns. */
 export type ParseResult<M> = { ok: true; messages: M[] } | { ok: false; reason: string }
@@ -93,7 +100,7 @@ export function parseServerFrame(text: string, options?: ParseFrameOptions): Par
   return parseFrame<ServerMessage>(text, SERVER_SHAPES, options)
 }
 
-function parseFrame<M>(text: string, shapes: Readonly<Record<string, Shape>>, options?: ParseFrameOptions): ParseResult<M> {
+function parseFrame<M>(text: string, shapes: Table, options?: ParseFrameOptions): ParseResult<M> {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -115,18 +122,15 @@ function parseFrame<M>(text: string, shapes: Readonly<Record<string, Shape>>, op
   return { ok: true, messages: [value as M] }
 }
 
-function checkMessage(value: unknown, shapes: Readonly<Record<string, Shape>>): string | undefined {
+function checkMessage(value: unknown, shapes: Table): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'message is not an object'
   const message = value as Record<string, unknown>
   const type = message.type
   if (typeof type !== 'string') return 'message has no type'
-  const shape = shapes[type]
-  if (shape === undefined) return 'unknown message type'
-  // Own fields only, listed once per shape: a property someone added to Object.prototype must not become a rule.
-  const fields = FIELDS.get(shape)!
+  const fields = shapes.get(type)
+  if (fields === undefined) return 'unknown message type'
   for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!
-    const rule = shape[field]!
+    const [field, rule] = fields[i]!
     const has = Object.prototype.hasOwnProperty.call(message, field)
     if (!has) {
       if (rule.optional) continue

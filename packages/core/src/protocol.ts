@@ -234,7 +234,8 @@ export type ServerMessage =
   | PongMessage
 
 /** Largest id: ids are non-negative safe integers. */
-export const MAX_ID = Number.MAX_SAFE_INTEGER
+// Number.MAX_SAFE_INTEGER written out: a property read at module level would keep this module in every bundle.
+export const MAX_ID = 9_007_199_254_740_991
 
 /** True for a valid call or subscription id: an integer in `[0, 2^53 - 1]`. */
 export function isValidId(value: unknown): value is number {

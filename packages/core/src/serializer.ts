@@ -1,6 +1,9 @@
-import SuperJSON from 'superjson'
+import { compactSerializer } from './compact-serializer'
 import { registerFloatArrays } from './float-arrays'
+import { isJsonPlain } from './json-plain'
 import type { EncodedPayload } from './protocol'
+
+export { isJsonPlain }
 
 /**
  * Turns values into JSON plus optional metadata and back. Both ends of a
@@ -37,10 +40,15 @@ export interface CustomTransformer {
 }
 
 /**
- * Wraps a superjson instance (wirecall's own by default, or yours with
- * registered classes) as a {@link Serializer}. JSON-plain values skip
- * superjson entirely: they are sent as they are, with no `meta`, which is
- * what superjson itself would produce for them, only cheaper.
+ * Wraps a superjson instance (yours, with registered classes or custom
+ * transforms) as a {@link Serializer}. JSON-plain values skip superjson
+ * entirely: they are sent as they are, with no `meta`, which is what
+ * superjson itself would produce for them, only cheaper.
+ *
+ * Without an instance it returns {@link compactSerializer}, the default:
+ * the same wire format for every built-in type, without superjson in the
+ * bundle. wirecall does not import superjson itself, so an app that never
+ * calls this with an instance never ships it.
  *
  * superjson writes a `Float32Array`/`Float64Array` as a JSON array of
  * numbers, which turns NaN and ±Infinity into 0 and -0 into 0. So that such
@@ -55,7 +63,8 @@ export interface CustomTransformer {
  * createRpcServer({ router, serializer: superjsonSerializer(sj) })
  * ```
  */
-export function superjsonSerializer(instance: SuperJSONLike = new SuperJSON()): Serializer {
+export function superjsonSerializer(instance?: SuperJSONLike): Serializer {
+  if (instance === undefined) return compactSerializer
   registerFloatArrays(instance)
   return {
     metaFormat: 'superjson',
@@ -87,43 +96,11 @@ export const jsonSerializer: Serializer = {
   },
 }
 
-/** The serializer used when none is given: superjson with the plain-JSON fast path. */
-export const defaultSerializer: Serializer = /* @__PURE__ */ superjsonSerializer()
-
-/** Nesting depth past which the fast path gives up and lets the serializer decide. */
-const PLAIN_DEPTH_LIMIT = 64
-
 /**
- * True when `JSON.parse(JSON.stringify(value))` gives back an equal value:
- * null, booleans, strings, finite numbers other than -0, and arrays and plain
- * objects of those. Such values need no serializer metadata.
+ * The serializer used when none is given: {@link compactSerializer}, which
+ * writes and reads superjson's format (a superjson peer understands it) for
+ * Date, Map, Set, BigInt, undefined, URL, RegExp, Error, typed arrays and
+ * non-finite numbers, with the plain-JSON fast path.
  */
-export function isJsonPlain(value: unknown, depth = 0): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0)
-    case 'object': {
-      if (value === null) return true
-      if (depth >= PLAIN_DEPTH_LIMIT) return false
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          // `i in value` is false for holes, which JSON turns into null.
-          if (!(i in value) || !isJsonPlain(value[i], depth + 1)) return false
-        }
-        return true
-      }
-      const proto = Object.getPrototypeOf(value) as unknown
-      if (proto !== Object.prototype && proto !== null) return false
-      for (const key in value) {
-        if (!isJsonPlain((value as Record<string, unknown>)[key], depth + 1)) return false
-      }
-      // Symbol keys are dropped by JSON; superjson drops them too.
-      return true
-    }
-    default:
-      return false
-  }
-}
+export const defaultSerializer: Serializer = compactSerializer
+

@@ -6,7 +6,7 @@ import { MAX_EVENT_ID_LENGTH } from './protocol-parse'
  * resubscribes, so the server can resume from there.
  */
 
-const trackedBrand: unique symbol = Symbol.for('wirecall.tracked')
+const trackedBrand: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.tracked')
 
 /** An event with an id, as yielded by a subscription. */
 export interface TrackedEnvelope<TData> {
@@ -38,7 +38,7 @@ export function isTracked(value: unknown): value is TrackedEnvelope<unknown> {
 }
 
 
-const resyncBrand: unique symbol = Symbol.for('wirecall.resync')
+const resyncBrand: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.resync')
 
 /**
  * "You missed events that cannot be replayed: reload your state." Yielded
@@ -78,7 +78,7 @@ export function isResync(value: unknown): value is ResyncSignal {
 export type UnwrapTracked<T> = T extends TrackedEnvelope<infer D> ? D : T
 
 
-const positionKey: unique symbol = Symbol.for('wirecall.position')
+const positionKey: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.position')
 
 /**
  * An async iterator that knows where it is in its stream: the id after

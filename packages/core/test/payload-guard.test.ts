@@ -567,7 +567,8 @@ describe('checkPayload: properties', () => {
 })
 
 describe('superjsonSerializer and hostile data', () => {
-  const serializer = superjsonSerializer()
+  // A superjson instance of the app's own: without one, superjsonSerializer() is the compact codec (tested in compact-serializer.test.ts).
+  const serializer = superjsonSerializer(new SuperJSON())
 
   it('passes an own __proto__ key through as data, without touching Object.prototype', () => {
     const json = JSON.parse('{"__proto__":{"polluted":1},"a":1}') as Record<string, unknown>
