@@ -550,6 +550,13 @@ export class ClientRuntime {
   }
 
   private transmit(call: PendingCall): void {
+    // A call the server announced it would refuse is refused here: sent, it would close the connection with 1009
+    // and cost every other call on it a reconnect.
+    const maxPayload = this.connection!.maxPayload
+    if (maxPayload !== undefined && call.frame.length * 3 > maxPayload && utf8Length(call.frame) > maxPayload) {
+      this.table.take(call.id)
+      return call.reject(new RpcError('PAYLOAD_TOO_LARGE', `The call is larger than the server's maxPayload (${maxPayload} bytes)`, { data: { maxPayload } }))
+    }
     this.table.markSent(call)
     this.lastSentId = call.id
     this.connection!.send(call.frame)

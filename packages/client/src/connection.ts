@@ -43,6 +43,8 @@ export class Connection {
   private readonly ws: WebSocketLike
   private heartbeat: Heartbeat | undefined
   private connectTimer: ReturnType<typeof setTimeout> | undefined
+  /** The largest frame the server said it accepts (in its `ack`), if it said. */
+  maxPayload: number | undefined
   /** Messages sent in this task, written as one frame when it ends. */
   private readonly out: FrameBatcher
 
@@ -162,6 +164,7 @@ export class Connection {
         if (message.type !== 'ack') return this.fail(4400, `expected ack, got ${message.type}`)
         this.acked = true
         // Batches stay under the server's largest frame: at most three bytes of UTF-8 per character.
+        this.maxPayload = message.maxPayload
         if (message.maxPayload !== undefined) this.out.maxChars = Math.max(1, Math.min(MAX_BATCH_CHARS, Math.floor(message.maxPayload / 3)))
         clearTimeout(this.connectTimer)
         this.connectTimer = undefined
