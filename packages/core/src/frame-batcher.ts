@@ -12,6 +12,14 @@ export const MAX_BATCH_MESSAGES = 1000
 export const MAX_BATCH_CHARS = 65_536
 
 /**
+ * Where a {@link FrameBatcher} writes its frames: a function, or an object
+ * with a `writeFrame` method. The object form lets an owner that has many
+ * instances (the server, one per connection) be the sink itself instead of
+ * allocating a closure each.
+ */
+export type FrameSink = ((frame: string) => void) | { writeFrame(frame: string): void }
+
+/**
  * Joins the messages written in one turn of the event loop into one frame
  * (a JSON array, which the protocol defines as a batch), so a burst of
  * answers or events costs one frame and one socket write instead of one
@@ -26,17 +34,18 @@ export const MAX_BATCH_CHARS = 65_536
  * batch is written on its own, after what was held back, so order is kept.
  */
 export class FrameBatcher {
-  private parts: string[] = []
+  /** Messages held back; made on the first push, so an idle owner holds no array. */
+  private parts: string[] | undefined
   private chars = 0
   private scheduled = false
 
   /**
-   * @param write sends one frame on the socket.
+   * @param sink sends one frame on the socket.
    * @param schedule arranges for {@link flushScheduled} to run once the current turn's work is done.
    * @param maxChars largest batch, in UTF-16 code units; lower it to stay under the peer's largest frame.
    */
   constructor(
-    private readonly write: (frame: string) => void,
+    private readonly sink: FrameSink,
     private readonly schedule: (batcher: FrameBatcher) => void,
     public maxChars = MAX_BATCH_CHARS,
   ) {}
@@ -52,7 +61,8 @@ export class FrameBatcher {
       this.flush()
       return this.write(message)
     }
-    if (this.chars + message.length + 1 > this.maxChars || this.parts.length === MAX_BATCH_MESSAGES) this.flush()
+    if (this.chars + message.length + 1 > this.maxChars || this.parts?.length === MAX_BATCH_MESSAGES) this.flush()
+    this.parts ??= []
     this.parts.push(message)
     this.chars += message.length + 1
     if (!this.scheduled) {
@@ -64,8 +74,8 @@ export class FrameBatcher {
   /** Writes what is held back now, as one frame. */
   flush(): void {
     const parts = this.parts
-    if (parts.length === 0) return
-    this.parts = []
+    if (parts === undefined) return
+    this.parts = undefined
     this.chars = 0
     this.write(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`)
   }
@@ -78,7 +88,13 @@ export class FrameBatcher {
 
   /** Forgets what is held back (the socket is gone). */
   clear(): void {
-    this.parts = []
+    this.parts = undefined
     this.chars = 0
+  }
+
+  private write(frame: string): void {
+    const sink = this.sink
+    if (typeof sink === 'function') sink(frame)
+    else sink.writeFrame(frame)
   }
 }

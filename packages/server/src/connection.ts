@@ -71,6 +71,16 @@ export interface ConnectionRuntime {
 type State = 'awaiting-init' | 'authenticating' | 'ready' | 'closed'
 
 /**
+ * What a connection without calls or subscriptions reads instead of its own
+ * tables: most connections are idle most of the time, and an empty Map
+ * costs about 200 bytes. Read-only types, so only {@link Connection.ownCalls}
+ * and {@link Connection.ownSubscriptions} can write, and only to a table of
+ * the connection's own.
+ */
+const NO_CALLS: ReadonlyMap<number, LazyAbort> = new Map()
+const NO_SUBSCRIPTIONS: ReadonlyMap<number, ServerSubscription> = new Map()
+
+/**
  * One client connection: parses frames, runs calls concurrently and answers
  * each by id, in completion order. Owns an `AbortController` per call in
  * flight; every one is aborted and dropped when the connection closes, so
@@ -81,18 +91,23 @@ export class Connection {
   private ctx: object | undefined
   private initTimer: ReturnType<typeof setTimeout> | undefined
   private isReleased = false
+  // Everything below that an idle connection does not need is made on first use (an empty table, a
+  // closure, a flow controller): the server holds one connection per client, mostly idle.
   /** Calls in flight by id, each with its abort state. A call leaves this map exactly once. */
-  private readonly calls = new Map<number, LazyAbort>()
+  private calls = NO_CALLS
   /** Live subscriptions by id; they share the id space with calls. */
-  private readonly subscriptions = new Map<number, ServerSubscription>()
-  private readonly subscriptionHost: SubscriptionHost
+  private subscriptions = NO_SUBSCRIPTIONS
+  private host: SubscriptionHost | undefined
   /** Resolvers and generators still running, even after being aborted; see {@link settled}. */
   private running = 0
+  /** {@link untrack}, bound to this connection for promise callbacks; made with the first task. */
+  private untrackBound: (() => void) | undefined
   /** Waiting for {@link running} to reach 0. */
-  private settledWaiters: (() => void)[] = []
+  private settledWaiters: (() => void)[] | undefined
   /** Waiting for the calls map to empty; see {@link callsDone}. */
-  private callsDoneWaiters: (() => void)[] = []
-  private readonly flow: FlowControl
+  private callsDoneWaiters: (() => void)[] | undefined
+  /** Made the first time the socket's buffer passes the high-water mark (see {@link writeFrame}), or by a subscription. */
+  private flowControl: FlowControl | undefined
   /** Messages written in this turn, sent as one frame when it ends. */
   private readonly out: FrameBatcher
   private readonly bucket: TokenBucket | undefined
@@ -102,28 +117,21 @@ export class Connection {
   private contextVersion = 0
   private appliedVersion = 0
 
+  /** The upgrade request; `undefined` when nothing will ask for it (see the constructor). */
+  private readonly req: IncomingMessage | undefined
+
+  /** @param req the upgrade request, which `createContext` and `onError` receive. */
   constructor(
     private readonly socket: RpcSocket,
-    readonly req: IncomingMessage,
+    req: IncomingMessage,
     private readonly runtime: ConnectionRuntime,
   ) {
-    this.flow = new FlowControl(socket, runtime.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
-    this.out = new FrameBatcher((frame) => {
-      socket.send(frame)
-      this.flow.wrote()
-    }, flushAtTurnEnd)
+    // Only createContext (on init and on every reinit) and onError see the request. Without them it is not
+    // kept at all: a request holds a kilobyte or more of headers and stream state.
+    this.req = runtime.createContext === undefined && runtime.onError === undefined ? undefined : req
+    // The connection is the batcher's sink: a closure here would cost a function per connection.
+    this.out = new FrameBatcher(this, flushAtTurnEnd)
     this.bucket = runtime.rateLimit === undefined ? undefined : new TokenBucket(runtime.rateLimit.messagesPerSecond, runtime.rateLimit.burst)
-    this.subscriptionHost = {
-      serializer: runtime.serializer,
-      fanout: runtime.fanout,
-      flow: this.flow,
-      send: (frame) => this.write(frame),
-      sendError: (id, error, path) => this.sendError(id, error, path, 'subscription'),
-      released: (subscription) => {
-        if (this.subscriptions.get(subscription.id) === subscription) this.subscriptions.delete(subscription.id)
-      },
-      reportCleanupError: (error, path) => this.report(RpcError.from(error), path, 'subscription'),
-    }
     if (socket.protocol !== PROTOCOL) {
       this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
       return
@@ -138,6 +146,49 @@ export class Connection {
 
   private isClosed(): boolean {
     return this.state === 'closed'
+  }
+
+  /** The calls table, made on the first call. */
+  private ownCalls(): Map<number, LazyAbort> {
+    if (this.calls === NO_CALLS) this.calls = new Map()
+    return this.calls as Map<number, LazyAbort>
+  }
+
+  /** The subscriptions table, made on the first subscription. */
+  private ownSubscriptions(): Map<number, ServerSubscription> {
+    if (this.subscriptions === NO_SUBSCRIPTIONS) this.subscriptions = new Map()
+    return this.subscriptions as Map<number, ServerSubscription>
+  }
+
+  private get flow(): FlowControl {
+    this.flowControl ??= new FlowControl(this.socket, this.runtime.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
+    return this.flowControl
+  }
+
+  /** What subscriptions need from this connection; made on the first one. */
+  private get subscriptionHost(): SubscriptionHost {
+    this.host ??= {
+      serializer: this.runtime.serializer,
+      fanout: this.runtime.fanout,
+      flow: this.flow,
+      send: (frame) => this.write(frame),
+      sendError: (id, error, path) => this.sendError(id, error, path, 'subscription'),
+      released: (subscription) => {
+        if (this.subscriptions.get(subscription.id) === subscription) this.ownSubscriptions().delete(subscription.id)
+      },
+      reportCleanupError: (error, path) => this.report(RpcError.from(error), path, 'subscription'),
+    }
+    return this.host
+  }
+
+  /**
+   * Where the batcher writes each frame; checks the reader's pace after it.
+   * Flow control is made only once the buffer passes the high-water mark:
+   * below it, checking the pace does nothing anyway.
+   */
+  writeFrame(frame: string): void {
+    this.socket.send(frame)
+    if (this.flowControl !== undefined || this.socket.bufferedAmount > this.runtime.backpressure.highWaterMark) this.flow.wrote()
   }
 
   /** Number of calls in flight; for tests and metrics. */
@@ -158,13 +209,13 @@ export class Connection {
    */
   async settled(): Promise<void> {
     if (this.running === 0) return
-    await new Promise<void>((resolve) => this.settledWaiters.push(resolve))
+    await new Promise<void>((resolve) => (this.settledWaiters ??= []).push(resolve))
   }
 
   /** Resolves when no call is in flight (subscriptions do not count); a graceful restart waits for this. */
   callsDone(): Promise<void> {
     if (this.calls.size === 0) return Promise.resolve()
-    return new Promise((resolve) => this.callsDoneWaiters.push(resolve))
+    return new Promise((resolve) => (this.callsDoneWaiters ??= []).push(resolve))
   }
 
   /**
@@ -248,20 +299,20 @@ export class Connection {
   }
 
   private release(): void {
-    this.flow.stop()
+    this.flowControl?.stop()
     if (this.initTimer !== undefined) {
       clearTimeout(this.initTimer)
       this.initTimer = undefined
     }
     if (this.calls.size > 0) {
       const controllers = [...this.calls.values()]
-      this.calls.clear()
+      this.calls = NO_CALLS
       for (const controller of controllers) controller.abort(new RpcError('CONNECTION_LOST', 'The connection closed'))
     }
     this.notifyCallsDone()
     if (this.subscriptions.size > 0) {
       const subscriptions = [...this.subscriptions.values()]
-      this.subscriptions.clear()
+      this.subscriptions = NO_SUBSCRIPTIONS
       for (const subscription of subscriptions) subscription.stop(new RpcError('CONNECTION_LOST', 'The connection closed'))
     }
   }
@@ -334,7 +385,7 @@ export class Connection {
     }
     const version = ++this.contextVersion
     const controller = new LazyAbort()
-    this.calls.set(id, controller)
+    this.ownCalls().set(id, controller)
     let ctx: object
     try {
       ctx = await this.createContext(message.params, message.meta)
@@ -366,7 +417,7 @@ export class Connection {
       // the rest of the frame holding `init` is then handled before `ready`
       // whatever createContext is, so a call batched with init is always a
       // protocol error rather than sometimes accepted.
-      ctx = await (this.runtime.createContext === undefined ? {} : this.runtime.createContext({ req: this.req, connectionParams }))
+      ctx = await (this.runtime.createContext === undefined ? {} : this.runtime.createContext({ req: this.req!, connectionParams }))
     } catch (cause) {
       throw isRpcError(cause) ? cause : new RpcError('UNAUTHORIZED', 'Connection refused', { cause })
     }
@@ -396,7 +447,7 @@ export class Connection {
       return this.sendError(id, error, path, 'subscription')
     }
     const subscription = new ServerSubscription(id, path, procedure, this.subscriptionHost)
-    this.subscriptions.set(id, subscription)
+    this.ownSubscriptions().set(id, subscription)
     this.track(subscription.run(this.ctx!, input, message.lastEventId))
   }
 
@@ -407,13 +458,14 @@ export class Connection {
    */
   private track(task: Promise<void>): void {
     this.running++
-    task.then(this.untrack, this.untrack)
+    this.untrackBound ??= () => this.untrack()
+    task.then(this.untrackBound, this.untrackBound)
   }
 
-  private readonly untrack = (): void => {
-    if (--this.running > 0 || this.settledWaiters.length === 0) return
+  private untrack(): void {
     const waiters = this.settledWaiters
-    this.settledWaiters = []
+    if (--this.running > 0 || waiters === undefined) return
+    this.settledWaiters = undefined
     for (const wake of waiters) wake()
   }
 
@@ -434,7 +486,7 @@ export class Connection {
     }
     if (message.idempotencyKey !== undefined && method === 'mutation') return this.idempotentCall(message, procedure)
     const controller = new LazyAbort()
-    this.calls.set(id, controller)
+    this.ownCalls().set(id, controller)
     let data: unknown
     try {
       const input = this.decodeInput(message.input, message.meta)
@@ -469,7 +521,7 @@ export class Connection {
     if (begun.kind === 'refused') return this.sendError(id, begun.error, path, 'mutation')
     const { run } = begun
     const waiter = new LazyAbort()
-    this.calls.set(id, waiter)
+    this.ownCalls().set(id, waiter)
     // A cancel from this caller counts against the run; a dropped connection does not.
     // Either way this caller stops waiting, so the connection can settle while the run goes on.
     const stoppedWaiting = new Promise<undefined>((resolve) => {
@@ -520,14 +572,14 @@ export class Connection {
 
   /** Takes a call out of the table, waking {@link callsDone} when it was the last. */
   private forgetCall(id: number): void {
-    this.calls.delete(id)
+    this.ownCalls().delete(id)
     if (this.calls.size === 0) this.notifyCallsDone()
   }
 
   private notifyCallsDone(): void {
-    if (this.callsDoneWaiters.length === 0) return
     const waiters = this.callsDoneWaiters
-    this.callsDoneWaiters = []
+    if (waiters === undefined) return
+    this.callsDoneWaiters = undefined
     for (const wake of waiters) wake()
   }
 
@@ -584,7 +636,7 @@ export class Connection {
     const onError = this.runtime.onError
     if (onError === undefined) return
     try {
-      const result: unknown = onError({ error, path, type, ctx: this.ctx, req: this.req })
+      const result: unknown = onError({ error, path, type, ctx: this.ctx, req: this.req! })
       // An async logger that rejects must not become an unhandled rejection either.
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, () => {})
     } catch {

@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server as HttpServer } from 'n
 import type { Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { CloseCode, MAX_RESTART_DELAY_MS, PROTOCOL, RpcError, defaultSerializer, type AnyRouter, type KeepAliveOptions } from '@wirecall/core'
+import { CloseCode, MAX_RESTART_DELAY_MS, PROTOCOL, RpcError, defaultSerializer, type AnyRouter } from '@wirecall/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection, ConnectionRuntime } from './connection'
 import { offersProtocol, refuseUpgrade, requestPath } from './handshake'
 import { ConnectionCounter, originAllowed } from './admission'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type CloseOptions, type RpcServerOptions } from './options'
+import { KeepAliveSweep } from './keep-alive'
 import { bindWsSocket } from './ws-adapter'
 
 /** Where `listen()` ended up listening. */
@@ -115,12 +116,15 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   const unwinding = new Set<Promise<void>>()
   let closing: Promise<void> | undefined
   const idempotency = new IdempotencyCache(options.idempotency)
-  const keepAlive: Required<KeepAliveOptions> | undefined =
-    options.keepAlive === false ? undefined : { ...serverDefaults.keepAlive, ...options.keepAlive }
+  /** One keep-alive timer for all the connections, not one each. */
+  const keepAlive = options.keepAlive === false ? undefined : new KeepAliveSweep({ ...serverDefaults.keepAlive, ...options.keepAlive })
   /** Upgrades whose origin handleUpgrade already accepted, so handleConnection does not ask the predicate again. */
   const originChecked = new WeakSet<IncomingMessage>()
   const counter = new ConnectionCounter(options.maxConnections ?? serverDefaults.maxConnections, options.maxConnectionsPerIp)
-  /** The remote address each admitted connection was counted under (a destroyed socket forgets its own). */
+  /**
+   * The remote address each admitted connection was counted under (a destroyed socket forgets its own).
+   * Only with a per-address cap: without one, every connection is counted under ''.
+   */
   const addresses = new Map<Connection, string>()
 
   const runtime: ConnectionRuntime = {
@@ -141,11 +145,10 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     fanout: new WeakMap(),
     onError: options.onError,
     released(connection) {
-      connections.delete(connection)
-      const address = addresses.get(connection)
-      if (address !== undefined) {
+      // Counted while in `connections`; handleConnection releases one that closed before it got there.
+      if (connections.delete(connection)) {
+        counter.release(addresses.get(connection) ?? '')
         addresses.delete(connection)
-        counter.release(address)
       }
       // A peer that left may leave generators still unwinding; close() waits for them too.
       const settled = connection.settled()
@@ -185,8 +188,14 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       // Before the upgrade: a page from another site never gets a socket (cross-site WebSocket hijacking).
       if (!originAllowed(options.allowedOrigins, req)) return refuseUpgrade(socket, 403, 'origin not allowed')
       originChecked.add(req)
-      socket.on('error', () => {}) // a reset during the handshake must not crash the process
-      wss.handleUpgrade(req, socket, head, (ws) => server.handleConnection(ws, req))
+      // A reset during the handshake must not crash the process. Once upgraded, `ws` handles the socket's
+      // errors itself and the listener goes: one fewer makes a smaller socket. A module-level function, as an
+      // arrow made here would share this call's closure context, which holds `req`, for as long as it stays.
+      socket.on('error', ignoreError)
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.off('error', ignoreError)
+        server.handleConnection(ws, req)
+      })
     },
 
     handleConnection(ws, req) {
@@ -195,13 +204,17 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
       if (!originChecked.delete(req) && !originAllowed(options.allowedOrigins, req)) {
         return refuse(ws, CloseCode.PolicyViolation, 'origin not allowed')
       }
-      const address = req.socket?.remoteAddress ?? ''
+      // Looked up only under a per-address cap: the first read makes the socket keep an address object.
+      const address = options.maxConnectionsPerIp === undefined ? '' : (req.socket?.remoteAddress ?? '')
       const refused = counter.admit(address)
       if (refused !== undefined) return refuse(ws, CloseCode.TryAgainLater, refused)
       const connection = bindWsSocket(ws, req, runtime, keepAlive)
-      addresses.set(connection, address)
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) connections.set(connection, ws)
-      else if (addresses.delete(connection)) counter.release(address)
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+        connections.set(connection, ws)
+        if (address !== '') addresses.set(connection, address)
+      } else {
+        counter.release(address)
+      }
     },
 
     attach(httpServer, attachOptions = {}) {
@@ -284,9 +297,12 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
  * otherwise make `ws` emit an unhandled 'error' and crash the process.
  */
 function refuse(ws: WebSocket, code: number, reason: string): void {
-  ws.on('error', () => {})
+  ws.on('error', ignoreError)
   ws.close(code, reason)
 }
+
+/** An 'error' listener that does nothing: what follows an error (a close, a destroyed socket) is handled elsewhere. */
+function ignoreError(): void {}
 
 /**
  * Restart mode of `close()`: tells each client when to come back, then
