@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   let typecheck: Report['typecheck'] = 'skipped'
   const typecheckRuns = options.quick ? 1 : 3
   if (options.typecheck) {
-    log('tsc on 500 procedures...')
+    log('tsc on 500 procedures (wirecall, tRPC, and zod alone as the floor)...')
     const { measureTypecheck } = await import('./typecheck/index')
     typecheck = await measureTypecheck({ runs: typecheckRuns })
   }

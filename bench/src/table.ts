@@ -8,8 +8,8 @@ import type { ImplName } from './contract'
 import type { MachineInfo } from './machine'
 import { median } from './stats'
 
-/** Medians of the typecheck measurement, per typed library. */
-export type TypecheckSizes = Record<'wirecall' | 'trpc', { checkTimeS: number; totalTimeS: number; memoryKB: number }>
+/** Medians of the typecheck measurement, per typed library, and of zod alone (the floor: same schemas, no RPC library). */
+export type TypecheckSizes = Record<'wirecall' | 'trpc' | 'zodOnly', { checkTimeS: number; totalTimeS: number; memoryKB: number }>
 
 export const IMPL_TITLES: Record<ImplName, string> = { raw: 'raw ws', wirecall: 'wirecall', trpc: 'tRPC v11', socketio: 'socket.io v4' }
 
@@ -96,7 +96,7 @@ function mainRows(report: Report): Row[] {
     rows.push({ label: 'client bundle KB, min+gzip', better: 'lower', values, base: 'raw' })
   }
   if (report.typecheck !== 'skipped') {
-    const { wirecall, trpc } = report.typecheck
+    const { wirecall, trpc, zodOnly } = report.typecheck
     const pick = (get: (r: TypecheckSizes['trpc']) => number) => {
       const values: Partial<Record<ImplName, number>> = {}
       if (report.impls.includes('wirecall')) values.wirecall = get(wirecall)
@@ -105,6 +105,8 @@ function mainRows(report: Report): Row[] {
     }
     rows.push(
       { label: 'tsc check time s, 500 procedures', better: 'lower', values: pick((r) => r.checkTimeS), base: 'trpc' },
+      // What each library adds to what its zod schemas cost anyway: the part a library can change.
+      { label: 'tsc check time s above zod alone', better: 'lower', values: pick((r) => r.checkTimeS - zodOnly.checkTimeS), base: 'trpc' },
       { label: 'tsc total time s, 500 procedures', better: 'lower', values: pick((r) => r.totalTimeS), base: 'trpc' },
       { label: 'tsc memory MB, 500 procedures', better: 'lower', values: pick((r) => r.memoryKB / 1024), base: 'trpc' },
     )
@@ -157,7 +159,12 @@ export function renderReport(report: Report): string[] {
   lines.push('', 'Cases:')
   for (const name of report.cases) lines.push(`- ${name}: ${CASES[name].describe(report.quick)}`)
   if (report.bundles !== 'skipped') lines.push('- bundle: esbuild (bundle, minify, browser, ESM) of a small client app per library, gzip -9; raw is a few lines of WebSocket + JSON')
-  if (report.typecheck !== 'skipped') lines.push(`- tsc: \`tsc --noEmit\` (strict) of a generated 500-procedure router and a client using every procedure, median of ${report.typecheckRuns} run(s) each`)
+  if (report.typecheck !== 'skipped') {
+    lines.push(
+      `- tsc: \`tsc --noEmit\` (strict) of a generated 500-procedure router and a client using every procedure, median of ${report.typecheckRuns} run(s) each;` +
+        ` zod alone: the same schemas and resolvers as plain functions, no RPC library (the floor), ${formatNumber(report.typecheck.zodOnly.checkTimeS)} s check, ${formatNumber(report.typecheck.zodOnly.memoryKB / 1024)} MB`,
+    )
+  }
   lines.push(
     '- every run: a fresh server process and a fresh client process; impl order rotates with the repetition',
     '- wirecall: server and client defaults except `rateLimit` raised to 1,000,000 messages/s (the default 1,000 per connection would refuse the calls cases; the bucket still runs); socket.io: websocket transport only',

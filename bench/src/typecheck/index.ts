@@ -8,7 +8,9 @@ import { runTsc, type TscRun } from './tsc'
  * and a client using every procedure (see plan.ts), generated for wirecall
  * and for tRPC v11, each type-checked by `tsc --noEmit
  * --extendedDiagnostics` (strict, skipLibCheck, against the published
- * `.d.ts`). Runs alternate between the two, so machine drift hits both.
+ * `.d.ts`). A third project, zod-only, has the same schemas and resolvers
+ * and no RPC library: the floor. What matters is each library's time above
+ * that floor. Runs rotate between the three, so machine drift hits all.
  *
  * Standalone: `npx tsx src/typecheck/index.ts [--runs N]`.
  */
@@ -20,7 +22,7 @@ export interface TypecheckResult {
   memoryKB: number
 }
 
-const LIBS: readonly TypecheckLib[] = ['wirecall', 'trpc']
+const LIBS: readonly TypecheckLib[] = ['wirecall', 'trpc', 'zodOnly']
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -30,11 +32,11 @@ function median(values: number[]): number {
 
 /** Every run of each library, after one untimed warm-up run each (which also proves the project has no type error). */
 export async function typecheckRuns(runs = 3): Promise<Record<TypecheckLib, TscRun[]>> {
-  const dirs = { wirecall: await generateProject('wirecall'), trpc: await generateProject('trpc') }
+  const dirs = { wirecall: await generateProject('wirecall'), trpc: await generateProject('trpc'), zodOnly: await generateProject('zodOnly') }
   for (const lib of LIBS) await runTsc(dirs[lib]) // warm-up: file cache, and zero errors or a loud failure
-  const samples: Record<TypecheckLib, TscRun[]> = { wirecall: [], trpc: [] }
+  const samples: Record<TypecheckLib, TscRun[]> = { wirecall: [], trpc: [], zodOnly: [] }
   for (let run = 0; run < runs; run++) {
-    const order = run % 2 === 0 ? LIBS : [...LIBS].reverse()
+    const order = [...LIBS.slice(run % LIBS.length), ...LIBS.slice(0, run % LIBS.length)]
     for (const lib of order) samples[lib].push(await runTsc(dirs[lib]))
   }
   return samples
@@ -52,7 +54,7 @@ export async function measureTypecheck(opts: { runs?: number } = {}): Promise<Re
     totalTimeS: median(runs.map((r) => r.totalTimeS)),
     memoryKB: median(runs.map((r) => r.memoryKB)),
   })
-  return { wirecall: summarize(samples.wirecall), trpc: summarize(samples.trpc) }
+  return { wirecall: summarize(samples.wirecall), trpc: summarize(samples.trpc), zodOnly: summarize(samples.zodOnly) }
 }
 
 async function printResults(runs: number): Promise<void> {
@@ -62,20 +64,26 @@ async function printResults(runs: number): Promise<void> {
     const med = (pick: (run: TscRun) => number) => median(r.map(pick))
     return { check: med((x) => x.checkTimeS), total: med((x) => x.totalTimeS), memory: med((x) => x.memoryKB), types: r[0]!.types, instantiations: r[0]!.instantiations }
   }
-  const w = row('wirecall')
-  const t = row('trpc')
+  const rows = { wirecall: row('wirecall'), trpc: row('trpc'), zodOnly: row('zodOnly') }
+  const w = rows.wirecall
+  const t = rows.trpc
+  const f = rows.zodOnly
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
+  // Above the floor: what the library adds to what zod alone costs.
+  const above = (x: typeof w, pick: (r: typeof w) => number) => pick(x) - pick(f)
+  const aboveRatio = (pick: (r: typeof w) => number) => ratio(above(w, pick), above(t, pick))
   console.log(
     [
       `500 procedures, a client using each; tsc, median of ${runs} runs each`,
       '',
       '| | check time | total time | memory | types | instantiations |',
       '|---|---:|---:|---:|---:|---:|',
-      ...(['wirecall', 'trpc'] as const).map((lib) => {
-        const x = lib === 'wirecall' ? w : t
+      ...LIBS.map((lib) => {
+        const x = rows[lib]
         return `| ${lib} | ${x.check.toFixed(2)} s | ${x.total.toFixed(2)} s | ${Math.round(x.memory / 1024)} MB | ${x.types} | ${x.instantiations} |`
       }),
       `| wirecall / trpc | ${ratio(w.check, t.check)} | ${ratio(w.total, t.total)} | ${ratio(w.memory, t.memory)} | ${ratio(w.types, t.types)} | ${ratio(w.instantiations, t.instantiations)} |`,
+      `| above zodOnly: wirecall / trpc | ${aboveRatio((r) => r.check)} | ${aboveRatio((r) => r.total)} | ${aboveRatio((r) => r.memory)} | ${aboveRatio((r) => r.types)} | ${aboveRatio((r) => r.instantiations)} |`,
     ].join('\n'),
   )
 }

@@ -1,4 +1,4 @@
-import type { AnySchema, inferSchemaInput, inferSchemaOutput } from './schema'
+import type { AnySchema, SchemaInputOf, SchemaOutputOf, inferSchemaInput, inferSchemaOutput } from './schema'
 import type { ResyncSignal, TrackedEnvelope, UnwrapTracked } from './tracked'
 import type { MaybePromise, Overwrite } from './types'
 
@@ -206,17 +206,19 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * Object schemas that reject unknown keys (`z.strictObject`) do not mix
    * with this.
    */
+  // The new def is spelled out rather than `Overwrite<TDef, {...}>`: the
+  // same object type (same keys, same order), without a mapped type and an
+  // intersection to build and flatten for every procedure.
   input<TSchema extends AnySchema>(
     schema: TSchema,
-  ): ProcedureBuilder<
-    Overwrite<
-      TDef,
-      {
-        input: MergeInput<TDef['input'], inferSchemaOutput<TSchema>>
-        clientInput: MergeInput<Exclude<TDef['clientInput'], void>, inferSchemaInput<TSchema>>
-      }
-    >
-  > {
+  ): ProcedureBuilder<{
+    meta: TDef['meta']
+    rootCtx: TDef['rootCtx']
+    ctx: TDef['ctx']
+    output: TDef['output']
+    input: MergeInput<TDef['input'], SchemaOutputOf<TSchema>>
+    clientInput: MergeInput<Exclude<TDef['clientInput'], void>, SchemaInputOf<TSchema>>
+  }> {
     assertSchema(schema, 'input')
     return new ProcedureBuilder({ ...this._state, steps: [...this._state.steps, { kind: 'input', schema }] })
   }
@@ -260,20 +262,26 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     return new ProcedureBuilder({ ...this._state, meta: { ...this._state.meta, ...meta } })
   }
 
+  // The resolvers' `opts` are wrapped in `NoInfer`: only the return type
+  // has anything to infer (`TOut`, `TEvent`), but without it the compiler
+  // still walks the whole options type, schema-derived input included, for
+  // type variables on every procedure. It changes no type: `opts` reads as
+  // `ResolverOptions<...>`, as before.
+
   /**
    * A read-only call. Declaring it a query promises it is safe to run twice,
    * which lets the client re-send it after a dropped connection (see
    * `docs/reconnect.md`); use `.mutation()` for anything with side effects.
    */
   query<TOut extends ResolverReturn<TDef>>(
-    resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
+    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<TOut>,
   ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
     return this.build('query', resolver)
   }
 
   /** A call with side effects: never re-sent automatically unless the caller marks it idempotent. */
   mutation<TOut extends ResolverReturn<TDef>>(
-    resolver: (opts: ResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<TOut>,
+    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<TOut>,
   ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
     return this.build('mutation', resolver)
   }
@@ -283,7 +291,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * `AsyncIterable`). Yield `tracked(id, data)` to let clients resume.
    */
   subscription<TEvent extends SubscriptionYield<TDef>>(
-    resolver: (opts: SubscriptionResolverOptions<TDef['ctx'], TDef['input']>) => MaybePromise<AsyncIterable<TEvent>>,
+    resolver: (opts: NoInfer<SubscriptionResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<AsyncIterable<TEvent>>,
   ): SubscriptionProcedure<{ input: TDef['clientInput']; output: SubscriptionOutput<TDef, TEvent>; ctx: TDef['rootCtx'] }> {
     return this.build('subscription', resolver)
   }

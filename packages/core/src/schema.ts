@@ -12,6 +12,25 @@ export type inferSchemaInput<S> = S extends StandardSchemaV1<infer I, any> ? I :
 export type inferSchemaOutput<S> = S extends StandardSchemaV1<any, infer O> ? O : never
 
 /**
+ * The same types as `inferSchemaInput` / `inferSchemaOutput`, for the
+ * builder, which needs them for every procedure (not exported from the
+ * package). Read from `~standard.types`, where the spec (and its own
+ * `InferInput`) puts them and every validator declares them: an indexed
+ * access costs the compiler a fraction of matching the whole schema against
+ * `StandardSchemaV1<infer I, infer O>`. A schema with no `types` member (a
+ * hand-written validator) or an `any` schema reads as `unknown` there and
+ * takes the inference route as before, so neither turns into `any`. (Only a
+ * schema declaring `types: undefined` outright differs: `never`.)
+ */
+export type SchemaInputOf<S extends AnySchema> = unknown extends S['~standard']['types']
+  ? inferSchemaInput<S>
+  : NonNullable<S['~standard']['types']>['input']
+/** See {@link SchemaInputOf}. */
+export type SchemaOutputOf<S extends AnySchema> = unknown extends S['~standard']['types']
+  ? inferSchemaOutput<S>
+  : NonNullable<S['~standard']['types']>['output']
+
+/**
  * One validation problem as it travels in `RpcError.data.issues`: JSON-plain
  * whatever the validator produced.
  */
