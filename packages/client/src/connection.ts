@@ -56,7 +56,7 @@ export class Connection {
     private readonly timeouts: ConnectionTimeouts,
   ) {
     this.ws = new WebSocket(url, PROTOCOL)
-    this.out = new FrameBatcher((frame) => this.ws.send(frame), flushAfterThisTask, UNANNOUNCED_BATCH_CHARS)
+    this.out = new FrameBatcher(this, flushAfterThisTask, UNANNOUNCED_BATCH_CHARS)
     this.connectTimer = setTimeout(() => this.abandon(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
     unref(this.connectTimer)
     this.ws.onopen = () => {
@@ -76,6 +76,11 @@ export class Connection {
 
   get isOpen(): boolean {
     return this.acked && !this.done && this.ws.readyState === ReadyState.OPEN
+  }
+
+  /** Where the batcher writes each frame. */
+  writeFrame(frame: string): void {
+    this.ws.send(frame)
   }
 
   /** Sends one message, in a batch with the others sent in this task. */

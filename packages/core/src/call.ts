@@ -60,14 +60,11 @@ export class LazyAbort {
  */
 export async function callProcedure(options: CallProcedureOptions): Promise<unknown> {
   const def = options.procedure._def
-  if (onlyInputs(def.steps)) {
-    const data = await runInputsAndResolver(def, options)
-    return def.type !== 'subscription' && def.output !== undefined ? check(def.output, data, 'output') : data
-  }
   // Middleware before the first `.input()` sees the input as sent; a procedure with no input schema gets
   // `undefined` whatever was sent, so unchecked data never reaches its middleware or resolver.
-  const hasInput = def.steps.some((s) => s.kind === 'input')
-  const { data } = await runChain(def, options, 0, options.ctx, hasInput ? options.input : undefined)
+  const data = onlyInputs(def.steps)
+    ? await runInputsAndResolver(def, options)
+    : (await runChain(def, options, 0, options.ctx, def.steps.some((s) => s.kind === 'input') ? options.input : undefined)).data
   if (def.type !== 'subscription' && def.output !== undefined) return check(def.output, data, 'output')
   return data
 }

@@ -12,12 +12,14 @@ export const MAX_BATCH_MESSAGES = 1000
 export const MAX_BATCH_CHARS = 65_536
 
 /**
- * Where a {@link FrameBatcher} writes its frames: a function, or an object
- * with a `writeFrame` method. The object form lets an owner that has many
- * instances (the server, one per connection) be the sink itself instead of
- * allocating a closure each.
+ * Where a {@link FrameBatcher} writes its frames: in practice its owner, the
+ * connection, so that a server with many connections allocates no closure
+ * per connection for it.
  */
-export type FrameSink = ((frame: string) => void) | { writeFrame(frame: string): void }
+export interface FrameSink {
+  /** Sends one frame on the socket. */
+  writeFrame(frame: string): void
+}
 
 /**
  * Joins the messages written in one turn of the event loop into one frame
@@ -59,7 +61,7 @@ export class FrameBatcher {
   push(message: string): void {
     if (message.length >= this.maxChars) {
       this.flush()
-      return this.write(message)
+      return this.sink.writeFrame(message)
     }
     if (this.chars + message.length + 1 > this.maxChars || this.parts?.length === MAX_BATCH_MESSAGES) this.flush()
     this.parts ??= []
@@ -77,7 +79,7 @@ export class FrameBatcher {
     if (parts === undefined) return
     this.parts = undefined
     this.chars = 0
-    this.write(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`)
+    this.sink.writeFrame(parts.length === 1 ? parts[0]! : `[${parts.join(',')}]`)
   }
 
   /** What the scheduler calls at the end of the turn. */
@@ -90,11 +92,5 @@ export class FrameBatcher {
   clear(): void {
     this.parts = undefined
     this.chars = 0
-  }
-
-  private write(frame: string): void {
-    const sink = this.sink
-    if (typeof sink === 'function') sink(frame)
-    else sink.writeFrame(frame)
   }
 }

@@ -17,8 +17,8 @@ export interface KeepAliveOptions {
  * {@link heard}, which only stores a timestamp: the single timer looks at it
  * when it fires, so a busy connection costs no timer work per message.
  *
- * Used by the server (with WebSocket ping frames) and the client (with
- * application-level pings, which browsers can see). Its timer never keeps a
+ * Used by the client, with application-level pings (browsers cannot see
+ * ping frames); the server watches all its sockets with one sweep instead. Its timer never keeps a
  * Node process alive.
  *
  * @example

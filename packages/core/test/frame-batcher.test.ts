@@ -10,7 +10,7 @@ function setup(maxChars?: number) {
   const frames: string[] = []
   const scheduled: FrameBatcher[] = []
   const batcher = new FrameBatcher(
-    (frame) => frames.push(frame),
+    { writeFrame: (frame) => void frames.push(frame) },
     (b) => scheduled.push(b),
     maxChars,
   )

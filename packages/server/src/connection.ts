@@ -82,9 +82,9 @@ const NO_SUBSCRIPTIONS: ReadonlyMap<number, ServerSubscription> = new Map()
 
 /**
  * One client connection: parses frames, runs calls concurrently and answers
- * each by id, in completion order. Owns an `AbortController` per call in
- * flight; every one is aborted and dropped when the connection closes, so
- * nothing outlives it.
+ * each by id, in completion order. Owns the abort state of every call in
+ * flight (a `LazyAbort`); every one is aborted and dropped when the
+ * connection closes, so nothing outlives it.
  */
 export class Connection {
   private state: State = 'awaiting-init'

@@ -10,7 +10,7 @@ import { ConnectionCounter, originAllowed } from './admission'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type CloseOptions, type RpcServerOptions } from './options'
 import { KeepAliveSweep } from './keep-alive'
-import { bindWsSocket } from './ws-adapter'
+import { bindWsSocket, ignoreError } from './ws-adapter'
 
 /** Where `listen()` ended up listening. */
 export interface ListenInfo {
@@ -300,9 +300,6 @@ function refuse(ws: WebSocket, code: number, reason: string): void {
   ws.on('error', ignoreError)
   ws.close(code, reason)
 }
-
-/** An 'error' listener that does nothing: what follows an error (a close, a destroyed socket) is handled elsewhere. */
-function ignoreError(): void {}
 
 /**
  * Restart mode of `close()`: tells each client when to come back, then

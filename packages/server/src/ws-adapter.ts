@@ -134,7 +134,8 @@ function onClose(this: WebSocket): void {
   socketOf(this).closed()
 }
 
-function ignoreError(): void {}
+/** An 'error' listener that does nothing: what follows an error (a close, a destroyed socket) is handled elsewhere. */
+export function ignoreError(): void {}
 
 function rawToString(data: Buffer | ArrayBuffer | Buffer[]): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
