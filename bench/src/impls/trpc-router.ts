@@ -7,31 +7,11 @@
 import { EventEmitter, on } from 'node:events'
 import { initTRPC } from '@trpc/server'
 import superjson from 'superjson'
-import { z } from 'zod'
+import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
 import { pushEvent, type PushEvent } from '../contract'
 
 const t = initTRPC.create({ transformer: superjson })
 
-/** Validates `echo`'s input: validation is part of what a tRPC call costs. */
-const echoInputSchema = z.object({
-  id: z.number(),
-  name: z.string(),
-  active: z.boolean(),
-  score: z.number(),
-  tags: z.array(z.string()),
-})
-
-const streamInputSchema = z.object({ count: z.number().int().nonnegative() })
-
-const publishInputSchema = z.object({
-  count: z.number().int().nonnegative(),
-  burst: z.number().int().positive(),
-})
-
-/** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 /**
  * Makes the router with its own feed emitter, so each server the benchmark

@@ -15,7 +15,7 @@
 import { createRpcClient } from '@wirecall/client'
 import { createChannel, createRpcServer, initRpc } from '@wirecall/server'
 import WebSocket from 'ws'
-import { z } from 'zod'
+import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
 import { pushEvent, type BenchConnection, type BenchServer, type Impl, type PushEvent } from '../contract'
 import { failLater } from './util'
 
@@ -27,26 +27,6 @@ for (const pkg of ['@wirecall/server', '@wirecall/client']) {
   if (!resolved.includes('/dist/')) throw new Error(`${pkg} resolves to ${resolved}, not to a built dist/: tsx must use bench/tsconfig.json (main.ts passes it as TSX_TSCONFIG_PATH)`)
 }
 
-/** Validates `echo`'s input: validation is part of what a call costs, as in tRPC. */
-const echoInputSchema = z.object({
-  id: z.number(),
-  name: z.string(),
-  active: z.boolean(),
-  score: z.number(),
-  tags: z.array(z.string()),
-})
-
-const streamInputSchema = z.object({ count: z.number().int().nonnegative() })
-
-const publishInputSchema = z.object({
-  count: z.number().int().nonnegative(),
-  burst: z.number().int().positive(),
-})
-
-/** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 const rpc = initRpc.create()
 
