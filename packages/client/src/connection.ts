@@ -1,6 +1,30 @@
-import { FrameBatcher, Heartbeat, MAX_BATCH_CHARS, PROTOCOL, parseServerFrame, truncateCloseReason, type KeepAliveOptions, type ServerMessage } from '@wirecall/core'
+import {
+  NORMAL_CLOSURE,
+  PROTOCOL_ERROR,
+  ABNORMAL_CLOSURE,
+  FrameBatcher,
+  MAX_BATCH_CHARS,
+  PING_FRAME,
+  PONG_FRAME,
+  PROTOCOL,
+  RpcError,
+  parseServerFrame,
+  truncateCloseReason,
+  type KeepAliveOptions,
+  type ServerMessage,
+} from '@wirecall/core'
+import { Heartbeat } from './heartbeat'
 import { unref } from './timers'
 import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
+
+/** The WebSocket implementation: the `WebSocket` option, else the runtime's global. */
+export function webSocketConstructor(option: WebSocketConstructor | undefined): WebSocketConstructor {
+  const ctor = option ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  if (ctor === undefined) {
+    throw new RpcError('INTERNAL', `No WebSocket implementation: pass { WebSocket } from 'ws' on Node 20 (subprotocol ${PROTOCOL})`)
+  }
+  return ctor
+}
 
 /** What a {@link Connection} reports to its owner. */
 export interface ConnectionHandlers {
@@ -8,8 +32,12 @@ export interface ConnectionHandlers {
   ready(): void
   /** A message after the ack (pings are answered here and not passed on). */
   message(message: ServerMessage): void
-  /** The socket is gone; called exactly once. */
-  closed(code: number, reason: string): void
+  /**
+   * The socket is gone; called exactly once. `lastSentId` is the call or
+   * subscription written last on it: the one a 1009 (message too big) is
+   * blamed on.
+   */
+  closed(code: number, reason: string, lastSentId: number | undefined): void
   /** The server answered a keep-alive ping after `rttMs`. */
   pong(rttMs: number): void
 }
@@ -20,9 +48,6 @@ export interface ConnectionTimeouts {
   connectTimeoutMs: number
   keepAlive: Required<KeepAliveOptions> | undefined
 }
-
-/** Close code reported when the client itself gives up on a silent socket (RFC 6455: abnormal closure). */
-const ABNORMAL = 1006
 
 /** Largest batch before the server's `ack` says how big a frame it takes: up to 48 KiB of UTF-8, which any server configured for RPC accepts. */
 const UNANNOUNCED_BATCH_CHARS = 16_384
@@ -45,6 +70,8 @@ export class Connection {
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   /** The largest frame the server said it accepts (in its `ack`), if it said. */
   maxPayload: number | undefined
+  /** The call or subscription written last. */
+  private lastSentId: number | undefined
   /** Messages sent in this task, written as one frame when it ends. */
   private readonly out: FrameBatcher
 
@@ -57,10 +84,10 @@ export class Connection {
   ) {
     this.ws = new WebSocket(url, PROTOCOL)
     this.out = new FrameBatcher(this, flushAfterThisTask, UNANNOUNCED_BATCH_CHARS)
-    this.connectTimer = setTimeout(() => this.abandon(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
+    this.connectTimer = setTimeout(() => this.declareDead(`no answer from the server within ${timeouts.connectTimeoutMs} ms`), timeouts.connectTimeoutMs)
     unref(this.connectTimer)
     this.ws.onopen = () => {
-      if (this.ws.protocol !== PROTOCOL) return this.fail(4400, `server did not accept subprotocol ${PROTOCOL}`)
+      if (this.ws.protocol !== PROTOCOL) return this.fail(PROTOCOL_ERROR, `server did not accept subprotocol ${PROTOCOL}`)
       this.ws.send(initFrame)
     }
     this.ws.onmessage = (event) => this.receive(event.data)
@@ -83,9 +110,11 @@ export class Connection {
     this.ws.send(frame)
   }
 
-  /** Sends one message, in a batch with the others sent in this task. */
-  send(message: string): void {
-    if (this.isOpen) this.out.push(message)
+  /** Sends one message, in a batch with the others sent in this task; `id` names the call or subscription it carries. */
+  send(message: string, id?: number): void {
+    if (!this.isOpen) return
+    this.out.push(message)
+    if (id !== undefined) this.lastSentId = id
   }
 
   /** Pings now and expects an answer in time (the page became visible, the browser went offline). */
@@ -136,7 +165,7 @@ export class Connection {
    * (`ws` has `terminate()`; browsers only `close()`), and the loss is
    * reported as what it is: an abnormal closure.
    */
-  private abandon(reason: string): void {
+  private declareDead(reason: string): void {
     if (this.done) return
     const ws = this.ws as WebSocketLike & { terminate?: () => void }
     try {
@@ -145,14 +174,14 @@ export class Connection {
     } catch {
       // Already closing.
     }
-    this.finish(ABNORMAL, reason)
+    this.finish(ABNORMAL_CLOSURE, reason)
   }
 
   private receive(data: unknown): void {
     if (this.done) return
-    if (typeof data !== 'string') return this.fail(4400, 'binary frame from server')
+    if (typeof data !== 'string') return this.fail(PROTOCOL_ERROR, 'binary frame from server')
     const parsed = parseServerFrame(data)
-    if (!parsed.ok) return this.fail(4400, `invalid frame from server: ${parsed.reason}`)
+    if (!parsed.ok) return this.fail(PROTOCOL_ERROR, `invalid frame from server: ${parsed.reason}`)
     if (this.heartbeat !== undefined) {
       const waitedMs = this.heartbeat.waitingMs
       this.heartbeat.heard()
@@ -161,12 +190,12 @@ export class Connection {
     for (const message of parsed.messages) {
       if (this.done) return
       if (message.type === 'ping') {
-        this.ws.send('{"type":"pong"}')
+        this.ws.send(PONG_FRAME)
         continue
       }
       if (message.type === 'pong') continue
       if (!this.acked) {
-        if (message.type !== 'ack') return this.fail(4400, `expected ack, got ${message.type}`)
+        if (message.type !== 'ack') return this.fail(PROTOCOL_ERROR, `expected ack, got ${message.type}`)
         this.acked = true
         // Batches stay under the server's largest frame: at most three bytes of UTF-8 per character.
         this.maxPayload = message.maxPayload
@@ -175,8 +204,8 @@ export class Connection {
         this.connectTimer = undefined
         const keepAlive = this.timeouts.keepAlive
         if (keepAlive !== undefined) {
-          this.heartbeat = new Heartbeat(keepAlive, () => this.send('{"type":"ping"}'), () => {
-            this.abandon(`no answer to a keep-alive ping within ${keepAlive.timeoutMs} ms`)
+          this.heartbeat = new Heartbeat(keepAlive, () => this.send(PING_FRAME), () => {
+            this.declareDead(`no answer to a keep-alive ping within ${keepAlive.timeoutMs} ms`)
           })
         }
         this.handlers.ready()
@@ -195,6 +224,6 @@ export class Connection {
     this.heartbeat?.stop()
     this.ws.onopen = this.ws.onmessage = null
     this.ws.onclose = () => this.afterClose?.()
-    this.handlers.closed(code, reason)
+    this.handlers.closed(code, reason, this.lastSentId)
   }
 }

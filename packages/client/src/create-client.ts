@@ -1,5 +1,5 @@
 import type { AnyRouter } from '@wirecall/core'
-import { ClientRuntime } from './client-runtime'
+import { Client } from './client'
 import type { RpcClientOptions } from './options'
 import { createPathProxy } from './proxy'
 import type { ConnectionHandle, RpcClient } from './types'
@@ -15,26 +15,26 @@ import type { ConnectionHandle, RpcClient } from './types'
  * ```
  */
 export function createRpcClient<TRouter extends AnyRouter>(options: RpcClientOptions): RpcClient<TRouter> {
-  const runtime = new ClientRuntime(options)
+  const client = new Client(options)
   const $connection: ConnectionHandle = {
     get state() {
-      return runtime.state
+      return client.state
     },
     get bufferedAmount() {
-      return runtime.bufferedAmount
+      return client.bufferedAmount
     },
     get rttMs() {
-      return runtime.rttMs
+      return client.rttMs
     },
     get error() {
-      return runtime.error
+      return client.error
     },
-    on: (event, listener) => runtime.events.on(event, listener),
-    connect: () => runtime.connect(),
-    updateParams: (params) => runtime.updateParams(params),
-    close: () => runtime.close(),
+    on: (event, listener) => client.events.on(event, listener),
+    connect: () => client.connect(),
+    updateParams: (params) => client.updateParams(params),
+    close: () => client.close(),
   }
-  const paths = createPathProxy(runtime, []) as object
+  const paths = createPathProxy(client, []) as object
   return new Proxy(paths, {
     get(target, key, receiver) {
       if (key === '$connection') return $connection

@@ -10,29 +10,28 @@ export {
   type ReconnectOptions,
   type RpcClientOptions,
 } from './options'
-export type { ConnectionEvents } from './client-runtime'
 export type {
+  ConnectionEvents,
   ConnectionHandle,
   DecorateRecord,
   MutationClient,
   QueryClient,
   RpcClient,
-  SubscriptionClient,
-} from './types'
-export type {
   SubscribeOptions,
   Subscription,
+  SubscriptionClient,
   SubscriptionHandlers,
   SubscriptionIterable,
   SubscriptionState,
-} from './subscription'
+} from './types'
 export type { WebSocketConstructor, WebSocketLike } from './websocket'
-export { closeMeaning, type CloseMeaning } from './close-codes'
 export { backoffDelay } from './backoff'
 export type { KeepAliveOptions } from '@wirecall/core'
 // Re-exported so a client needs one import.
 export {
   ERROR_CODES,
+  closeMeaning,
+  type CloseMeaning,
   RpcError,
   assertNever,
   isResync,

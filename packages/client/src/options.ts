@@ -74,7 +74,7 @@ export interface RpcClientOptions {
    * @default { highWaterMark: 1_048_576 }
    */
   backpressure?: { highWaterMark?: number }
-  /** Must match the server's. @default superjson, with plain JSON passed through */
+  /** Must match the server's. @default compactSerializer (superjson's format, without superjson), with plain JSON passed through */
   serializer?: Serializer
 }
 

@@ -31,11 +31,6 @@ export class Reconnector {
 
   constructor(private readonly options: Required<ReconnectOptions> | false) {}
 
-  /** True while an attempt is scheduled (or waiting for the network). */
-  get waiting(): boolean {
-    return this.pending !== undefined
-  }
-
   /**
    * Schedules `attempt` after the next wait. Returns what was scheduled, or
    * `undefined` when the client should give up (reconnect off, or

@@ -1,12 +1,7 @@
-import type { RpcError } from '@wirecall/core'
+import { RpcError, utf8Length } from '@wirecall/core'
+import { clampDelay, unref } from './timers'
 
-/**
- * A call waiting for its answer. Its timeout is either its own timer, or,
- * for the many calls that use the client's default timeout, a `deadline`
- * watched by one timer for the whole table (see {@link RequestTable.expired}):
- * a timer per call would be armed and cleared tens of thousands of times a
- * second on a busy connection.
- */
+/** A call waiting for its answer: what the {@link RequestTable} keeps per id. */
 export class PendingCall {
   /** Whether the frame has been written to the current socket. */
   sent = false
@@ -36,18 +31,22 @@ export class PendingCall {
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: RpcError) => void,
   ) {}
-
-  /** Releases the call's timer and abort listener. */
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort)
-  }
 }
 
 /**
- * Calls in flight by id. Each call leaves the table exactly once, through
- * {@link take} (or a bulk rejection); whoever takes it settles it. An answer
- * for an id that is no longer here (cancelled, timed out) is dropped.
+ * The calls of one client by id, from the moment they are made to their
+ * answer, across connections. The table is where a call's life ends: it
+ * times calls out, cancels them when their signal aborts, and settles each
+ * exactly once, in {@link settle} — whether the answer came from the
+ * server, a timeout, an abort, a lost connection or the client closing. An
+ * answer for an id that is no longer here (cancelled, timed out) is
+ * dropped.
+ *
+ * Timeouts run from the moment a call is made, whatever happens to
+ * connections meanwhile. The many calls on the client's default timeout
+ * share one timer armed for the earliest deadline: a timer per call would
+ * be armed and cleared tens of thousands of times a second on a busy
+ * connection. A call with its own `timeoutMs` gets its own timer.
  *
  * Also keeps the count and bytes of calls not yet written, which the client
  * bounds: the offline queue.
@@ -56,6 +55,17 @@ export class RequestTable {
   private readonly calls = new Map<number, PendingCall>()
   private unsentCount = 0
   private unsentBytes = 0
+  /** The one timer for every call on the default timeout; armed for the earliest deadline. */
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined
+
+  /**
+   * @param defaultTimeoutMs the client's `timeoutMs`.
+   * @param cancelled called for a call settled locally (timeout, abort) after it was written, so the server is told to stop it.
+   */
+  constructor(
+    private readonly defaultTimeoutMs: number,
+    private readonly cancelled: (call: PendingCall) => void,
+  ) {}
 
   get size(): number {
     return this.calls.size
@@ -71,9 +81,69 @@ export class RequestTable {
     return this.unsentBytes
   }
 
-  add(call: PendingCall): void {
-    this.calls.set(call.id, call)
-    if (!call.sent) this.count(call, 1)
+  /**
+   * Makes a call and starts its clock: it times out `timeoutMs` from now
+   * (`undefined`: the client's default) and is cancelled when `signal`
+   * aborts. `bytes` is its size when it goes straight to the queue.
+   */
+  add(
+    id: number,
+    frame: string,
+    retry: boolean,
+    path: string | undefined,
+    options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } | undefined,
+    bytes: number | undefined,
+  ): Promise<unknown> {
+    const timeoutMs = clampDelay(options?.timeoutMs ?? this.defaultTimeoutMs)
+    let call!: PendingCall
+    const promise = new Promise<unknown>((resolve, reject) => {
+      call = new PendingCall(id, frame, retry, path, timeoutMs, resolve, reject)
+    })
+    call.bytes = bytes
+    if (timeoutMs === this.defaultTimeoutMs) {
+      call.deadline = performance.now() + timeoutMs
+      if (this.deadlineTimer === undefined) this.armDeadlines(timeoutMs)
+    } else {
+      call.timer = setTimeout(() => this.cancelCall(id, timeoutError(call)), timeoutMs)
+      unref(call.timer)
+    }
+    const signal = options?.signal
+    if (signal !== undefined) {
+      call.signal = signal
+      call.onAbort = () => this.cancelCall(id, abortError(signal))
+      signal.addEventListener('abort', call.onAbort, { once: true })
+    }
+    this.calls.set(id, call)
+    this.count(call, 1)
+    return promise
+  }
+
+  /** The call with this id, if it is still waiting. */
+  get(id: number): PendingCall | undefined {
+    return this.calls.get(id)
+  }
+
+  /**
+   * Ends a call: with `error`, or with `value`. The one place a call's
+   * promise settles; a call already gone is left alone, so this is safe to
+   * call from every path that may race (an answer, a timeout, an abort).
+   */
+  settle(call: PendingCall, error: RpcError | undefined, value?: unknown): void {
+    if (this.calls.get(call.id) !== call) return
+    this.calls.delete(call.id)
+    if (!call.sent) this.count(call, -1)
+    if (call.timer !== undefined) clearTimeout(call.timer)
+    if (call.onAbort !== undefined) call.signal!.removeEventListener('abort', call.onAbort)
+    if (error === undefined) call.resolve(value)
+    else call.reject(error)
+  }
+
+  /** Settles a call locally (timeout, abort) and has the server told to stop it, if it was written. */
+  cancelCall(id: number, error: RpcError): void {
+    const call = this.calls.get(id)
+    if (call === undefined) return
+    if (call.sent) this.cancelled(call)
+    this.settle(call, error)
   }
 
   /** Records that the call went out on the current socket. */
@@ -81,32 +151,6 @@ export class RequestTable {
     if (call.sent) return
     call.sent = true
     this.count(call, -1)
-  }
-
-  /** Removes and returns the call, or `undefined` if it already left. */
-  take(id: number): PendingCall | undefined {
-    const call = this.calls.get(id)
-    if (call === undefined) return undefined
-    this.calls.delete(id)
-    if (!call.sent) this.count(call, -1)
-    call.dispose()
-    return call
-  }
-
-  /**
-   * Calls under the shared timer whose deadline is past `now`, and the
-   * earliest deadline still ahead (or `undefined`). Those calls all have the
-   * same timeout, so they expire in the order they were made: the walk stops
-   * at the first one still in time.
-   */
-  expired(now: number): { calls: PendingCall[]; next: number | undefined } {
-    const calls: PendingCall[] = []
-    for (const call of this.calls.values()) {
-      if (call.deadline === 0) continue
-      if (call.deadline > now) return { calls, next: call.deadline }
-      calls.push(call)
-    }
-    return { calls, next: undefined }
   }
 
   /** Calls not yet written to the socket, oldest first. */
@@ -118,10 +162,9 @@ export class RequestTable {
 
   /**
    * The socket the written calls went out on is gone. Those that may be
-   * sent again go back to the queue; the others leave the table and are
-   * returned, for the caller to reject.
+   * sent again go back to the queue; the others reject with `error`.
    */
-  connectionLost(): PendingCall[] {
+  connectionLost(error: RpcError): void {
     const lost: PendingCall[] = []
     for (const call of this.calls.values()) {
       if (!call.sent) continue
@@ -132,19 +175,43 @@ export class RequestTable {
         lost.push(call)
       }
     }
-    for (const call of lost) this.take(call.id)
-    return lost
+    for (const call of lost) this.settle(call, error)
   }
 
-  /** Removes every call and rejects each with `error`. */
+  /** Settles every call with `error` and stops the shared timer: the client is closed. */
   rejectAll(error: RpcError): void {
-    const calls = [...this.calls.values()]
-    this.calls.clear()
-    this.unsentCount = this.unsentBytes = 0
-    for (const call of calls) {
-      call.dispose()
-      call.reject(error)
+    clearTimeout(this.deadlineTimer)
+    this.deadlineTimer = undefined
+    for (const call of [...this.calls.values()]) this.settle(call, error)
+  }
+
+  /** Arms the shared call timer to fire in `delayMs`. */
+  private armDeadlines(delayMs: number): void {
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, delayMs))
+    unref(this.deadlineTimer)
+  }
+
+  /**
+   * The shared timer fired: times out every call past its deadline, then
+   * waits for the next one. Those calls all have the same timeout, so they
+   * expire in the order they were made: the walk stops at the first one
+   * still in time.
+   */
+  private expire(): void {
+    this.deadlineTimer = undefined
+    const now = performance.now()
+    const expired: PendingCall[] = []
+    let next: number | undefined
+    for (const call of this.calls.values()) {
+      if (call.deadline === 0) continue
+      if (call.deadline > now) {
+        next = call.deadline
+        break
+      }
+      expired.push(call)
     }
+    for (const call of expired) this.cancelCall(call.id, timeoutError(call))
+    if (next !== undefined && this.deadlineTimer === undefined) this.armDeadlines(next - now)
   }
 
   private count(call: PendingCall, sign: 1 | -1): void {
@@ -153,17 +220,12 @@ export class RequestTable {
   }
 }
 
-/** UTF-8 length of a string without encoding it. */
-export function utf8Length(text: string): number {
-  let bytes = text.length
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) continue
-    if (c < 0x800) bytes += 1
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 2 // a surrogate pair: 4 bytes for its 2 units
-      i++
-    } else bytes += 2
-  }
-  return bytes
+function timeoutError(call: PendingCall): RpcError {
+  const what = call.path === undefined ? 'updateParams' : `"${call.path}"`
+  return new RpcError('TIMEOUT', `${what} timed out after ${call.timeoutMs} ms`)
+}
+
+/** What a call whose signal aborted rejects with. */
+export function abortError(signal: AbortSignal): RpcError {
+  return new RpcError('CANCELLED', 'The call was aborted', { cause: signal.reason })
 }

@@ -1,8 +1,7 @@
 import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord } from '@wirecall/core'
-import type { SubscribeOptions, Subscription, SubscriptionHandlers, SubscriptionIterable } from './subscription'
 import type { RpcError } from '@wirecall/core'
 import type { CallOptions, ConnectionState, MutationOptions } from './options'
-import type { ConnectionEvents } from './client-runtime'
+import type { ReconnectAttempt } from './reconnector'
 
 /** Arguments of a call: the input may be left out when the procedure accepts `undefined`. */
 type CallArgs<TInput, TOptions> = undefined extends TInput
@@ -81,6 +80,24 @@ export type DecorateRecord<TRecord> = {
         : never
 }
 
+/** Events of `api.$connection.on(...)`. */
+export interface ConnectionEvents {
+  /** The connection state changed. */
+  state: (state: ConnectionState) => void
+  /** A socket closed; `code` is the WebSocket close code (1006 when the network dropped). */
+  close: (info: { code: number; reason: string }) => void
+  /** A reconnect attempt is scheduled, `delayMs` from now. */
+  reconnect: (info: ReconnectAttempt) => void
+  /** A live subscription was sent again on a new connection, resuming after `lastEventId`. */
+  resubscribe: (info: { path: string; lastEventId: string | undefined }) => void
+  /** The server could not resume a subscription: its handler's `onResync` (or the iterator's resync signal) follows. */
+  resync: (info: { path: string }) => void
+  /** The server answered a keep-alive ping. */
+  pong: (info: { rttMs: number }) => void
+  /** The server announced a restart: the client reconnects `delayMs` after the socket closes. */
+  restart: (info: { delayMs: number }) => void
+}
+
 /** `api.$connection`: the connection behind the proxy. */
 export interface ConnectionHandle {
   /** `idle | connecting | open | reconnecting | closed`. */
@@ -117,3 +134,44 @@ export interface ConnectionHandle {
 export type RpcClient<TRouter extends AnyRouter> = DecorateRecord<TRouter['_def']['record']> & {
   readonly $connection: ConnectionHandle
 }
+
+/** Callbacks of the handler form of `subscribe`. Each is optional. */
+export interface SubscriptionHandlers<TData> {
+  /** The server started the subscription (after middleware and input validation passed). */
+  onStarted?: () => void
+  /** One event, typed as the generator yields it (the data inside `tracked(...)`). */
+  onData?: (data: TData) => void
+  /**
+   * The server cannot resume from where this subscription left off, or it
+   * fell too far behind: events were missed. Reload state, then keep
+   * receiving.
+   */
+  onResync?: () => void
+  /** The subscription ended with an error; it will not be called again. */
+  onError?: (error: RpcError) => void
+  /** The server ended the subscription normally. */
+  onComplete?: () => void
+}
+
+/** Options of both forms of `subscribe`. */
+export interface SubscribeOptions {
+  /** Unsubscribes when aborted. */
+  signal?: AbortSignal | undefined
+  /** Resume after this event id (the server replays what it still has). */
+  lastEventId?: string | undefined
+}
+
+/** State of a subscription as the client sees it. */
+export type SubscriptionState = 'pending' | 'started' | 'ended'
+
+/** What the handler form of `subscribe` returns. */
+export interface Subscription {
+  /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
+  unsubscribe(): void
+  readonly state: SubscriptionState
+  /** Id of the last tracked event received; sent back when resubscribing. */
+  readonly lastEventId: string | undefined
+}
+
+/** What the iterator form of `subscribe` returns: `for await` it; `break` unsubscribes. */
+export interface SubscriptionIterable<TEvent> extends AsyncIterable<TEvent>, Subscription {}

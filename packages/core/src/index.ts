@@ -87,6 +87,21 @@ export {
   type PushStart,
 } from './push-iterable'
 export * from './protocol'
+export * from './frames'
+export {
+  ABNORMAL_CLOSURE,
+  CLOSE_CODES,
+  CloseCode,
+  MESSAGE_TOO_BIG,
+  NORMAL_CLOSURE,
+  PROTOCOL_ERROR,
+  closeError,
+  closeMeaning,
+  refusalCloseCode,
+  type CloseCodeRow,
+  type CloseMeaning,
+} from './close-codes'
+export { utf8Length } from './utf8'
 export {
   MAX_EVENT_ID_LENGTH,
   MAX_IDEMPOTENCY_KEY_LENGTH,
@@ -99,6 +114,6 @@ export {
 } from './protocol-parse'
 export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
 export { truncateCloseReason } from './close-reason'
-export { Heartbeat, type KeepAliveOptions } from './heartbeat'
+export type { KeepAliveOptions } from './keep-alive'
 export { FrameBatcher, MAX_BATCH_CHARS, MAX_BATCH_MESSAGES } from './frame-batcher'
 export { checkPayload, payloadLimitDefaults, type OptInAnnotation, type PayloadLimits } from './payload-guard'

@@ -34,39 +34,6 @@ export const MessageType = {
 } as const
 export type MessageType = (typeof MessageType)[keyof typeof MessageType]
 
-/**
- * Close codes wirecall uses. The 1xxx codes are RFC 6455's; 44xx mirror HTTP
- * statuses so they read at a glance. `docs/protocol.md` says what the client
- * does with each.
- */
-export const CloseCode = {
-  /** Normal closure: the client stays closed. */
-  Normal: 1000,
-  /** The server is going away for good. */
-  GoingAway: 1001,
-  /** Policy violation: message flood, origin refused. */
-  PolicyViolation: 1008,
-  /** A frame was larger than the receiver accepts. */
-  MessageTooBig: 1009,
-  /** The server hit an unexpected condition. */
-  InternalError: 1011,
-  /** The server is restarting (deploy); reconnect soon. */
-  ServiceRestart: 1012,
-  /** Try again later: overloaded, slow consumer, too many connections. */
-  TryAgainLater: 1013,
-  /** Protocol error: not JSON, wrong envelope, invalid id, wrong subprotocol. */
-  ProtocolError: 4400,
-  /** `createContext` rejected the connection. */
-  Unauthorized: 4401,
-  /** `createContext` refused the connection as forbidden. */
-  Forbidden: 4403,
-  /** No `init` message arrived within the init timeout. */
-  InitTimeout: 4408,
-  /** The `init` message (its `connectionParams`) was larger than the server accepts. */
-  ParamsTooLarge: 4413,
-} as const
-export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
-
 /** The method of a call message. */
 export type CallMethod = 'query' | 'mutation'
 
@@ -83,13 +50,13 @@ export interface EncodedPayload {
 
 /** First message on every connection; carries `connectionParams`. */
 export interface InitMessage {
-  type: 'init'
+  type: typeof MessageType.Init
   params?: unknown
   meta?: unknown
 }
 /** A query or mutation. */
 export interface CallMessage {
-  type: 'call'
+  type: typeof MessageType.Call
   id: number
   method: CallMethod
   path: string
@@ -104,12 +71,12 @@ export interface CallMessage {
 }
 /** Stops a call: the server aborts its `signal` and sends nothing more for the id. */
 export interface CancelMessage {
-  type: 'cancel'
+  type: typeof MessageType.Cancel
   id: number
 }
 /** Starts a subscription. */
 export interface SubscribeMessage {
-  type: 'subscribe'
+  type: typeof MessageType.Subscribe
   id: number
   path: string
   input?: unknown
@@ -118,7 +85,7 @@ export interface SubscribeMessage {
 }
 /** Stops a subscription. */
 export interface UnsubscribeMessage {
-  type: 'unsubscribe'
+  type: typeof MessageType.Unsubscribe
   id: number
 }
 /**
@@ -127,7 +94,7 @@ export interface UnsubscribeMessage {
  * the new context) or `error` (the previous context stays).
  */
 export interface ReinitMessage {
-  type: 'reinit'
+  type: typeof MessageType.Reinit
   id: number
   params?: unknown
   meta?: unknown
@@ -137,7 +104,7 @@ export interface ReinitMessage {
 
 /** `createContext` accepted the connection; calls may be sent. */
 export interface AckMessage {
-  type: 'ack'
+  type: typeof MessageType.Ack
   /**
    * Largest frame the server accepts, in bytes (its `maxPayload`). A client
    * that batches messages keeps its batches under it. Optional: a server
@@ -147,14 +114,14 @@ export interface AckMessage {
 }
 /** A call's successful answer. */
 export interface ResultMessage {
-  type: 'result'
+  type: typeof MessageType.Result
   id: number
   data?: unknown
   meta?: unknown
 }
 /** A call's or subscription's failure. `data`/`meta` carry `RpcError.data`. */
 export interface ErrorMessage {
-  type: 'error'
+  type: typeof MessageType.Error
   id: number
   code: string
   message: string
@@ -163,7 +130,7 @@ export interface ErrorMessage {
 }
 /** The subscription is running on the server. */
 export interface StartedMessage {
-  type: 'started'
+  type: typeof MessageType.Started
   id: number
   /**
    * The stream's position when it started: the events that follow come after
@@ -174,7 +141,7 @@ export interface StartedMessage {
 }
 /** One subscription event. `eventId` is set for tracked events. */
 export interface DataMessage {
-  type: 'data'
+  type: typeof MessageType.Data
   id: number
   data?: unknown
   meta?: unknown
@@ -182,12 +149,12 @@ export interface DataMessage {
 }
 /** The server cannot resume from the given `lastEventId`: reload state. */
 export interface ResyncMessage {
-  type: 'resync'
+  type: typeof MessageType.Resync
   id: number
 }
 /** The subscription ended normally. */
 export interface CompleteMessage {
-  type: 'complete'
+  type: typeof MessageType.Complete
   id: number
 }
 /**
@@ -196,17 +163,17 @@ export interface CompleteMessage {
  * clients spread their reconnects instead of arriving all at once.
  */
 export interface RestartMessage {
-  type: 'restart'
+  type: typeof MessageType.Restart
   delayMs: number
 }
 
 // ---- both -------------------------------------------------------------------
 
 export interface PingMessage {
-  type: 'ping'
+  type: typeof MessageType.Ping
 }
 export interface PongMessage {
-  type: 'pong'
+  type: typeof MessageType.Pong
 }
 
 /** Messages a client sends. */

@@ -1,4 +1,5 @@
-export { createRpcServer, type AttachOptions, type ListenInfo, type ListenOptions, type RpcServer, type ServerStats } from './server'
+export { createRpcServer } from './create-server'
+export type { AttachOptions, ListenInfo, ListenOptions, RpcServer, ServerStats } from './rpc-server'
 export {
   serverDefaults,
   type BackpressureOptions,
@@ -8,9 +9,7 @@ export {
   type RateLimitOptions,
   type RpcServerOptions,
 } from './options'
-export { Connection, type ConnectionRuntime } from './connection'
-export type { RpcSocket } from './socket'
-export { bindWsSocket } from './ws-adapter'
+export type { RpcSocket, SocketEvents, UpgradeInfo } from './session/socket'
 // Re-exported so a server needs one import.
 export {
   CloseCode,
@@ -43,5 +42,5 @@ export {
   type inferRouterInputs,
   type inferRouterOutputs,
 } from '@wirecall/core'
-export { IdempotencyCache, idempotencyDefaults, type IdempotencyOptions } from './idempotency'
-export { Heartbeat, type KeepAliveOptions } from '@wirecall/core'
+export { idempotencyDefaults, type IdempotencyOptions } from './session/idempotency'
+export type { KeepAliveOptions } from '@wirecall/core'

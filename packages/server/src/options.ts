@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer } from '@wirecall/core'
-import type { IdempotencyOptions } from './idempotency'
+import type { IdempotencyOptions } from './session/idempotency'
 
 /** What `createContext` receives, once per connection. */
 export interface CreateContextOptions {
-  /** The HTTP upgrade request: headers, cookies, remote address. */
+  /**
+   * The HTTP upgrade request: headers, cookies, remote address. For a
+   * connection served through `server.opened()` (another socket library),
+   * a stand-in that has only `headers`, `url` and `socket.remoteAddress`.
+   */
   req: IncomingMessage
   /**
    * What the client sent as `connectionParams` in its `init` message,
@@ -27,6 +31,7 @@ export interface ErrorHandlerOptions {
   type: ProcedureType | undefined
   /** The connection's context, once `createContext` has produced it. */
   ctx: object | undefined
+  /** The upgrade request, as `createContext` gets it. */
   req: IncomingMessage
 }
 
@@ -46,7 +51,7 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
   router: TRouter
   /**
    * Turns payloads into JSON and back; must match the client's.
-   * @default superjson, with plain JSON values passed through untouched
+   * @default compactSerializer (superjson's format, without superjson), with plain JSON values passed through untouched
    */
   serializer?: Serializer
   /**

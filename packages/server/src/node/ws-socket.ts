@@ -1,29 +1,19 @@
-import type { IncomingMessage } from 'node:http'
-import type { KeepAliveOptions } from '@wirecall/core'
 import type { WebSocket } from 'ws'
-import { Connection, type ConnectionRuntime } from './connection'
-import { KeepAliveSweep, type KeptAlive } from './keep-alive'
-import { serverDefaults } from './options'
-import type { RpcSocket } from './socket'
+import type { Session } from '../session/session'
+import type { RpcSocket } from '../session/socket'
+import type { KeepAliveSweep, KeptAlive } from './keep-alive'
 
 /**
- * Binds a `ws` WebSocket to a {@link Connection}: the only file that knows
- * about `ws`'s event names and frame types.
+ * Serves a `ws` WebSocket: wraps it as the {@link RpcSocket} a session
+ * writes to, feeds the session its frames and its close, and lets the
+ * server's keep-alive sweep watch it. The only file that knows `ws`'s
+ * event names and frame types.
  *
- * @param keepAlive the server's {@link KeepAliveSweep}, shared by all its
- * connections; or options, for a socket bound on its own (it then gets a
- * sweep of its own).
+ * @param open makes the session for the socket (and registers it with the server).
  */
-export function bindWsSocket(
-  ws: WebSocket,
-  req: IncomingMessage,
-  runtime: ConnectionRuntime,
-  keepAlive?: Required<KeepAliveOptions> | KeepAliveSweep,
-): Connection {
-  const sweep = keepAlive === undefined || keepAlive instanceof KeepAliveSweep ? keepAlive : new KeepAliveSweep(keepAlive)
-  const socket = new WsSocket(ws, sweep)
-  const connection = new Connection(socket, req, runtime)
-  socket.connection = connection
+export function serveWs(ws: WebSocket, keepAlive: KeepAliveSweep | undefined, open: (socket: RpcSocket) => Session): void {
+  const socket = new WsSocket(ws, keepAlive)
+  socket.session = open(socket)
   ;(ws as Bound)[BOUND] = socket
   // Module-level listeners, the same functions for every socket, which find their socket through BOUND:
   // closures would cost three functions and a context per connection.
@@ -31,13 +21,12 @@ export function bindWsSocket(
   ws.on('close', onClose)
   // `ws` emits 'close' after 'error'; the listener only stops an unhandled 'error' event from crashing the process.
   ws.on('error', ignoreError)
-  if (sweep !== undefined) {
+  if (keepAlive !== undefined) {
     // Ping frames, not messages: every WebSocket client answers them, browsers included, without any code.
-    sweep.watch(socket)
+    keepAlive.watch(socket)
     ws.on('pong', onPong)
   }
   if (ws.readyState === ws.CLOSED) socket.closed()
-  return connection
 }
 
 /**
@@ -49,8 +38,8 @@ export function bindWsSocket(
 class WsSocket implements RpcSocket, KeptAlive {
   heardAt = 0
   pingedAt = 0
-  /** Set right after the connection is made (the connection's constructor already takes this socket). */
-  connection!: Connection
+  /** Set right after the session is made (the session's constructor already takes this socket). */
+  session!: Session
 
   constructor(
     private readonly ws: WebSocket,
@@ -70,14 +59,7 @@ class WsSocket implements RpcSocket, KeptAlive {
   }
 
   close(code: number, reason: string): void {
-    const ws = this.ws
-    if (ws.readyState === ws.CLOSED) return
-    ws.close(code, reason)
-    // A peer that does not answer the close (it stopped reading: the very reason for a 1013) would keep
-    // its socket and unsent buffer for ws's 30 s close timeout; a second is enough for any live peer.
-    const cutOff = setTimeout(() => ws.terminate(), serverDefaults.closeTimeoutMs)
-    cutOff.unref()
-    ws.once('close', () => clearTimeout(cutOff))
+    if (this.ws.readyState !== this.ws.CLOSED) this.ws.close(code, reason)
   }
 
   terminate(): void {
@@ -99,7 +81,7 @@ class WsSocket implements RpcSocket, KeptAlive {
   /** A message arrived (`null`: a binary one). */
   received(data: string | null): void {
     this.sweep?.heard(this)
-    this.connection.receive(data)
+    this.session.receive(data)
   }
 
   /** A pong arrived. */
@@ -110,7 +92,7 @@ class WsSocket implements RpcSocket, KeptAlive {
   /** The WebSocket closed, whichever side closed it. */
   closed(): void {
     this.sweep?.unwatch(this)
-    this.connection.closed()
+    this.session.closed()
   }
 }
 
@@ -132,6 +114,16 @@ function onPong(this: WebSocket): void {
 
 function onClose(this: WebSocket): void {
   socketOf(this).closed()
+}
+
+/**
+ * Closes a socket the server will not serve. It gets an error listener
+ * first: a peer that sends a bad frame before it reads the close would
+ * otherwise make `ws` emit an unhandled 'error' and crash the process.
+ */
+export function refuseWs(ws: WebSocket, code: number, reason: string): void {
+  ws.on('error', ignoreError)
+  ws.close(code, reason)
 }
 
 /** An 'error' listener that does nothing: what follows an error (a close, a destroyed socket) is handled elsewhere. */

@@ -1,48 +1,11 @@
 import { RpcError, resync, type ResyncSignal } from '@wirecall/core'
 import { reportListenerError } from './emitter'
+import type { SubscriptionHandlers } from './types'
 
-/** Callbacks of the handler form of `subscribe`. Each is optional. */
-export interface SubscriptionHandlers<TData> {
-  /** The server started the subscription (after middleware and input validation passed). */
-  onStarted?: () => void
-  /** One event, typed as the generator yields it (the data inside `tracked(...)`). */
-  onData?: (data: TData) => void
-  /**
-   * The server cannot resume from where this subscription left off, or it
-   * fell too far behind: events were missed. Reload state, then keep
-   * receiving.
-   */
-  onResync?: () => void
-  /** The subscription ended with an error; it will not be called again. */
-  onError?: (error: RpcError) => void
-  /** The server ended the subscription normally. */
-  onComplete?: () => void
-}
-
-/** Options of both forms of `subscribe`. */
-export interface SubscribeOptions {
-  /** Unsubscribes when aborted. */
-  signal?: AbortSignal | undefined
-  /** Resume after this event id (the server replays what it still has). */
-  lastEventId?: string | undefined
-}
-
-/** State of a subscription as the client sees it. */
-export type SubscriptionState = 'pending' | 'started' | 'ended'
-
-/** What the handler form of `subscribe` returns. */
-export interface Subscription {
-  /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
-  unsubscribe(): void
-  readonly state: SubscriptionState
-  /** Id of the last tracked event received; sent back when resubscribing. */
-  readonly lastEventId: string | undefined
-}
-
-/** What the iterator form of `subscribe` returns: `for await` it; `break` unsubscribes. */
-export interface SubscriptionIterable<TEvent> extends AsyncIterable<TEvent>, Subscription {}
-
-/** Internal callbacks, all present. */
+/**
+ * Where a subscription delivers what happens to it: to the app's handlers
+ * ({@link handlerSink}) or to a `for await` loop ({@link IteratorSink}).
+ */
 export interface SubscriptionSink {
   started(): void
   data(value: unknown): void
@@ -67,7 +30,8 @@ export class IteratorSink implements SubscriptionSink {
   private ended = false
   private waiter: { resolve: (r: IteratorResult<unknown>) => void; reject: (e: unknown) => void } | undefined
 
-  constructor(private readonly unsubscribe: () => void) {}
+  /** @param owner the subscription, which the iterator stops on `break` or overflow. */
+  constructor(private readonly owner: { unsubscribe(): void }) {}
 
   started(): void {}
 
@@ -108,7 +72,7 @@ export class IteratorSink implements SubscriptionSink {
 
   /** `break` in a `for await` lands here. */
   return(): Promise<IteratorResult<unknown>> {
-    this.unsubscribe()
+    this.owner.unsubscribe()
     this.end(undefined)
     this.queue.length = 0
     this.failure = undefined
@@ -125,7 +89,7 @@ export class IteratorSink implements SubscriptionSink {
     if (this.queue.length >= ITERATOR_BUFFER_SIZE) {
       // End first: unsubscribing reports `stopped`, which would otherwise end the loop quietly.
       this.end(new RpcError('OVERLOADED', `the loop fell more than ${ITERATOR_BUFFER_SIZE} events behind`))
-      return this.unsubscribe()
+      return this.owner.unsubscribe()
     }
     this.queue.push(value)
   }

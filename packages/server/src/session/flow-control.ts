@@ -1,4 +1,4 @@
-import type { BackpressureOptions } from './options'
+import type { BackpressureOptions } from '../options'
 import type { RpcSocket } from './socket'
 
 /**

@@ -1,24 +1,30 @@
 import {
+  MAX_EVENT_ID_LENGTH,
   RpcError,
   callProcedure,
+  completeFrame,
+  dataFrame,
+  eventFields,
   isResync,
-  MAX_EVENT_ID_LENGTH,
   isTracked,
   positionOf,
+  resyncFrame,
+  stampFrame,
+  startedFrame,
   validate,
   type AnyProcedure,
+  type EncodedFields,
   type Serializer,
 } from '@wirecall/core'
-import type { FanoutCache } from './connection'
-import { encodeFields, encodeWithData } from './encode'
+import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
 
-/** What a subscription needs from its connection. */
+/** What a subscription needs from its session (the session's {@link SubscriptionTable}). */
 export interface SubscriptionHost {
   readonly serializer: Serializer
   /** Encoded events shared across subscriptions: see {@link FanoutCache}. */
   readonly fanout: FanoutCache
-  /** The connection's flow control: no pulling while the reader is behind. */
+  /** The session's flow control: no pulling while the reader is behind. */
   readonly flow: FlowControl
   /** Writes a frame to the socket. */
   send(frame: string): void
@@ -35,7 +41,7 @@ export interface SubscriptionHost {
  * event at a time and sends each as a `data` message.
  *
  * Ownership: the subscription owns its iterator. Whatever ends it —
- * `unsubscribe`, the connection closing, the server closing, the generator
+ * `unsubscribe`, the session closing, the server closing, the generator
  * throwing, an event failing output validation or serialization — goes
  * through {@link stop}, which aborts `signal` and calls the iterator's
  * `return()`. An async generator that is busy (ignoring its signal) gets
@@ -77,7 +83,7 @@ export class ServerSubscription {
     this.iterator = iterator
     if (!this.active) return this.closeIterator(iterator)
     const position = positionOf(iterator)
-    this.host.send(position === undefined ? `{"type":"started","id":${this.id}}` : JSON.stringify({ type: 'started', id: this.id, eventId: position }))
+    this.host.send(startedFrame(this.id, position))
     try {
       for (;;) {
         // Backpressure: a reader that is behind gets no more events pulled for it, so a generator waits at its yield.
@@ -89,7 +95,7 @@ export class ServerSubscription {
         if (!this.active) return
         if (result.done === true) {
           this.stop(new RpcError('CANCELLED', 'The subscription completed'))
-          return this.host.send(`{"type":"complete","id":${this.id}}`)
+          return this.host.send(completeFrame(this.id))
         }
         const encoded = this.encode(result.value)
         const frame = typeof encoded === 'string' ? encoded : await encoded
@@ -122,28 +128,19 @@ export class ServerSubscription {
 
   /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
   private encode(value: unknown): string | Promise<string> {
-    if (isResync(value)) return `{"type":"resync","id":${this.id}}`
+    if (isResync(value)) return resyncFrame(this.id)
     const tracked = isTracked(value)
     if (tracked) {
       const shared = this.host.fanout.get(value)
-      if (shared !== undefined && shared.procedure === this.procedure) return this.frame(shared.fields)
-    }
-    const head: Record<string, unknown> = {}
-    let data = value
-    if (tracked) {
-      // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the connection.
+      if (shared !== undefined && shared.procedure === this.procedure) return stampFrame('data', this.id, shared.fields)
+      // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the session.
       if (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH) throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
-      head.eventId = value.id
-      data = value.data
     }
+    const data = tracked ? value.data : value
     const output = this.procedure._def.output
     const key = tracked ? value : undefined
-    if (output === undefined) return this.serialize(key, head, data)
-    return validate(output, data, 'output').then((checked) => this.serialize(key, head, checked))
-  }
-
-  private frame(fields: string): string {
-    return `{"type":"data","id":${this.id}${fields}}`
+    if (output === undefined) return this.serialize(key, data)
+    return validate(output, data, 'output').then((checked) => this.serialize(key, checked))
   }
 
   /**
@@ -153,12 +150,12 @@ export class ServerSubscription {
    * cached, since a generator may yield the same object again after
    * changing it.
    */
-  private serialize(key: object | undefined, head: Record<string, unknown>, data: unknown): string {
+  private serialize(envelope: { id: string } | undefined, data: unknown): string {
     try {
-      if (key === undefined) return encodeWithData(this.host.serializer, { type: 'data', id: this.id }, data)
-      const fields = encodeFields(this.host.serializer, head, data)
-      this.host.fanout.set(key, { procedure: this.procedure, fields })
-      return this.frame(fields)
+      if (envelope === undefined) return dataFrame(this.host.serializer, this.id, data)
+      const fields: EncodedFields = eventFields(this.host.serializer, envelope.id, data)
+      this.host.fanout.set(envelope, { procedure: this.procedure, fields })
+      return stampFrame('data', this.id, fields)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }

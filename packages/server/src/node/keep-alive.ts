@@ -14,7 +14,8 @@ export interface KeptAlive {
 
 /**
  * Keep-alive for all the connections of one server with one timer, where a
- * {@link Heartbeat} per connection would cost a timer and an object each.
+ * heartbeat per connection (as the client keeps) would cost a timer and an
+ * object each.
  *
  * The timer runs every quarter of the shorter of `intervalMs` and
  * `timeoutMs`, and counts its runs. A socket only stores two run numbers
@@ -30,8 +31,6 @@ export interface KeptAlive {
  *
  * The timer runs only while some socket is watched, so a server left with
  * no connection leaves no timer behind; it never keeps the process alive.
- *
- * @see Heartbeat, the per-connection form the client uses.
  */
 export class KeepAliveSweep {
   private readonly sockets = new Set<KeptAlive>()

@@ -1,32 +1,14 @@
-/** Options of a {@link Heartbeat}: both sides of a connection use the same shape. */
-export interface KeepAliveOptions {
-  /**
-   * How long the line may be quiet (nothing received) before a ping is sent.
-   */
-  intervalMs?: number
-  /**
-   * How long to wait for anything at all after a ping before the peer is
-   * declared dead. A half-open connection is detected within
-   * `intervalMs + timeoutMs`.
-   */
-  timeoutMs?: number
-}
+import type { KeepAliveOptions } from '@wirecall/core'
+import { unref } from './timers'
 
 /**
  * Watches one connection for silence. Every frame received calls
  * {@link heard}, which only stores a timestamp: the single timer looks at it
  * when it fires, so a busy connection costs no timer work per message.
  *
- * Used by the client, with application-level pings (browsers cannot see
- * ping frames); the server watches all its sockets with one sweep instead. Its timer never keeps a
- * Node process alive.
- *
- * @example
- * ```ts
- * const beat = new Heartbeat({ intervalMs: 20_000, timeoutMs: 10_000 }, () => ws.ping(), () => ws.terminate())
- * ws.on('message', () => beat.heard())
- * ws.on('close', () => beat.stop())
- * ```
+ * The client's keep-alive, with application-level pings (browsers cannot
+ * see ping frames); the server watches all its sockets with one sweep
+ * instead. Its timer never keeps a Node process alive.
  */
 export class Heartbeat {
   private lastHeard = Date.now()
@@ -90,6 +72,6 @@ export class Heartbeat {
   private arm(ms: number): void {
     clearTimeout(this.timer)
     this.timer = setTimeout(() => this.check(), ms)
-    ;(this.timer as { unref?: () => void }).unref?.()
+    unref(this.timer)
   }
 }

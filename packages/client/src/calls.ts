@@ -1,0 +1,201 @@
+import {
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  RpcError,
+  callFrame,
+  cancelFrame,
+  decodePayload,
+  reinitFrame,
+  utf8Length,
+  type CallMethod,
+  type ResultMessage,
+  type Serializer,
+} from '@wirecall/core'
+import type { Connection } from './connection'
+import { newIdempotencyKey } from './idempotency-key'
+import type { MutationOptions, OfflineQueueOptions } from './options'
+import { RequestTable, abortError, type PendingCall } from './request-table'
+import { unref } from './timers'
+
+/** What calls and subscriptions need from the client that owns them. */
+export interface ClientLink {
+  readonly serializer: Serializer
+  /** The connection, while it is open (past `ack`). */
+  openConnection(): Connection | undefined
+  /** There is work for a connection: open one if the client is idle. */
+  connect(): void
+  /** The next id; calls and subscriptions share one id space. */
+  nextId(): number
+  /** Something used the connection now: a lazy client's idle clock restarts. */
+  touch(): void
+}
+
+/** How the client bounds what it has not written yet. */
+export interface CallLimits {
+  timeoutMs: number
+  queue: Required<OfflineQueueOptions>
+  /** Above this many bytes in the socket's buffer, calls wait in the queue instead of being written. */
+  highWaterMark: number
+}
+
+/**
+ * Queries, mutations and `reinit`s, from the moment they are made to the
+ * moment they are written: encodes each, writes it at once when the
+ * connection is open and keeping up, or queues it (bounded: `OVERLOADED`
+ * past the bound) for the next connection or for the socket to drain.
+ * Their clocks and their settling belong to the {@link RequestTable}.
+ */
+export class Calls {
+  private readonly table: RequestTable
+  private drainTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(
+    private readonly link: ClientLink,
+    private readonly limits: CallLimits,
+  ) {
+    this.table = new RequestTable(limits.timeoutMs, (call) => this.link.openConnection()?.send(cancelFrame(call.id)))
+  }
+
+  /** Calls waiting for an answer, written or not. */
+  get size(): number {
+    return this.table.size
+  }
+
+  /** UTF-8 bytes of the calls waiting to be written. */
+  get queuedBytes(): number {
+    return this.table.queuedBytes
+  }
+
+  /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
+  call(method: CallMethod, path: string, input: unknown, options: MutationOptions | undefined): Promise<unknown> {
+    const signal = options?.signal
+    if (signal?.aborted) return Promise.reject(abortError(signal))
+    const id = this.link.nextId()
+    const idempotencyKey =
+      method === 'mutation' ? (options?.idempotencyKey ?? (options?.idempotent === true ? newIdempotencyKey() : undefined)) : undefined
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      // The server would refuse the whole frame (4400) and end the connection; only this call is wrong.
+      return Promise.reject(new RpcError('BAD_REQUEST', `An idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`))
+    }
+    let frame: string
+    try {
+      frame = callFrame(this.link.serializer, { id, method, path, idempotencyKey }, input)
+    } catch (cause) {
+      return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
+    }
+    const retry = method === 'query' || idempotencyKey !== undefined
+    return this.request(id, frame, retry, path, options)
+  }
+
+  /** Sends new connection params on the open connection; resolves once the server took them. */
+  reinit(params: Record<string, unknown> | undefined): Promise<unknown> {
+    const id = this.link.nextId()
+    let frame: string
+    try {
+      frame = reinitFrame(this.link.serializer, id, params)
+    } catch (cause) {
+      return Promise.reject(new RpcError('BAD_REQUEST', 'The connection params could not be serialized', { cause }))
+    }
+    return this.request(id, frame, false, undefined, undefined)
+  }
+
+  /** A `result` arrived: the call's answer. */
+  resolve(message: ResultMessage): void {
+    const call = this.table.get(message.id)
+    if (call === undefined) return // cancelled or timed out: a late answer is dropped
+    this.link.touch()
+    let value: unknown
+    try {
+      value = decodePayload(this.link.serializer, message.data, message.meta)
+    } catch (cause) {
+      return this.table.settle(call, new RpcError('INTERNAL', 'The result could not be deserialized', { cause }))
+    }
+    this.table.settle(call, undefined, value)
+  }
+
+  /**
+   * Fails the call with this id: an `error` from the server, or a 1009
+   * close blamed on it. False when no call has that id (it may be a
+   * subscription's).
+   */
+  reject(id: number, error: RpcError): boolean {
+    const call = this.table.get(id)
+    if (call === undefined) return false
+    this.link.touch()
+    this.table.settle(call, error)
+    return true
+  }
+
+  /** The socket the written calls went out on is gone: those that may have run reject; the rest wait for the next connection. */
+  connectionLost(error: RpcError): void {
+    this.table.connectionLost(new RpcError('CONNECTION_LOST', `${error.message}; the mutation may or may not have run`, { data: error.data }))
+  }
+
+  /** The client is closed: every call rejects with `error`, and nothing is scheduled any more. */
+  rejectAll(error: RpcError): void {
+    clearTimeout(this.drainTimer)
+    this.drainTimer = undefined
+    this.table.rejectAll(error)
+  }
+
+  /**
+   * Writes queued calls, oldest first, while the socket keeps up; what is
+   * left waits for the buffer to drain. WHATWG sockets have no drain event,
+   * so a short timer looks again.
+   */
+  flush(): void {
+    const connection = this.link.openConnection()
+    if (connection === undefined) return
+    for (const call of this.table.unsent()) {
+      if (connection.bufferedAmount > this.limits.highWaterMark) return this.drainSoon()
+      this.transmit(connection, call)
+    }
+  }
+
+  /**
+   * Registers a call and writes it now, or queues it for the next
+   * connection. Its timeout runs from now, whatever happens to connections
+   * meanwhile.
+   */
+  private request(id: number, frame: string, retry: boolean, path: string | undefined, options: MutationOptions | undefined): Promise<unknown> {
+    const connection = this.link.openConnection()
+    // Written at once only when nothing is queued ahead of it and the socket is keeping up.
+    const direct = connection !== undefined && this.table.queuedCalls === 0 && connection.bufferedAmount <= this.limits.highWaterMark
+    const bytes = direct ? undefined : utf8Length(frame)
+    if (bytes !== undefined) {
+      const { queuedCalls, queuedBytes } = this.table
+      const { maxCalls, maxBytes } = this.limits.queue
+      if (queuedCalls >= maxCalls || queuedBytes + bytes > maxBytes) {
+        return Promise.reject(
+          new RpcError('OVERLOADED', `${queuedCalls} calls (${queuedBytes} bytes) are already waiting to be sent`, { data: { maxCalls, maxBytes } }),
+        )
+      }
+    }
+    const promise = this.table.add(id, frame, retry, path, options, bytes)
+    this.link.touch()
+    if (direct) this.transmit(connection, this.table.get(id)!)
+    else if (connection !== undefined) this.drainSoon()
+    else this.link.connect()
+    return promise
+  }
+
+  private transmit(connection: Connection, call: PendingCall): void {
+    // A call the server announced it would refuse is refused here: sent, it would close the connection with 1009
+    // and cost every other call on it a reconnect.
+    const maxPayload = connection.maxPayload
+    if (maxPayload !== undefined && call.frame.length * 3 > maxPayload && utf8Length(call.frame) > maxPayload) {
+      const error = new RpcError('PAYLOAD_TOO_LARGE', `The call is larger than the server's maxPayload (${maxPayload} bytes)`, { data: { maxPayload } })
+      return this.table.settle(call, error)
+    }
+    this.table.markSent(call)
+    connection.send(call.frame, call.id)
+  }
+
+  private drainSoon(): void {
+    if (this.drainTimer !== undefined) return
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined
+      this.flush()
+    }, 10)
+    unref(this.drainTimer)
+  }
+}

@@ -1,0 +1,222 @@
+import {
+  RpcError,
+  decodePayload,
+  subscribeFrame,
+  unsubscribeFrame,
+  type DataMessage,
+  type EncodedPayload,
+  type StartedMessage,
+} from '@wirecall/core'
+import type { ClientLink } from './calls'
+import type { Connection } from './connection'
+import { IteratorSink, handlerSink, isHandlers, type SubscriptionSink } from './sinks'
+import type { SubscribeOptions, SubscriptionHandlers, SubscriptionIterable, SubscriptionState } from './types'
+
+/**
+ * One subscription, from `subscribe()` to its end: the record the client
+ * keeps (id, input, last event id, whether it went out on this socket), the
+ * handle the app holds (`unsubscribe`, `state`, `lastEventId`, and `for
+ * await` in the iterator form), and the one that delivers its events, to
+ * the handlers or to the loop, through its {@link SubscriptionSink}.
+ *
+ * It outlives connections: when a socket drops it goes back to `pending`,
+ * and the next connection sends it again with its `lastEventId`.
+ */
+export class ClientSubscription implements SubscriptionIterable<unknown> {
+  state: SubscriptionState = 'pending'
+  lastEventId: string | undefined
+  /** The input, serialized once, re-sent on every (re)subscribe. */
+  input: EncodedPayload | undefined
+  /** Whether the subscribe message went out on the current socket. */
+  sent = false
+  /** It went out on an earlier socket that dropped: the next send is a resubscribe. */
+  resubscribing = false
+  private readonly sink: SubscriptionSink
+  private readonly signal: AbortSignal | undefined
+  private readonly onAbort: (() => void) | undefined
+
+  constructor(
+    private readonly table: Subscriptions,
+    readonly id: number,
+    readonly path: string,
+    handlers: SubscriptionHandlers<unknown> | undefined,
+    options: SubscribeOptions | undefined,
+  ) {
+    this.lastEventId = options?.lastEventId
+    this.sink = handlers === undefined ? new IteratorSink(this) : handlerSink(handlers)
+    this.signal = options?.signal
+    if (this.signal !== undefined) this.onAbort = () => this.unsubscribe()
+  }
+
+  /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
+  unsubscribe(): void {
+    if (this.state === 'ended') return
+    this.table.remove(this)
+    if (this.sent) this.table.send(unsubscribeFrame(this.id))
+    this.sink.stopped()
+  }
+
+  /** The iterator form's `for await`. (The handler form's type has no iterator.) */
+  [Symbol.asyncIterator](): AsyncIterator<unknown> {
+    const sink = this.sink as IteratorSink
+    return { next: () => sink.next(), return: () => sink.return() }
+  }
+
+  /** Starts listening to the caller's signal; false when it has already aborted. */
+  listen(): boolean {
+    if (this.signal?.aborted === true) return false
+    this.signal?.addEventListener('abort', this.onAbort!, { once: true })
+    return true
+  }
+
+  /** Stops listening to the caller's signal: the subscription has ended. */
+  dispose(): void {
+    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort)
+  }
+
+  /** Ends it before it began (closed client, unserializable input), telling its sink after the caller has its handle. */
+  failEarly(error: RpcError): this {
+    this.state = 'ended'
+    queueMicrotask(() => this.sink.error(error))
+    return this
+  }
+
+  /** Ends it quietly before it began: the caller's signal had already aborted. */
+  stopEarly(): this {
+    this.state = 'ended'
+    this.sink.stopped()
+    return this
+  }
+
+  /** The `subscribe` message for the current socket. */
+  frame(): string {
+    return subscribeFrame({ id: this.id, path: this.path, lastEventId: this.lastEventId }, this.input)
+  }
+
+  // ---- from the wire ----
+
+  started(message: StartedMessage): void {
+    if (this.state !== 'pending') return
+    this.state = 'started'
+    // The position the server's stream started from: resuming from it misses nothing even before the first event.
+    if (message.eventId !== undefined) this.lastEventId = message.eventId
+    this.sink.started()
+  }
+
+  data(value: unknown, eventId: string | undefined): void {
+    if (eventId !== undefined) this.lastEventId = eventId
+    this.sink.data(value)
+  }
+
+  resync(): void {
+    this.sink.resync()
+  }
+
+  /** Ended by the server (`complete`, `error`), or by the client closing. */
+  ended(error: RpcError | undefined): void {
+    this.table.remove(this)
+    if (error === undefined) this.sink.complete()
+    else this.sink.error(error)
+  }
+}
+
+/**
+ * The live subscriptions of one client by id, across connections: starts
+ * each, routes the server's messages to it, and sends them all again on a
+ * new connection, each resuming after its `lastEventId`.
+ */
+export class Subscriptions {
+  private readonly live = new Map<number, ClientSubscription>()
+
+  constructor(private readonly link: ClientLink) {}
+
+  get size(): number {
+    return this.live.size
+  }
+
+  /**
+   * Starts a subscription in the handler form (when `second` holds at least
+   * one handler) or the iterator form. `closed` is why the client is
+   * closed, if it is: the subscription then fails at once.
+   */
+  subscribe(path: string, input: unknown, second: unknown, closed: RpcError | undefined): ClientSubscription {
+    const handlers = isHandlers(second) ? second : undefined
+    const subscription = new ClientSubscription(this, this.link.nextId(), path, handlers, second as SubscribeOptions | undefined)
+    if (closed !== undefined) return subscription.failEarly(closed)
+    if (!subscription.listen()) return subscription.stopEarly()
+    try {
+      subscription.input = input === undefined ? undefined : this.link.serializer.serialize(input)
+    } catch (cause) {
+      subscription.dispose()
+      return subscription.failEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
+    }
+    this.live.set(subscription.id, subscription)
+    this.link.touch()
+    const connection = this.link.openConnection()
+    if (connection !== undefined) this.transmit(connection, subscription)
+    else this.link.connect()
+    return subscription
+  }
+
+  /** The connection is open: sends every subscription not yet sent on it. Returns those that resume from an earlier socket. */
+  resubscribe(connection: Connection): ClientSubscription[] {
+    const resumed: ClientSubscription[] = []
+    for (const subscription of this.live.values()) {
+      if (subscription.sent) continue
+      if (subscription.resubscribing) resumed.push(subscription)
+      subscription.resubscribing = false
+      this.transmit(connection, subscription)
+    }
+    return resumed
+  }
+
+  /** The socket dropped: every subscription waits to be sent again. */
+  connectionLost(): void {
+    for (const subscription of this.live.values()) {
+      if (subscription.sent) subscription.resubscribing = true
+      subscription.sent = false
+      if (subscription.state === 'started') subscription.state = 'pending'
+    }
+  }
+
+  /** The client is closed: every subscription ends with `error`. */
+  endAll(error: RpcError): void {
+    for (const subscription of [...this.live.values()]) subscription.ended(error)
+  }
+
+  get(id: number): ClientSubscription | undefined {
+    return this.live.get(id)
+  }
+
+  /** A `data` message: decoded and delivered, or, if it cannot be decoded, the subscription ends and the server is told. */
+  data(message: DataMessage): void {
+    const subscription = this.live.get(message.id)
+    if (subscription === undefined) return // unsubscribed: a late event is dropped
+    let value: unknown
+    try {
+      value = decodePayload(this.link.serializer, message.data, message.meta)
+    } catch (cause) {
+      this.send(unsubscribeFrame(subscription.id))
+      return subscription.ended(new RpcError('INTERNAL', 'An event could not be deserialized', { cause }))
+    }
+    subscription.data(value, message.eventId)
+  }
+
+  /** Takes a subscription out; it gets no more messages from the wire. */
+  remove(subscription: ClientSubscription): void {
+    subscription.state = 'ended'
+    subscription.dispose()
+    if (this.live.get(subscription.id) === subscription) this.live.delete(subscription.id)
+    this.link.touch()
+  }
+
+  /** Writes a frame on the open connection, if there is one. */
+  send(frame: string): void {
+    this.link.openConnection()?.send(frame)
+  }
+
+  private transmit(connection: Connection, subscription: ClientSubscription): void {
+    subscription.sent = true
+    connection.send(subscription.frame(), subscription.id)
+  }
+}

@@ -1,0 +1,92 @@
+import type { IncomingMessage } from 'node:http'
+import { CloseCode, RpcError, type AnyRouter } from '@wirecall/core'
+import { originAllowed } from './admission'
+import { ForeignSocketEvents, IGNORED_EVENTS, requestStandIn } from './foreign-socket'
+import { HttpMount } from './node/http-mount'
+import { KeepAliveSweep } from './node/keep-alive'
+import { refuseWs, serveWs } from './node/ws-socket'
+import { serverDefaults, type RpcServerOptions } from './options'
+import { SessionRegistry } from './registry'
+import type { RpcServer } from './rpc-server'
+import { resolveConfig } from './session/config'
+import { closeAll, restart, withDeadline } from './shutdown'
+
+/**
+ * Creates a wirecall server for a router.
+ *
+ * @example
+ * ```ts
+ * const server = createRpcServer({ router: appRouter, createContext: ({ connectionParams }) => auth(connectionParams) })
+ * await server.listen({ port: 3000, path: '/rpc' })
+ * ```
+ */
+export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOptions<TRouter>): RpcServer {
+  const config = resolveConfig(options)
+  const registry = new SessionRegistry(config, options.maxConnections ?? serverDefaults.maxConnections, options.maxConnectionsPerIp)
+  /** One keep-alive timer for all the connections, not one each. */
+  const keepAlive = options.keepAlive === false ? undefined : new KeepAliveSweep({ ...serverDefaults.keepAlive, ...options.keepAlive })
+  let closing: Promise<void> | undefined
+  const mount = new HttpMount(options, (ws, req) => server.handleConnection(ws, req), () => closing !== undefined)
+
+  /**
+   * Admission of a connection whose WebSocket is already open: the close
+   * code and reason when it is refused, else `undefined` (and it is counted).
+   */
+  function refusal(req: IncomingMessage, originChecked: boolean, address: string): [code: number, reason: string] | undefined {
+    if (closing !== undefined) return [CloseCode.GoingAway, 'server is shutting down']
+    // Too late for a 403 once upgraded, so a policy close.
+    if (!originChecked && !originAllowed(options.allowedOrigins, req)) return [CloseCode.PolicyViolation, 'origin not allowed']
+    const refused = registry.admit(address)
+    return refused === undefined ? undefined : [CloseCode.TryAgainLater, refused]
+  }
+
+  const server: RpcServer = {
+    get connectionCount() {
+      return registry.size
+    },
+
+    stats: () => registry.stats(),
+
+    handleUpgrade: (req, socket, head) => mount.handleUpgrade(req, socket, head),
+
+    handleConnection(ws, req) {
+      const address = registry.addressOf(() => req.socket?.remoteAddress)
+      const refused = refusal(req, mount.takeOriginChecked(req), address)
+      if (refused !== undefined) return refuseWs(ws, ...refused)
+      serveWs(ws, keepAlive, (socket) => registry.open(socket, req, address))
+    },
+
+    opened(socket, info) {
+      const req = requestStandIn(info)
+      const address = registry.addressOf(() => info.remoteAddress)
+      const refused = refusal(req, false, address)
+      if (refused !== undefined) {
+        socket.close(...refused)
+        return IGNORED_EVENTS
+      }
+      const session = registry.open(socket, req, address)
+      return new ForeignSocketEvents(session, socket, config.maxPayload, keepAlive)
+    },
+
+    attach: (httpServer, attachOptions) => mount.attach(httpServer, attachOptions),
+
+    listen: (listenOptions) => mount.listen(listenOptions),
+
+    close(closeOptions) {
+      closing ??= (async () => {
+        const listenersClosed = mount.stopListening()
+        if (closeOptions === undefined) await closeAll(registry)
+        else await restart(registry, closeOptions)
+        await Promise.all([
+          withDeadline(registry.unwound(), serverDefaults.closeTimeoutMs),
+          withDeadline(config.idempotency.abortAll(new RpcError('CANCELLED', 'The server closed')), serverDefaults.closeTimeoutMs),
+        ])
+        mount.detach()
+        await listenersClosed
+        mount.dispose()
+      })()
+      return closing
+    },
+  }
+  return server
+}

@@ -1,0 +1,178 @@
+import {
+  LazyAbort,
+  RpcError,
+  callProcedure,
+  encodeFields,
+  isRpcError,
+  resultFrame,
+  stampFrame,
+  type AnyProcedure,
+  type CallMessage,
+} from '@wirecall/core'
+import type { Outcome } from './idempotency'
+import { lookupProcedure } from './lookup'
+import { decodeInput } from './payload'
+import type { Session } from './session'
+
+/**
+ * The calls in flight on one session, by id: admits each call, runs it,
+ * answers it once, and cancels it.
+ *
+ * Ownership: the table owns each call's abort state (a {@link LazyAbort})
+ * from admission until its answer is written; an id leaves the table
+ * exactly once — answered, cancelled, or aborted with the session — and
+ * whoever takes it out is the only one who may answer. A call whose id is
+ * no longer here when its resolver finishes (cancelled, closed) sends
+ * nothing: nobody is waiting.
+ *
+ * Idempotent mutations are the exception: their execution belongs to the
+ * server-wide {@link IdempotencyCache}, and the table only holds the
+ * caller's wait for it.
+ */
+export class CallTable {
+  private readonly running = new Map<number, LazyAbort>()
+  /** Waiting for the table to empty; see {@link done}. */
+  private doneWaiters: (() => void)[] | undefined
+
+  constructor(private readonly session: Session) {}
+
+  get size(): number {
+    return this.running.size
+  }
+
+  has(id: number): boolean {
+    return this.running.has(id)
+  }
+
+  /** Puts `id` in the table with a fresh abort state; the caller must have checked the id is free. */
+  hold(id: number): LazyAbort {
+    const abort = new LazyAbort()
+    this.running.set(id, abort)
+    return abort
+  }
+
+  /** Takes `id` out if `abort` still holds it; false when it was cancelled or aborted meanwhile (then answer nothing). */
+  release(id: number, abort: LazyAbort): boolean {
+    if (this.running.get(id) !== abort) return false
+    this.forget(id)
+    return true
+  }
+
+  /** The caller cancelled: the resolver's signal fires and nothing is sent for the id. Unknown ids are ignored. */
+  cancel(id: number): void {
+    const abort = this.running.get(id)
+    if (abort === undefined) return
+    this.forget(id)
+    abort.abort(new RpcError('CANCELLED', 'The caller cancelled'))
+  }
+
+  /** The session is gone: every call is aborted with `reason` and the table empties. */
+  abortAll(reason: RpcError): void {
+    if (this.running.size > 0) {
+      const aborts = [...this.running.values()]
+      this.running.clear()
+      for (const abort of aborts) abort.abort(reason)
+    }
+    this.notifyDone()
+  }
+
+  /** Resolves when no call is in flight. */
+  done(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve()
+    return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve))
+  }
+
+  /** Runs one call to its answer. Never throws. */
+  async call(message: CallMessage): Promise<void> {
+    const { session } = this
+    const { id, path, method } = message
+    if (session.refuseIdInUse(id, path, method)) return
+    const { config } = session
+    if (this.running.size >= config.maxInFlightCalls) {
+      const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxInFlightCalls} calls in flight per connection`)
+      return session.sendError(id, error, path, method)
+    }
+    const procedure = lookupProcedure(config.router, path, method)
+    if (procedure instanceof RpcError) return session.sendError(id, procedure, path, method)
+    if (message.idempotencyKey !== undefined && method === 'mutation') return this.idempotent(message, procedure)
+    const abort = this.hold(id)
+    let data: unknown
+    try {
+      const input = decodeInput(config, message.input, message.meta)
+      data = await callProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort })
+    } catch (error) {
+      if (this.release(id, abort)) session.sendError(id, error, path, method)
+      return
+    }
+    if (!this.release(id, abort)) return
+    let frame: string
+    try {
+      frame = resultFrame(config.serializer, id, data)
+    } catch (cause) {
+      return session.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
+    }
+    session.write(frame)
+  }
+
+  /**
+   * A mutation with an idempotency key. The execution belongs to the
+   * server-wide cache, not to this session: when the connection drops, the
+   * mutation runs on, so that the client's retry on its next connection
+   * joins it (or replays its stored outcome) instead of running it twice.
+   * Only an explicit cancel from every caller waiting for it aborts it.
+   */
+  private async idempotent(message: CallMessage, procedure: AnyProcedure): Promise<void> {
+    const { session } = this
+    const { id, path } = message
+    const fingerprint = JSON.stringify([message.input ?? null, message.meta ?? null])
+    const begun = session.config.idempotency.begin(path, message.idempotencyKey!, fingerprint)
+    if (begun.kind === 'refused') return session.sendError(id, begun.error, path, 'mutation')
+    const { run } = begun
+    const waiter = this.hold(id)
+    // A cancel from this caller counts against the run; a dropped connection does not.
+    // Either way this caller stops waiting, so the session can settle while the run goes on.
+    const stoppedWaiting = new Promise<undefined>((resolve) => {
+      waiter.signal.addEventListener('abort', () => {
+        const reason: unknown = waiter.signal.reason
+        if (isRpcError(reason) && reason.code === 'CANCELLED') run.cancel(reason)
+        resolve(undefined)
+      })
+    })
+    if (begun.kind === 'new') void this.execute(message, procedure, session.ctx!, run.signal).then(begun.finish)
+    const outcome = await Promise.race([run.outcome, stoppedWaiting])
+    if (outcome === undefined || !this.release(id, waiter)) return
+    session.write(stampFrame(outcome.kind === 'result' ? 'result' : 'error', id, outcome.fields))
+  }
+
+  /** Runs a call to its outcome, encoded once for every caller that joins it; never throws. Errors are reported to `onError` once, here. */
+  private async execute(message: CallMessage, procedure: AnyProcedure, ctx: object, signal: AbortSignal): Promise<Outcome> {
+    const { session } = this
+    const { path, method } = message
+    let data: unknown
+    try {
+      const input = decodeInput(session.config, message.input, message.meta)
+      data = await callProcedure({ procedure, path, ctx, input, signal, idempotencyKey: message.idempotencyKey })
+    } catch (thrown) {
+      return { kind: 'error', fields: session.errorFields(thrown, path, method) }
+    }
+    try {
+      return { kind: 'result', fields: encodeFields(session.config.serializer, {}, data) }
+    } catch (cause) {
+      const error = new RpcError('INTERNAL', 'The result could not be serialized', { cause })
+      return { kind: 'error', fields: session.errorFields(error, path, method) }
+    }
+  }
+
+  /** Takes a call out of the table, waking {@link done} when it was the last. */
+  private forget(id: number): void {
+    this.running.delete(id)
+    if (this.running.size === 0) this.notifyDone()
+  }
+
+  private notifyDone(): void {
+    const waiters = this.doneWaiters
+    if (waiters === undefined) return
+    this.doneWaiters = undefined
+    for (const wake of waiters) wake()
+  }
+}

@@ -1,0 +1,60 @@
+import { defaultSerializer, type AnyProcedure, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
+import { IdempotencyCache } from './idempotency'
+import { serverDefaults, type BackpressureOptions, type CreateContextOptions, type ErrorHandlerOptions, type RateLimitOptions, type RpcServerOptions } from '../options'
+
+/**
+ * A server's options, resolved against the defaults once, plus the state
+ * its sessions share. Every session of one server holds the same object.
+ */
+export interface SessionConfig {
+  router: AnyRouter
+  serializer: Serializer
+  createContext: ((opts: CreateContextOptions) => unknown) | undefined
+  initTimeoutMs: number
+  exposeInternalErrors: boolean
+  maxBatchSize: number
+  /** Largest frame accepted from the client, announced in `ack` so the client's batches stay under it. */
+  maxPayload: number
+  /** Outcomes of idempotent mutations, shared by every session so a retry on a new connection finds them. */
+  idempotency: IdempotencyCache
+  backpressure: Required<BackpressureOptions>
+  maxInFlightCalls: number
+  maxSubscriptions: number
+  /** `undefined`: no rate limit. */
+  rateLimit: Required<RateLimitOptions> | undefined
+  maxConnectionParamsBytes: number
+  payloadLimits: PayloadLimits
+  /** Encoded events shared by the subscriptions of all sessions (fan-out encodes once). */
+  fanout: FanoutCache
+  onError: ((opts: ErrorHandlerOptions) => void) | undefined
+}
+
+/**
+ * Encoded events by the value a subscription yielded: a channel hands the
+ * same event object to every subscriber, so the serializer and
+ * `JSON.stringify` run once per event, not once per subscriber. Weak, so
+ * events are freed with the channel's ring.
+ */
+export type FanoutCache = WeakMap<object, { procedure: AnyProcedure; fields: string }>
+
+/** Resolves a server's options against {@link serverDefaults}. */
+export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConfig {
+  return {
+    router: options.router,
+    serializer: options.serializer ?? defaultSerializer,
+    createContext: options.createContext,
+    initTimeoutMs: options.initTimeoutMs ?? serverDefaults.initTimeoutMs,
+    exposeInternalErrors: options.exposeInternalErrors ?? serverDefaults.exposeInternalErrors,
+    maxBatchSize: serverDefaults.maxBatchSize,
+    maxPayload: options.maxPayload ?? serverDefaults.maxPayload,
+    idempotency: new IdempotencyCache(options.idempotency),
+    backpressure: { ...serverDefaults.backpressure, ...options.backpressure },
+    maxInFlightCalls: options.maxInFlightCalls ?? serverDefaults.maxInFlightCalls,
+    maxSubscriptions: options.maxSubscriptions ?? serverDefaults.maxSubscriptions,
+    rateLimit: options.rateLimit === false ? undefined : { ...serverDefaults.rateLimit, ...options.rateLimit },
+    maxConnectionParamsBytes: options.maxConnectionParamsBytes ?? serverDefaults.maxConnectionParamsBytes,
+    payloadLimits: options.payloadLimits ?? {},
+    fanout: new WeakMap(),
+    onError: options.onError,
+  }
+}

@@ -1,0 +1,18 @@
+import { RpcError, getProcedure, type AnyProcedure, type AnyRouter, type ProcedureType } from '@wirecall/core'
+
+/**
+ * The procedure at a wire-supplied `path`, if it is of the kind the message
+ * asks for; otherwise the per-call error to answer with (`NOT_FOUND`,
+ * `METHOD_NOT_SUPPORTED`). The path is looked up in a Map, so
+ * `__proto__` or `constructor` finds nothing.
+ */
+export function lookupProcedure(router: AnyRouter, path: string, type: ProcedureType): AnyProcedure | RpcError {
+  const procedure = getProcedure(router, path)
+  if (procedure === undefined) return new RpcError('NOT_FOUND', `no procedure at "${shorten(path)}"`)
+  if (procedure._def.type !== type) return new RpcError('METHOD_NOT_SUPPORTED', `"${path}" is a ${procedure._def.type}, not a ${type}`)
+  return procedure
+}
+
+function shorten(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text
+}

@@ -1,0 +1,23 @@
+import { RpcError, checkPayload, decodePayload, isRpcError } from '@wirecall/core'
+import type { SessionConfig } from './config'
+
+/**
+ * Decodes a payload from the peer (an input, connection params). The
+ * bounds come first: a hostile `meta` must be refused before the
+ * serializer walks it. Throws what the bounds or the serializer throw.
+ */
+export function decodeFromPeer(config: SessionConfig, json: unknown, meta: unknown): unknown {
+  if (json === undefined && meta === undefined) return undefined
+  checkPayload(json, config.serializer.metaFormat === 'superjson' ? meta : undefined, config.payloadLimits)
+  return decodePayload(config.serializer, json, meta)
+}
+
+/** Decodes a call's or subscription's input; anything wrong with it is the caller's `BAD_REQUEST`. */
+export function decodeInput(config: SessionConfig, json: unknown, meta: unknown): unknown {
+  try {
+    return decodeFromPeer(config, json, meta)
+  } catch (cause) {
+    // A payload bound already says which bound; anything else is the serializer refusing.
+    throw isRpcError(cause) ? cause : new RpcError('BAD_REQUEST', 'The input could not be deserialized', { cause })
+  }
+}

@@ -1,0 +1,310 @@
+import type { IncomingMessage } from 'node:http'
+import {
+  CloseCode,
+  FrameBatcher,
+  PONG_FRAME,
+  PROTOCOL,
+  RpcError,
+  ackFrame,
+  assertNever,
+  parseClientFrame,
+  refusalCloseCode,
+  restartFrame,
+  stampFrame,
+  truncateCloseReason,
+  utf8Length,
+  type ClientMessage,
+  type EncodedFields,
+  type ProcedureType,
+} from '@wirecall/core'
+import { serverDefaults } from '../options'
+import { CallTable } from './calls'
+import type { SessionConfig } from './config'
+import { init, reinit, type ContextVersions } from './context'
+import { callOnError, maskedErrorFields } from './errors'
+import { FlowControl } from './flow-control'
+import { RateLimiter, carriedOutWhenRefused } from './rate-limit'
+import type { RpcSocket } from './socket'
+import { SubscriptionTable } from './subscriptions'
+import { Tasks } from './tasks'
+import { flushAtTurnEnd } from './turn-end'
+
+/** Who keeps the sessions of a server: told once when a session is gone. */
+export interface SessionOwner {
+  released(session: Session): void
+}
+
+/**
+ *   awaiting-init --init--> authenticating --createContext ok--> ready
+ *        |                        |                                |
+ *        +--timeout / bad frame---+--createContext threw-----------+--> closed
+ *
+ * Only `init` and `ping` are accepted before `ready`; anything else is 4400.
+ */
+type State = 'awaiting-init' | 'authenticating' | 'ready' | 'closed'
+
+/**
+ * One client connection, on any {@link RpcSocket} (never `ws` itself):
+ * receive → admit (rate limit) → handle → write. Each message goes to what
+ * owns it — {@link CallTable}, {@link SubscriptionTable}, `context.ts` for
+ * `init` and `reinit` — and what they answer leaves through {@link write},
+ * batched per turn and paced by flow control.
+ *
+ * Ownership: when the session closes, every call is aborted and every
+ * subscription stopped, so nothing outlives it; {@link settled} says when
+ * their resolvers and generators have finished. An idle session is small on
+ * purpose (a server holds one per client): tables, flow control, task
+ * counter and context versions are made on first use.
+ */
+export class Session {
+  private state: State = 'awaiting-init'
+  /** The context `createContext` made: at `init`, then at each accepted `reinit`. Set once ready. */
+  ctx: object | undefined
+  /** Numbers the `reinit`s, so the latest to succeed wins; made on the first (see `context.ts`). */
+  versions: ContextVersions | undefined
+  /** The upgrade request, kept only when `createContext` or `onError` will be given it: it holds a kilobyte or more. */
+  readonly req: IncomingMessage | undefined
+  private calls: CallTable | undefined
+  private subscriptions: SubscriptionTable | undefined
+  private flowControl: FlowControl | undefined
+  /** Messages written in this turn, sent as one frame when it ends. */
+  private readonly out: FrameBatcher
+  private readonly limiter: RateLimiter | undefined
+  private initTimer: ReturnType<typeof setTimeout> | undefined
+  private cutOffTimer: ReturnType<typeof setTimeout> | undefined
+  private isReleased = false
+  /** Resolvers and generators still running; made with the first. */
+  private tasks: Tasks | undefined
+
+  /** @param req the upgrade request, which `createContext` and `onError` receive. */
+  constructor(
+    readonly socket: RpcSocket,
+    req: IncomingMessage,
+    readonly config: SessionConfig,
+    private readonly owner: SessionOwner,
+  ) {
+    this.req = config.createContext === undefined && config.onError === undefined ? undefined : req
+    // The session is the batcher's sink: a closure here would cost a function per session.
+    this.out = new FrameBatcher(this, flushAtTurnEnd)
+    this.limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit)
+    if (socket.protocol !== PROTOCOL) {
+      this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
+      return
+    }
+    // One bound for the whole set-up: the init message *and* createContext.
+    this.initTimer = setTimeout(() => {
+      this.close(CloseCode.InitTimeout, this.state === 'authenticating' ? 'connection set-up (createContext) took too long' : 'no init message in time')
+    }, config.initTimeoutMs)
+    unrefTimer(this.initTimer)
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed'
+  }
+
+  /** Number of calls in flight; for `stats()`. */
+  get inFlightCalls(): number {
+    return this.calls?.size ?? 0
+  }
+
+  /** Number of live subscriptions; for `stats()`. */
+  get liveSubscriptions(): number {
+    return this.subscriptions?.size ?? 0
+  }
+
+  /** Flow control towards this peer; made the first time the buffer passes the high-water mark, or by a subscription. */
+  get flow(): FlowControl {
+    this.flowControl ??= new FlowControl(this.socket, this.config.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
+    return this.flowControl
+  }
+
+  /** The calls table, made on the first call or reinit. */
+  callTable(): CallTable {
+    return (this.calls ??= new CallTable(this))
+  }
+
+  /** Feeds one frame from the socket (`null`: a binary frame). Never throws. */
+  receive(data: string | null): void {
+    if (this.state === 'closed') return
+    if (data === null) return this.close(CloseCode.ProtocolError, 'binary frames are not accepted')
+    // Before the handshake only `init` (and pings) may come: a frame that large can only be oversized params.
+    const maxParams = this.config.maxConnectionParamsBytes
+    if (this.state !== 'ready' && data.length > maxParams / 3 && utf8Length(data) > maxParams) {
+      return this.close(CloseCode.ParamsTooLarge, `connectionParams larger than ${maxParams} bytes`)
+    }
+    const parsed = parseClientFrame(data, { maxBatchSize: this.config.maxBatchSize })
+    if (!parsed.ok) return this.close(CloseCode.ProtocolError, parsed.reason)
+    for (const message of parsed.messages) {
+      if (this.isClosed) break
+      if (this.limiter !== undefined && !this.admit(message)) continue
+      this.handle(message)
+    }
+  }
+
+  /**
+   * The rate limit. A message over it is refused (see
+   * {@link carriedOutWhenRefused}): one with an id is answered
+   * `TOO_MANY_REQUESTS`. A flood is closed with 1008.
+   */
+  private admit(message: ClientMessage): boolean {
+    const verdict = this.limiter!.take()
+    if (verdict === 'accept') return true
+    if (verdict === 'flood') {
+      this.close(CloseCode.PolicyViolation, 'message rate limit exceeded')
+      return false
+    }
+    if (carriedOutWhenRefused(message)) return true
+    if ('id' in message && this.state === 'ready') this.sendError(message.id, new RpcError('TOO_MANY_REQUESTS', 'Message rate limit exceeded; slow down'), undefined, undefined)
+    return false
+  }
+
+  private handle(message: ClientMessage): void {
+    if (message.type === 'ping') return this.write(PONG_FRAME)
+    if (message.type === 'pong') return
+    if (message.type === 'init') {
+      if (this.state !== 'awaiting-init') return this.close(CloseCode.ProtocolError, 'init sent twice')
+      return void init(this, message)
+    }
+    if (this.state !== 'ready') return this.close(CloseCode.ProtocolError, `${message.type} before ack`)
+    switch (message.type) {
+      case 'call':
+        return this.track(this.callTable().call(message))
+      case 'cancel':
+        // Unknown ids are ignored: the call may have just finished.
+        return this.calls?.cancel(message.id)
+      case 'subscribe':
+        return (this.subscriptions ??= new SubscriptionTable(this)).subscribe(message)
+      case 'unsubscribe':
+        // Unknown ids are ignored: the subscription may have just ended.
+        return this.subscriptions?.unsubscribe(message.id)
+      case 'reinit':
+        return this.track(reinit(this, message))
+      default:
+        return assertNever(message)
+    }
+  }
+
+  /** `init` is under way: `createContext` runs. */
+  authenticating(): void {
+    this.state = 'authenticating'
+  }
+
+  /** `createContext` accepted the connection: answer `ack`; calls may flow. */
+  accept(ctx: object): void {
+    clearTimeout(this.initTimer)
+    this.initTimer = undefined
+    this.ctx = ctx
+    this.state = 'ready'
+    this.write(ackFrame({ maxPayload: this.config.maxPayload }))
+  }
+
+  /** `createContext` refused the connection: report it, and close with the code that says whether to retry. */
+  refuse(error: RpcError): void {
+    this.report(error, undefined, undefined)
+    const code = refusalCloseCode(error.code)
+    this.close(code, code === CloseCode.InternalError ? 'internal error' : error.message)
+  }
+
+  /** Tells the client to reconnect `delayMs` after this session closes (a restart); only a `ready` session can be told. */
+  announceRestart(delayMs: number): void {
+    if (this.state === 'ready') this.write(restartFrame(Math.max(0, Math.floor(delayMs))))
+  }
+
+  /** Calls, subscriptions and reinits share one id space: an id still in use gets `BAD_REQUEST`, and the first runs on. True when refused. */
+  refuseIdInUse(id: number, path: string | undefined, type: ProcedureType | undefined): boolean {
+    if (this.calls?.has(id) !== true && this.subscriptions?.has(id) !== true) return false
+    this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, type)
+    return true
+  }
+
+  /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. */
+  track(task: Promise<void>): void {
+    ;(this.tasks ??= new Tasks()).track(task)
+  }
+
+  /**
+   * Resolves once every resolver and generator started here has finished
+   * (their `finally` blocks ran): after a close, how long cleanup takes. A
+   * resolver that ignores its signal delays it.
+   */
+  settled(): Promise<void> {
+    return this.tasks?.settled() ?? Promise.resolve()
+  }
+
+  /** Resolves when no call is in flight (subscriptions do not count); a graceful restart waits for this. */
+  callsDone(): Promise<void> {
+    return this.calls?.done() ?? Promise.resolve()
+  }
+
+  /** Sends a per-call error; the one place errors leave the server. */
+  sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
+    this.write(stampFrame('error', id, this.errorFields(thrown, path, type)))
+  }
+
+  /** Masks and reports an error, and encodes it as the fields of an `error` message. */
+  errorFields(thrown: unknown, path: string | undefined, type: ProcedureType | undefined): EncodedFields {
+    const { serializer, exposeInternalErrors } = this.config
+    return maskedErrorFields(serializer, exposeInternalErrors, thrown, (error) => this.report(error, path, type))
+  }
+
+  /** Tells `onError`. */
+  report(error: RpcError, path: string | undefined, type: ProcedureType | undefined): void {
+    if (this.config.onError !== undefined) callOnError(this.config.onError, { error, path, type, ctx: this.ctx, req: this.req! })
+  }
+
+  /** The one place messages leave: nothing after close; one turn's messages go out as one frame (see {@link writeFrame}). */
+  write(message: string): void {
+    if (this.state !== 'closed') this.out.push(message)
+  }
+
+  /** Where the batcher writes each frame, then checks the reader's pace (flow control is made once the buffer first passes the high-water mark). */
+  writeFrame(frame: string): void {
+    this.socket.send(frame)
+    if (this.flowControl !== undefined || this.socket.bufferedAmount > this.config.backpressure.highWaterMark) this.flow.wrote()
+  }
+
+  /**
+   * Closes with `code`; the reason is cut to what a close frame can hold. A
+   * peer that does not answer the close (it stopped reading: the very
+   * reason for a 1013) is cut off after `closeTimeoutMs`, instead of keeping
+   * its socket and unsent buffer for as long as the socket library waits.
+   */
+  close(code: number, reason: string): void {
+    // What was written before the close (a last error, a complete) goes out before it.
+    if (this.state !== 'closed') this.out.flush()
+    this.state = 'closed'
+    this.release()
+    try {
+      this.socket.close(code, truncateCloseReason(reason))
+    } catch {
+      this.socket.terminate()
+    }
+    if (this.isReleased || this.cutOffTimer !== undefined) return
+    this.cutOffTimer = setTimeout(() => this.socket.terminate(), serverDefaults.closeTimeoutMs)
+    unrefTimer(this.cutOffTimer)
+  }
+
+  /** The socket closed (either side). Aborts every call and releases the session, once. */
+  closed(): void {
+    this.state = 'closed'
+    this.out.clear()
+    clearTimeout(this.cutOffTimer)
+    this.release()
+    if (this.isReleased) return
+    this.isReleased = true
+    this.owner.released(this)
+  }
+
+  private release(): void {
+    this.flowControl?.stop()
+    clearTimeout(this.initTimer)
+    this.initTimer = undefined
+    this.calls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
+    this.subscriptions?.stopAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
+  }
+}
+
+/** Lets the process exit with this timer pending, where the runtime has the notion (Node, Bun). */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  ;(timer as { unref?: () => void }).unref?.()
+}

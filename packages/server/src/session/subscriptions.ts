@@ -1,0 +1,87 @@
+import { RpcError, type Serializer, type SubscribeMessage } from '@wirecall/core'
+import type { FanoutCache } from './config'
+import type { FlowControl } from './flow-control'
+import { lookupProcedure } from './lookup'
+import { decodeInput } from './payload'
+import type { Session } from './session'
+import { ServerSubscription, type SubscriptionHost } from './subscription'
+
+/**
+ * The live subscriptions of one session, by id (they share the id space
+ * with calls), and what each of them needs from the session: it is their
+ * {@link SubscriptionHost}. Made on the session's first `subscribe`.
+ */
+export class SubscriptionTable implements SubscriptionHost {
+  private readonly live = new Map<number, ServerSubscription>()
+  readonly serializer: Serializer
+  readonly fanout: FanoutCache
+  readonly flow: FlowControl
+
+  constructor(private readonly session: Session) {
+    this.serializer = session.config.serializer
+    this.fanout = session.config.fanout
+    this.flow = session.flow
+  }
+
+  get size(): number {
+    return this.live.size
+  }
+
+  has(id: number): boolean {
+    return this.live.has(id)
+  }
+
+  /** Starts a subscription, or answers why not with a per-subscription error. */
+  subscribe(message: SubscribeMessage): void {
+    const { session } = this
+    const { id, path } = message
+    if (session.refuseIdInUse(id, path, 'subscription')) return
+    const { config } = session
+    if (this.live.size >= config.maxSubscriptions) {
+      const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxSubscriptions} subscriptions per connection`)
+      return session.sendError(id, error, path, 'subscription')
+    }
+    const procedure = lookupProcedure(config.router, path, 'subscription')
+    if (procedure instanceof RpcError) return session.sendError(id, procedure, path, 'subscription')
+    let input: unknown
+    try {
+      input = decodeInput(config, message.input, message.meta)
+    } catch (error) {
+      return session.sendError(id, error, path, 'subscription')
+    }
+    const subscription = new ServerSubscription(id, path, procedure, this)
+    this.live.set(id, subscription)
+    session.track(subscription.run(session.ctx!, input, message.lastEventId))
+  }
+
+  /** The client unsubscribed. Unknown ids are ignored: the subscription may have just ended. */
+  unsubscribe(id: number): void {
+    this.live.get(id)?.stop(new RpcError('CANCELLED', 'The client unsubscribed'))
+  }
+
+  /** The session is gone: every subscription stops with `reason`. */
+  stopAll(reason: RpcError): void {
+    if (this.live.size === 0) return
+    const subscriptions = [...this.live.values()]
+    this.live.clear()
+    for (const subscription of subscriptions) subscription.stop(reason)
+  }
+
+  // ---- SubscriptionHost ----
+
+  send(frame: string): void {
+    this.session.write(frame)
+  }
+
+  sendError(id: number, error: unknown, path: string): void {
+    this.session.sendError(id, error, path, 'subscription')
+  }
+
+  released(subscription: ServerSubscription): void {
+    if (this.live.get(subscription.id) === subscription) this.live.delete(subscription.id)
+  }
+
+  reportCleanupError(error: unknown, path: string): void {
+    this.session.report(RpcError.from(error), path, 'subscription')
+  }
+}
