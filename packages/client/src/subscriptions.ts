@@ -1,6 +1,7 @@
 import {
   RpcError,
   decodePayload,
+  encodePayload,
   subscribeFrame,
   unsubscribeFrame,
   type DataMessage,
@@ -145,7 +146,7 @@ export class Subscriptions {
     if (closed !== undefined) return subscription.failEarly(closed)
     if (!subscription.listen()) return subscription.stopEarly()
     try {
-      subscription.input = input === undefined ? undefined : this.link.serializer.serialize(input)
+      subscription.input = encodePayload(this.link.serializer, input)
     } catch (cause) {
       subscription.dispose()
       return subscription.failEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))

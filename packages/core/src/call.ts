@@ -1,5 +1,5 @@
 import { RpcError } from './errors'
-import type { AnyProcedure, MiddlewareResult, ProcedureRuntime, ProcedureStep } from './procedure'
+import type { AnyProcedure, MiddlewareResult, ProcedureDef, ProcedureStep } from './procedure'
 import { check } from './schema'
 
 /** What {@link callProcedure} needs. */
@@ -73,7 +73,7 @@ export async function callProcedure(options: CallProcedureOptions): Promise<unkn
  * The common chain, with no middleware: validation, then the resolver,
  * without a promise per step (a synchronous schema is checked at once).
  */
-async function runInputsAndResolver(def: ProcedureRuntime, options: CallProcedureOptions): Promise<unknown> {
+async function runInputsAndResolver(def: ProcedureDef, options: CallProcedureOptions): Promise<unknown> {
   let input: unknown
   const steps = def.steps
   for (let i = 0; i < steps.length; i++) {
@@ -87,7 +87,7 @@ async function runInputsAndResolver(def: ProcedureRuntime, options: CallProcedur
 }
 
 /** The chain with middleware: each step runs the next through `next()`. */
-async function runChain(def: ProcedureRuntime, options: CallProcedureOptions, index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> {
+async function runChain(def: ProcedureDef, options: CallProcedureOptions, index: number, ctx: object, input: unknown): Promise<MiddlewareResult<object>> {
   throwIfAborted(options.signal)
   const step = def.steps[index]
   if (step === undefined) return { ok: true, data: await def.resolver(resolverOptions(options, ctx, input)) }

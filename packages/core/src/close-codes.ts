@@ -140,19 +140,16 @@ export function closeError(code: number, reason: string): RpcError {
 /**
  * The close code for a connection whose set-up `createContext` refused with
  * `errorCode`, read back by the client through {@link CLOSE_CODES}. Refusals
- * are terminal, except what says "not now": those are retried with backoff.
+ * are terminal (4401), except what says "not now", retried with backoff.
  */
 export function refusalCloseCode(errorCode: RpcErrorCode): CloseCode {
-  switch (errorCode) {
-    case 'FORBIDDEN':
-      return CloseCode.Forbidden
-    case 'OVERLOADED':
-    case 'TOO_MANY_REQUESTS':
-    case 'TIMEOUT':
-      return CloseCode.TryAgainLater
-    case 'INTERNAL':
-      return CloseCode.InternalError
-    default:
-      return CloseCode.Unauthorized
-  }
+  return REFUSALS[errorCode] ?? CloseCode.Unauthorized
+}
+
+const REFUSALS: Partial<Record<RpcErrorCode, CloseCode>> = {
+  FORBIDDEN: FORBIDDEN,
+  OVERLOADED: TRY_AGAIN_LATER,
+  TOO_MANY_REQUESTS: TRY_AGAIN_LATER,
+  TIMEOUT: TRY_AGAIN_LATER,
+  INTERNAL: INTERNAL_ERROR,
 }

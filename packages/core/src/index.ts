@@ -1,7 +1,12 @@
+// ---- The API ----------------------------------------------------------------
+// What apps use: the router and procedure builder with their types, errors,
+// validation, serialization, server push, and the wire protocol as data.
+// Every type that can appear in an app's inferred types is here, so that
+// declaration emit can name it.
+
 export { initRpc, type RpcInstance, type RpcInstanceOptions } from './init'
 export {
   ProcedureBuilder,
-  isProcedure,
   type AnyProcedure,
   type BuilderDef,
   type BuilderState,
@@ -12,7 +17,7 @@ export {
   type MiddlewareResult,
   type MutationProcedure,
   type Procedure,
-  type ProcedureRuntime,
+  type ProcedureDef,
   type ProcedureStep,
   type ProcedureType,
   type ProcedureTypes,
@@ -22,29 +27,12 @@ export {
   type SubscriptionResolverOptions,
   type Unset,
 } from './procedure'
-export {
-  createRouter,
-  getProcedure,
-  isRouter,
-  type AnyRouter,
-  type ReservedKeyCheck,
-  type Router,
-  type RouterRecord,
-  type RouterRecordFor,
-} from './router'
-export type {
-  inferProcedureInput,
-  inferProcedureOutput,
-  inferRouterContext,
-  inferRouterInputs,
-  inferRouterOutputs,
-} from './inference'
-export { callProcedure, LazyAbort, type CallProcedureOptions } from './call'
+export { type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecord, type RouterRecordFor } from './router'
+export type { inferProcedureInput, inferProcedureOutput, inferRouterContext, inferRouterInputs, inferRouterOutputs } from './inference'
 export { createCaller, type CallerOptions, type CallerRecord, type RouterCaller } from './caller'
 export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
 export {
   OutputValidationError,
-  validate,
   type AnySchema,
   type StandardSchemaV1,
   type ValidationErrorData,
@@ -53,18 +41,10 @@ export {
   type inferSchemaOutput,
 } from './schema'
 export { compactSerializer } from './compact-serializer'
-export {
-  defaultSerializer,
-  isJsonPlain,
-  jsonSerializer,
-  superjsonSerializer,
-  type Serializer,
-  type SuperJSONLike,
-} from './serializer'
+export { defaultSerializer, jsonSerializer, superjsonSerializer, type Serializer, type SuperJSONLike } from './serializer'
 export {
   isResync,
   isTracked,
-  positionOf,
   resync,
   tracked,
   withPosition,
@@ -86,34 +66,74 @@ export {
   type PushSink,
   type PushStart,
 } from './push-iterable'
-export * from './protocol'
-export * from './frames'
-export {
-  ABNORMAL_CLOSURE,
-  CLOSE_CODES,
-  CloseCode,
-  MESSAGE_TOO_BIG,
-  NORMAL_CLOSURE,
-  PROTOCOL_ERROR,
-  closeError,
-  closeMeaning,
-  refusalCloseCode,
-  type CloseCodeRow,
-  type CloseMeaning,
-} from './close-codes'
-export { utf8Length } from './utf8'
-export {
-  MAX_EVENT_ID_LENGTH,
-  MAX_IDEMPOTENCY_KEY_LENGTH,
-  MAX_PATH_LENGTH,
-  MAX_RESTART_DELAY_MS,
-  parseClientFrame,
-  parseServerFrame,
-  type ParseFrameOptions,
-  type ParseResult,
-} from './protocol-parse'
-export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
-export { truncateCloseReason } from './close-reason'
+export { payloadLimitDefaults, type OptInAnnotation, type PayloadLimits } from './payload-guard'
 export type { KeepAliveOptions } from './keep-alive'
+export type { MaybePromise, Overwrite, Simplify, TypeError } from './types'
+export {
+  MAX_ID,
+  MessageType,
+  PROTOCOL,
+  type AckMessage,
+  type CallMessage,
+  type CallMethod,
+  type CancelMessage,
+  type ClientMessage,
+  type CompleteMessage,
+  type DataMessage,
+  type EncodedPayload,
+  type ErrorMessage,
+  type InitMessage,
+  type PingMessage,
+  type PongMessage,
+  type ReinitMessage,
+  type RestartMessage,
+  type ResultMessage,
+  type ResyncMessage,
+  type ServerMessage,
+  type StartedMessage,
+  type SubscribeMessage,
+  type UnsubscribeMessage,
+} from './protocol'
+export { MAX_EVENT_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PATH_LENGTH, MAX_RESTART_DELAY_MS } from './protocol-parse'
+export { CLOSE_CODES, CloseCode, closeMeaning, type CloseCodeRow, type CloseMeaning } from './close-codes'
+
+// ---- @internal --------------------------------------------------------------
+// For @wirecall/server and @wirecall/client only: how they run procedures and
+// speak the protocol. Not for apps, and not covered by semver; a name moves
+// up to the API above only by decision (tests/build/exports.test.ts).
+
+export { callProcedure, LazyAbort, type CallProcedureOptions } from './call'
+export { getProcedure } from './router'
+export { validate } from './schema'
+export { positionOf } from './tracked'
+export { checkPayload } from './payload-guard'
+export { parseClientFrame, parseServerFrame, type ParseFrameOptions, type ParseResult } from './protocol-parse'
+export {
+  PING_FRAME,
+  PONG_FRAME,
+  ackFrame,
+  callFrame,
+  cancelFrame,
+  completeFrame,
+  dataFrame,
+  decodeError,
+  decodePayload,
+  encodeFields,
+  encodePayload,
+  errorFields,
+  eventFields,
+  initFrame,
+  reinitFrame,
+  restartFrame,
+  resultFrame,
+  resyncFrame,
+  stampFrame,
+  startedFrame,
+  subscribeFrame,
+  unsubscribeFrame,
+  type EncodedFields,
+} from './frames'
+export { ABNORMAL_CLOSURE, MESSAGE_TOO_BIG, NORMAL_CLOSURE, PROTOCOL_ERROR, closeError, refusalCloseCode } from './close-codes'
 export { FrameBatcher, MAX_BATCH_CHARS, MAX_BATCH_MESSAGES } from './frame-batcher'
-export { checkPayload, payloadLimitDefaults, type OptInAnnotation, type PayloadLimits } from './payload-guard'
+export { truncateCloseReason } from './close-reason'
+export { utf8Length } from './utf8'

@@ -7,6 +7,7 @@ const PLAIN_DEPTH_LIMIT = 64
  * objects of those. Such values need no serializer metadata.
  */
 export function isJsonPlain(value: unknown, depth = 0): boolean {
+  // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- every other typeof (bigint, undefined, function, symbol) is "not plain"
   switch (typeof value) {
     case 'string':
     case 'boolean':

@@ -81,7 +81,7 @@ export type ProcedureStep =
   | { kind: 'input'; schema: AnySchema }
 
 /** Runtime definition of a procedure. */
-export interface ProcedureRuntime {
+export interface ProcedureDef {
   readonly type: ProcedureType
   readonly steps: readonly ProcedureStep[]
   readonly output: AnySchema | undefined
@@ -107,7 +107,7 @@ export interface ProcedureTypes {
  */
 export interface Procedure<TType extends ProcedureType, TTypes extends ProcedureTypes> {
   readonly '~wirecall': 'procedure'
-  readonly _def: ProcedureRuntime & { readonly type: TType }
+  readonly _def: ProcedureDef & { readonly type: TType }
   /** Phantom: never set at runtime. */
   readonly '~types'?: TTypes
   /**
@@ -303,8 +303,8 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
       steps: this._state.steps,
       output: this._state.output,
       meta: this._state.meta,
-      resolver: resolver as ProcedureRuntime['resolver'],
-    } as ProcedureRuntime & { type: TType }
+      resolver: resolver as ProcedureDef['resolver'],
+    } as ProcedureDef & { type: TType }
     return Object.freeze({ '~wirecall': 'procedure', _def: Object.freeze(def) }) as Procedure<TType, any>
   }
 }

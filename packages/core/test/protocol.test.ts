@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isValidId, parseClientFrame, parseServerFrame } from '@wirecall/core'
+import { parseClientFrame, parseServerFrame } from '@wirecall/core'
+import { isValidId } from '../src/protocol'
 
 describe('parseClientFrame', () => {
   const valid: [string, unknown][] = [

@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { RpcError, callProcedure, createCaller, getProcedure, initRpc, isRouter, type inferRouterOutputs } from '@wirecall/core'
+import { RpcError, callProcedure, createCaller, getProcedure, initRpc, type inferRouterOutputs } from '@wirecall/core'
+import { isRouter } from '../src/router'
 
 const rpc = initRpc.context<{ user?: string }>().create()
 const hello = rpc.procedure.query(() => 'hi')

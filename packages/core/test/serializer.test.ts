@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSerializer, isJsonPlain, jsonSerializer } from '@wirecall/core'
+import { defaultSerializer, jsonSerializer } from '@wirecall/core'
+import { isJsonPlain } from '../src/json-plain'
 
 describe('isJsonPlain', () => {
   it.each([null, true, 'x', 0, 1.5, [], [1, 'a', null], {}, { a: { b: [1, { c: 'd' }] } }, Object.create(null)])(
