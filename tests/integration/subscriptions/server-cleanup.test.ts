@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createChannel, fromEmitter, initRpc, RpcError } from '@wirecall/core'
-import { connectClient, readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * The server never leaks a subscription: whatever ends it (unsubscribe, an

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws'
 import { z } from 'zod'
 import { initRpc, isRpcError, PROTOCOL, RpcError, type RpcErrorCode } from '@wirecall/core'
-import { connectClient, gate, rawPeer, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, gate, rawPeer, sleep, startServer, waitUntil, within } from '../../helpers/harness'
 
 /**
  * Cancellation on the call path: client-side abort and timeouts reach the

@@ -6,7 +6,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { defaultSerializer, fromEmitter, initRpc, MAX_BATCH_CHARS, MAX_BATCH_MESSAGES, type Serializer } from '@wirecall/core'
 import { createRpcServer, type CreateContextOptions, type RpcServerOptions } from '@wirecall/server'
-import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * Batching on real sockets: both sides join the messages written in one

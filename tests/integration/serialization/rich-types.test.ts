@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import SuperJSON from 'superjson'
 import { initRpc, jsonSerializer, superjsonSerializer, type StandardSchemaV1 } from '@wirecall/core'
-import { connectClient, readyPeer, startServer } from '../helpers/harness'
+import { connectClient, readyPeer, startServer } from '../../helpers/harness'
 
 /**
  * Rich types through the default serializer (superjson): what the client

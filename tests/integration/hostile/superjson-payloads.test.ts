@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { initRpc, jsonSerializer, RpcError, type PayloadLimits, type StandardSchemaV1 } from '@wirecall/core'
 import type { RpcServerOptions } from '@wirecall/server'
-import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, type RawPeer } from '../helpers/harness'
+import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, type RawPeer } from '../../helpers/harness'
 
 /**
  * Hostile superjson payloads from raw peers, through a real server: every

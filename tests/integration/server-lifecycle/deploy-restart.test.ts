@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import type { Socket } from 'node:net'
 import { MAX_RESTART_DELAY_MS, createChannel, initRpc, type RpcError } from '@wirecall/core'
 import { createRpcServer, type RpcServer } from '@wirecall/server'
-import { connectClient, readyPeer, sleep, startHttpServer, startServer, tryUpgrade, waitUntil, within } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startHttpServer, startServer, tryUpgrade, waitUntil, within } from '../../helpers/harness'
 
 /**
  * Deploy restarts: `server.close({ graceMs, reconnectWindowMs })` announces

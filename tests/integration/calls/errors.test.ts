@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ERROR_CODES, initRpc, isRpcError, jsonSerializer, RpcError, type RpcErrorCode } from '@wirecall/core'
 import type { ErrorHandlerOptions, RpcServerOptions } from '@wirecall/server'
-import { connectClient, readyPeer, rpcErrorOf, startServer } from '../helpers/harness'
+import { connectClient, readyPeer, rpcErrorOf, startServer } from '../../helpers/harness'
 
 /**
  * Every way an error reaches a caller of a query or mutation: thrown

@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
 import { initRpc, isResync, resync, RpcError, tracked, type ResyncSignal } from '@wirecall/core'
 import type { Subscription, SubscriptionIterable, SubscriptionState } from '@wirecall/client'
-import { connectClient, readyPeer, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * Subscriptions end to end, over real sockets: event order and inferred

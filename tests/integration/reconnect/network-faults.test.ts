@@ -2,8 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { ConnectionState, RpcClient } from '@wirecall/client'
-import { connectClient, gate, rawPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../helpers/harness'
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
+import { connectClient, gate, rawPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../../helpers/harness'
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy'
 
 /**
  * Network faults below WebSocket, played through the TCP fault proxy: links

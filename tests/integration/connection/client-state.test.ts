@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { initRpc, type RpcError } from '@wirecall/core'
 import type { ConnectionState } from '@wirecall/client'
-import { connectClient, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, startServer, waitUntil, within } from '../../helpers/harness'
 
 const rpc = initRpc.create()
 const router = rpc.router({

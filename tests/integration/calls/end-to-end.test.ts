@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { initRpc, RpcError } from '@wirecall/core'
-import { connectClient, startServer } from '../helpers/harness'
+import { connectClient, startServer } from '../../helpers/harness'
 
 const rpc = initRpc.context<{ user?: string }>().create()
 const router = rpc.router({

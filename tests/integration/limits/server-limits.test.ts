@@ -20,8 +20,8 @@ import {
   within,
   type RawPeer,
   type TestServer,
-} from '../helpers/harness'
-import { startFaultProxy } from '../helpers/fault-proxy'
+} from '../../helpers/harness'
+import { startFaultProxy } from '../../helpers/fault-proxy'
 
 /**
  * The server's limits, each hit for real over a socket: the offender gets

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createChannel, initRpc, isResync, RpcError, type Channel } from '@wirecall/core'
 import type { Subscription } from '@wirecall/client'
-import { connectClient, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, sleep, startServer, waitUntil, within } from '../../helpers/harness'
 
 /**
  * Resuming channel subscriptions over real sockets: a client that sends

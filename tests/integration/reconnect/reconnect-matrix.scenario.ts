@@ -2,9 +2,9 @@ import WebSocket from 'ws'
 import { createChannel, initRpc, RpcError, type Channel } from '@wirecall/core'
 import { createRpcClient, type RpcClient } from '@wirecall/client'
 import { createRpcServer, type RpcServer } from '@wirecall/server'
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
-import { sleep, waitUntil, within } from '../helpers/harness'
-import { trackTimers } from '../helpers/timer-tracker'
+import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy'
+import { sleep, waitUntil, within } from '../../helpers/harness'
+import { trackTimers } from '../../helpers/timer-tracker'
 
 /**
  * Scenario code behind reconnect-matrix.test.ts (docs/reconnect.md, "What

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { CloseCode, initRpc, PROTOCOL } from '@wirecall/core'
-import { rawPeer, sleep, startServer, tryUpgrade, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { rawPeer, sleep, startServer, tryUpgrade, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * The handshake: the `wirecall.v1` subprotocol is required before any

@@ -10,7 +10,7 @@ import {
   type ValidationErrorData,
 } from '@wirecall/core'
 import type { ErrorHandlerOptions } from '@wirecall/server'
-import { connectClient, readyPeer, rpcErrorOf, startServer } from '../helpers/harness'
+import { connectClient, readyPeer, rpcErrorOf, startServer } from '../../helpers/harness'
 
 /**
  * Input and output validation with two Standard Schema validators, zod 4 and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { initRpc, type RpcError } from '@wirecall/core'
-import { connectClient, readyPeer, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, readyPeer, sleep, startServer, waitUntil, within } from '../../helpers/harness'
 
 const rpc = initRpc.create()
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { initRpc, MAX_ID, type AnyRouter } from '@wirecall/core'
-import { connectClient, readyPeer, rpcErrorOf, startServer } from '../helpers/harness'
+import { connectClient, readyPeer, rpcErrorOf, startServer } from '../../helpers/harness'
 
 /**
  * Correlation: many calls share one socket, the server answers each by id in

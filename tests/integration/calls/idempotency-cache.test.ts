@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { initRpc } from '@wirecall/core'
 import type { IdempotencyOptions } from '@wirecall/server'
-import { connectClient, gate, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../helpers/harness'
+import { connectClient, gate, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * The server's idempotency cache, driven on the wire by raw peers: a

@@ -15,7 +15,7 @@ import {
   waitUntil,
   within,
   type TestHttpServer,
-} from '../helpers/harness'
+} from '../../helpers/harness'
 
 /**
  * Mounting: `attach()` on an existing http server beside plain routes and

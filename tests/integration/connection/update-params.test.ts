@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { RpcClient } from '@wirecall/client'
-import { connectClient, rawPeer, readyPeer, rpcErrorOf, sleep, startServer, waitUntil, within } from '../helpers/harness'
-import { startFaultProxy } from '../helpers/fault-proxy'
+import { connectClient, rawPeer, readyPeer, rpcErrorOf, sleep, startServer, waitUntil, within } from '../../helpers/harness'
+import { startFaultProxy } from '../../helpers/fault-proxy'
 
 /**
  * `api.$connection.updateParams()`: new connection params (a refreshed

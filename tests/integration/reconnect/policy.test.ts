@@ -4,9 +4,9 @@ import { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { ConnectionState, RpcClient } from '@wirecall/client'
-import { connectClient, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../helpers/harness'
-import { startFaultProxy } from '../helpers/fault-proxy'
-import { trackTimers } from '../helpers/timer-tracker'
+import { connectClient, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../../helpers/harness'
+import { startFaultProxy } from '../../helpers/fault-proxy'
+import { trackTimers } from '../../helpers/timer-tracker'
 
 /**
  * The client's reconnect *policy* on real sockets: when it retries, how long

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { inspect } from 'node:util'
 import { initRpc, isRpcError } from '@wirecall/core'
-import { connectClient, sleep, startServer, waitUntil } from '../helpers/harness'
+import { connectClient, sleep, startServer, waitUntil } from '../../helpers/harness'
 import {
   CALL_TIMEOUT_MS,
   EVENTS_AFTER_RECOVERY,

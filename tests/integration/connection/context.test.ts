@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { initRpc, isRpcError, RpcError, type RpcErrorCode } from '@wirecall/core'
 import type { ConnectionState } from '@wirecall/client'
 import type { ErrorHandlerOptions } from '@wirecall/server'
-import { connectClient, rawPeer, sleep, startServer, waitUntil, within } from '../helpers/harness'
+import { connectClient, rawPeer, sleep, startServer, waitUntil, within } from '../../helpers/harness'
 
 /**
  * Context on the call path: `createContext` once per connection with the
