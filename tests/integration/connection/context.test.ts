@@ -3,16 +3,16 @@ import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { z } from 'zod'
 import { initRpc, isRpcError, RpcError, type RpcErrorCode } from '@wirecall/core'
-import type { ConnectionState } from '@wirecall/client'
 import type { ErrorHandlerOptions } from '@wirecall/server'
-import { connectClient, rawPeer, sleep, startServer, waitUntil, within } from '../../helpers/harness'
+import { connectClient, rawPeer, sleep, startServer, within } from '../../helpers/harness'
 
 /**
  * Context on the call path: `createContext` once per connection with the
  * client's `connectionParams` and the upgrade request; middleware that
  * narrows the context, runs in declaration order and must return `next()`'s
- * result; connections refused by `createContext`; and the client's view of
- * the connection state.
+ * result; and connections refused by `createContext`. The client's view of
+ * the connection (`$connection.state` and its events) is in
+ * client-state.test.ts.
  */
 
 interface User {
@@ -286,49 +286,5 @@ describe('refused connections', () => {
     expect(errors.length).toBeGreaterThanOrEqual(2)
     expect(errors[0]!.error.code).toBe('UNAUTHORIZED')
     expect(errors[0]!.error.cause).toBe(secret)
-  })
-})
-
-describe('$connection.state', () => {
-  it('walks idle -> connecting -> open, and ends closed on close()', async () => {
-    const { url } = await startServer({ router: makeRouter(freshSeen()) })
-    const api = connectClient<R>(url, { lazy: true })
-    const states: ConnectionState[] = []
-    api.$connection.on('state', (s) => states.push(s))
-    expect(api.$connection.state).toBe('idle')
-    await sleep(20)
-    expect(api.$connection.state).toBe('idle') // lazy: nothing happens until used
-
-    const call = api.ctx.query()
-    expect(api.$connection.state).toBe('connecting')
-    await call
-    expect(api.$connection.state).toBe('open')
-    expect(states).toEqual(['connecting', 'open'])
-
-    await api.$connection.close()
-    expect(api.$connection.state).toBe('closed')
-    expect(states).toEqual(['connecting', 'open', 'closed'])
-  })
-
-  it('ends closed on a terminal close from the server, never reaching open', async () => {
-    const { url } = await startServer({
-      router: makeRouter(freshSeen()),
-      createContext: () => {
-        throw new RpcError('UNAUTHORIZED', 'who are you')
-      },
-    })
-    const api = connectClient<R>(url, { lazy: true })
-    const states: ConnectionState[] = []
-    const unsubscribe = api.$connection.on('state', (s) => states.push(s))
-    api.$connection.connect()
-    await waitUntil(() => api.$connection.state === 'closed', 'the client to reach closed')
-    expect(states).toEqual(['connecting', 'closed'])
-
-    // connect() on a closed client does nothing; the listener can be removed.
-    unsubscribe()
-    api.$connection.connect()
-    await sleep(20)
-    expect(api.$connection.state).toBe('closed')
-    expect(states).toEqual(['connecting', 'closed'])
   })
 })

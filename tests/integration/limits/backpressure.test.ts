@@ -6,6 +6,7 @@ import {
   defaultSerializer,
   fromEmitter,
   initRpc,
+  isRpcError,
   type RpcError,
   type Serializer,
 } from '@wirecall/core'
@@ -19,8 +20,9 @@ import { collectGarbage } from '../../../packages/core/test/helpers/async'
  * reader that stops reading must not make the server buffer without bound,
  * must not stall anyone else, and is cut off with 1013 (try again later);
  * push sources that cannot wait fall back to their own bounded buffers;
- * fan-out encodes an event once; and the client bounds what it queues when
- * the network is slower than the app.
+ * fan-out encodes an event once; the client bounds what it queues when
+ * the network is slower than the app; and the iterator form bounds what it
+ * holds for a loop that does not pull.
  *
  * A stalled proxy holds bytes instead of dropping them, so the kernel's
  * socket buffers (on Linux loopback up to several MiB, autotuned) fill
@@ -594,5 +596,50 @@ describe('client backpressure', () => {
     expect(values).toEqual(accepted.map((_, i) => i))
     expect(order).toEqual(values)
     await waitUntil(() => api.$connection.bufferedAmount === 0, 'the queue to empty')
+  })
+})
+
+describe('the iterator form holds at most 1,000 events for a loop that does not pull', () => {
+  it('ends with OVERLOADED after the 1,000 it kept, and unsubscribes on the server', async () => {
+    let live = 0
+    let aborted = false
+    const router = rpc.router({
+      flood: rpc.procedure.subscription(async function* ({ signal }) {
+        live++
+        try {
+          for (let n = 1; n <= 5_000 && !signal.aborted; n++) yield n
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+        } finally {
+          aborted = signal.aborted
+          live--
+        }
+      }),
+    })
+    const { url } = await startServer({ router })
+    const api = connectClient<typeof router>(url)
+    const events = api.flood.subscribe()
+    const iterator = events[Symbol.asyncIterator]()
+    await waitUntil(() => events.state === 'ended', 'the subscription to end on overflow')
+    await waitUntil(() => live === 0, 'the generator to unwind')
+    expect(aborted).toBe(true)
+
+    const got: number[] = []
+    const failure = await within(
+      (async () => {
+        for (let i = 0; i < 2_000; i++) {
+          const result = await iterator.next()
+          if (result.done === true) return undefined
+          got.push(result.value as number)
+        }
+        return undefined
+      })().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+      'the loop to drain',
+    )
+    expect(got).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1))
+    expect(isRpcError(failure) && failure.code).toBe('OVERLOADED')
+    expect(await iterator.next()).toEqual({ done: true, value: undefined })
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
-import { initRpc, isResync, resync, RpcError, tracked, type ResyncSignal } from '@wirecall/core'
+import { createChannel, initRpc, isResync, resync, RpcError, tracked, type ResyncSignal } from '@wirecall/core'
 import type { Subscription, SubscriptionIterable, SubscriptionState } from '@wirecall/client'
 import { connectClient, readyPeer, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
@@ -9,7 +9,8 @@ import { connectClient, readyPeer, sleep, startServer, untilAborted, waitUntil, 
  * types in both client forms, what the resolver receives, many
  * subscriptions on one connection, the ways a client stops one, output and
  * input validation, errors, routing over the raw protocol, resync, and a
- * throwing `onData` handler.
+ * throwing `onData` handler. Last, a smoke test on a router of its own: both
+ * client forms and a channel resume in a few lines.
  */
 
 interface Ctx {
@@ -782,5 +783,65 @@ describe('a throwing onData handler', () => {
     expect(seen.slice(0, 4)).toEqual([0, 1, 2, 3])
     expect(sub.state).toBe('started')
     await waitUntil(() => caught.includes(boom), 'the handler error to surface as an uncaught exception')
+  })
+})
+
+// ---------------------------------------------------------------------------
+// The smoke test: the two client forms and a channel resume in a few lines,
+// on a router of its own.
+
+const smokeRpc = initRpc.create()
+const smokeChannel = createChannel<{ text: string }>({ history: 10 })
+let smokeLive = 0
+const smokeRouter = smokeRpc.router({
+  count: smokeRpc.procedure.input(z.object({ to: z.number() })).subscription(async function* ({ input, lastEventId }) {
+    smokeLive++
+    try {
+      for (let n = Number(lastEventId ?? 0) + 1; n <= input.to; n++) yield tracked(String(n), { n, at: new Date(n) })
+    } finally {
+      smokeLive--
+    }
+  }),
+  feed: smokeRpc.procedure.subscription(({ lastEventId, signal }) => smokeChannel.subscribe({ lastEventId, signal })),
+})
+
+describe('subscriptions smoke', () => {
+  it('streams, completes and unsubscribes', async () => {
+    const { url } = await startServer({ router: smokeRouter })
+    const api = connectClient<typeof smokeRouter>(url)
+    const got: number[] = []
+    for await (const ev of api.count.subscribe({ to: 5 })) {
+      expectTypeOf(ev).toEqualTypeOf<{ n: number; at: Date }>()
+      expect(ev.at).toBeInstanceOf(Date)
+      got.push(ev.n)
+    }
+    expect(got).toEqual([1, 2, 3, 4, 5])
+    const done = new Promise<number[]>((resolve) => {
+      const seen: number[] = []
+      api.count.subscribe({ to: 3 }, { onData: (e) => seen.push(e.n), onComplete: () => resolve(seen) })
+    })
+    expect(await done).toEqual([1, 2, 3])
+    expect(smokeLive).toBe(0)
+  })
+
+  it('channel resume and resync', async () => {
+    const { url } = await startServer({ router: smokeRouter })
+    const api = connectClient<typeof smokeRouter>(url)
+    const first = smokeChannel.publish({ text: 'a' })
+    smokeChannel.publish({ text: 'b' })
+    const events: unknown[] = []
+    const it = api.feed.subscribe(undefined, { lastEventId: first })
+    for await (const ev of it) {
+      expectTypeOf(ev).toEqualTypeOf<{ text: string } | ResyncSignal>()
+      events.push(isResync(ev) ? 'resync' : ev.text)
+      if (events.length === 1) smokeChannel.publish({ text: 'c' })
+      if (events.length === 2) break
+    }
+    expect(events).toEqual(['b', 'c'])
+    const resyncs: string[] = []
+    await new Promise<void>((resolve) => {
+      const sub = api.feed.subscribe(undefined, { lastEventId: 'nope.1', onResync: () => { resyncs.push('r'); sub.unsubscribe(); resolve() } })
+    })
+    expect(resyncs).toEqual(['r'])
   })
 })
