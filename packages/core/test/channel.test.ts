@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { collectGarbage, settle, track, within, type Tracker } from './helpers/async'
+import { collectGarbage, settle, track, within, type Tracker } from '../../../tests/helpers/async'
 import { createChannel, isResync, isTracked, type Channel, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
 
 type Item<T> = TrackedEnvelope<T> | ResyncSignal

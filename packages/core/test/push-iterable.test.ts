@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { collectGarbage, settle, track, within, type Tracker } from './helpers/async'
+import { collectGarbage, settle, track, within, type Tracker } from '../../../tests/helpers/async'
 import {
   RpcError,
   fromCallback,

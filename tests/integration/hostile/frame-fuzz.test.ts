@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defaultSerializer, ERROR_CODES, initRpc, MAX_ID, parseServerFrame, RpcError } from '@wirecall/core'
-import { collectGarbage } from '../../../packages/core/test/helpers/async'
+import { collectGarbage } from '../../helpers/async'
 import { connectClient, rawPeer, readyPeer, sleep, startServer, waitUntil, within, type RawPeer } from '../../helpers/harness'
 import { watchInvariants, type Invariants } from '../../helpers/invariants'
 

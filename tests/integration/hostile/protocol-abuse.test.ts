@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket as WsSocket } from 'ws'
 import type { AddressInfo } from 'node:net'
 import { initRpc, MAX_ID, PROTOCOL, RpcError } from '@wirecall/core'
 import type { RpcServerOptions } from '@wirecall/server'
-import { collectGarbage } from '../../../packages/core/test/helpers/async'
+import { collectGarbage } from '../../helpers/async'
 import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, waitUntil, within, type RawPeer } from '../../helpers/harness'
 import { watchInvariants, watchProcess, type Invariants } from '../../helpers/invariants'
 

@@ -13,7 +13,7 @@ import {
 import { connectClient, gate, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../../helpers/harness'
 import { startFaultProxy } from '../../helpers/fault-proxy'
 import { trackTimers } from '../../helpers/timer-tracker'
-import { collectGarbage } from '../../../packages/core/test/helpers/async'
+import { collectGarbage } from '../../helpers/async'
 
 /**
  * Flow control end to end, over real sockets and the TCP fault proxy: a

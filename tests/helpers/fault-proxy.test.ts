@@ -1,8 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { sleep, waitUntil, within } from '../helpers/harness.js'
-import { startFaultProxy } from '../helpers/fault-proxy.js'
+import { sleep, waitUntil, within } from './harness.js'
+import { startFaultProxy } from './fault-proxy.js'
 
 /** A plain `ws` echo server on 127.0.0.1; every frame is sent back prefixed with `tag`. */
 async function startEchoServer(tag = ''): Promise<{ wss: WebSocketServer; port: number }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { trackTimers } from '../helpers/timer-tracker.js'
+import { trackTimers } from './timer-tracker.js'
 
 /** Resolves after `ms` on a timer the tracker never sees (the original, captured before any tracking). */
 const realSetTimeout = globalThis.setTimeout
