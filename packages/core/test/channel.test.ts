@@ -25,7 +25,7 @@ function label<T>(result: IteratorResult<Item<T>>): string {
 /** Pulls exactly `count` items (each pull bounded). */
 async function pull<T>(iterator: Iter<T>, count: number): Promise<string[]> {
   const out: string[] = []
-  for (let i = 0; i < count; i++) out.push(label(await within(iterator.next(), 2_000, `next() #${i}`)))
+  for (let i = 0; i < count; i++) out.push(label(await within(iterator.next(), `next() #${i}`, 2_000)))
   return out
 }
 

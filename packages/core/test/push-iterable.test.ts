@@ -140,7 +140,7 @@ function iteratorOf(harness: Harness): AsyncIterator<unknown> {
 
 async function pull(iterator: AsyncIterator<unknown>, count: number): Promise<Label[]> {
   const out: Label[] = []
-  for (let i = 0; i < count; i++) out.push(labelOf(await within(iterator.next(), 2_000, `next() #${i}`)))
+  for (let i = 0; i < count; i++) out.push(labelOf(await within(iterator.next(), `next() #${i}`, 2_000)))
   return out
 }
 
