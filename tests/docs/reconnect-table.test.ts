@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
  */
 
 const doc = readFileSync(new URL('../../docs/reconnect.md', import.meta.url), 'utf8')
-const matrix = readFileSync(new URL('../integration/reconnect-matrix.test.ts', import.meta.url), 'utf8')
+const matrix = readFileSync(new URL('../integration/reconnect/reconnect-matrix.test.ts', import.meta.url), 'utf8')
 
 /** The table under "## What the caller sees": its column headers and its bold row names. */
 function callerTable(): { columns: string[]; rows: string[] } {

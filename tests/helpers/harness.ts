@@ -11,7 +11,12 @@ import { createRpcServer, type RpcServer, type RpcServerOptions } from '@wirecal
  * Test fixtures on real sockets over 127.0.0.1. Everything a test starts is
  * registered here and torn down when the test finishes, and teardown checks
  * that nothing was left behind (open connections on the server).
+ *
+ * The socket-free waits (sleep, waitUntil, within, gate, untilAborted) live
+ * in async.ts and are re-exported here, so a test imports from one place.
  */
+
+export { gate, sleep, untilAborted, waitUntil, within, type Gate } from './async'
 
 export interface TestServer {
   server: RpcServer
@@ -103,76 +108,6 @@ export async function rawPeer(url: string, protocols: string | string[] = 'wirec
       })
     },
   }
-}
-
-/** Resolves after `ms`, or earlier when `signal` aborts (as a well-behaved resolver would wait). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
-/**
- * Resolves when `signal` aborts (at once if it already has): what a resolver
- * that holds until it is cancelled awaits. Never rejects, so the resolver
- * decides what an abort means for its answer.
- */
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    signal.addEventListener('abort', () => resolve(), { once: true })
-  })
-}
-
-/** A promise the test opens by hand (see {@link gate}). */
-export interface Gate {
-  /** Resolves once `open()` has been called. */
-  opened: Promise<void>
-  open(): void
-}
-
-/**
- * A promise the test opens by hand: resolvers wait on `opened`, so that "in
- * flight" and "answered" are the test's decision rather than a matter of timing.
- */
-export function gate(): Gate {
-  let open!: () => void
-  const opened = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { opened, open }
-}
-
-/** Resolves once `predicate()` holds, checking every 5 ms; rejects after `timeoutMs` naming `what`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(5)
-  }
-}
-
-/** `promise`, or a rejection naming `what` if it has not settled within `timeoutMs`. */
-export function within<T>(promise: Promise<T>, what: string, timeoutMs = 3_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
 }
 
 /** How a WebSocket upgrade attempt ended. */

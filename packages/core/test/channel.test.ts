@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { collectGarbage, settle, track, within, type Tracker } from './helpers/async'
+import { collectGarbage, settle, track, within, type Tracker } from '../../../tests/helpers/async'
 import { createChannel, isResync, isTracked, type Channel, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
 
 type Item<T> = TrackedEnvelope<T> | ResyncSignal
@@ -25,7 +25,7 @@ function label<T>(result: IteratorResult<Item<T>>): string {
 /** Pulls exactly `count` items (each pull bounded). */
 async function pull<T>(iterator: Iter<T>, count: number): Promise<string[]> {
   const out: string[] = []
-  for (let i = 0; i < count; i++) out.push(label(await within(iterator.next(), 2_000, `next() #${i}`)))
+  for (let i = 0; i < count; i++) out.push(label(await within(iterator.next(), `next() #${i}`, 2_000)))
   return out
 }
 

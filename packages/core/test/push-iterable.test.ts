@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { describe, expect, it } from 'vitest'
-import { collectGarbage, settle, track, within, type Tracker } from './helpers/async'
+import { collectGarbage, settle, track, within, type Tracker } from '../../../tests/helpers/async'
 import {
   RpcError,
   fromCallback,
@@ -140,7 +140,7 @@ function iteratorOf(harness: Harness): AsyncIterator<unknown> {
 
 async function pull(iterator: AsyncIterator<unknown>, count: number): Promise<Label[]> {
   const out: Label[] = []
-  for (let i = 0; i < count; i++) out.push(labelOf(await within(iterator.next(), 2_000, `next() #${i}`)))
+  for (let i = 0; i < count; i++) out.push(labelOf(await within(iterator.next(), `next() #${i}`, 2_000)))
   return out
 }
 
