@@ -146,7 +146,7 @@ export class Connection {
       if (this.isOpen) this.out.flush()
       try {
         // WHATWG sockets accept only 1000 and 3000-4999 from applications.
-        this.ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, truncateCloseReason(reason))
+        this.ws.close(code === NORMAL_CLOSURE || (code >= 3000 && code <= 4999) ? code : NORMAL_CLOSURE, truncateCloseReason(reason))
       } catch {
         // Already closing.
       }
@@ -170,7 +170,7 @@ export class Connection {
     const ws = this.ws as WebSocketLike & { terminate?: () => void }
     try {
       if (typeof ws.terminate === 'function') ws.terminate()
-      else ws.close(1000, truncateCloseReason(reason))
+      else ws.close(NORMAL_CLOSURE, truncateCloseReason(reason))
     } catch {
       // Already closing.
     }

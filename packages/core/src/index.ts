@@ -5,12 +5,9 @@
 // declaration emit can name it.
 
 export { initRpc, type RpcInstance, type RpcInstanceOptions } from './init'
+export { ProcedureBuilder, type BuilderDef, type BuilderState, type InitialBuilderDef, type Unset } from './procedure-builder'
 export {
-  ProcedureBuilder,
   type AnyProcedure,
-  type BuilderDef,
-  type BuilderState,
-  type InitialBuilderDef,
   type MiddlewareFunction,
   type MiddlewareNext,
   type MiddlewareOptions,
@@ -25,7 +22,6 @@ export {
   type ResolverOptions,
   type SubscriptionProcedure,
   type SubscriptionResolverOptions,
-  type Unset,
 } from './procedure'
 export { type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecord, type RouterRecordFor } from './router'
 export type { inferProcedureInput, inferProcedureOutput, inferRouterContext, inferRouterInputs, inferRouterOutputs } from './inference'

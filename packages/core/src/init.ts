@@ -1,4 +1,5 @@
-import { ProcedureBuilder, type InitialBuilderDef, type MiddlewareFunction } from './procedure'
+import { ProcedureBuilder, type InitialBuilderDef } from './procedure-builder'
+import type { MiddlewareFunction } from './procedure'
 import { createRouter, type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
 import type { Simplify } from './types'
 
