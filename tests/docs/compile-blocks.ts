@@ -32,7 +32,7 @@ export interface CompiledDocs {
 const resolveFrom = [undefined, join(repoRoot, 'tests/frameworks/docs.ts')]
 
 /** The repository's compiler options (tsconfig.json: strict, paths to the packages' sources), for a program that emits nothing. */
-function compilerOptions(): ts.CompilerOptions {
+export function compilerOptions(): ts.CompilerOptions {
   const file = join(repoRoot, 'tsconfig.json')
   const config = ts.readConfigFile(file, ts.sys.readFile)
   if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, '\n'))
