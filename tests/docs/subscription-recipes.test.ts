@@ -1289,7 +1289,7 @@ describe('docs/subscriptions.md', () => {
   it('every line of every TypeScript snippet runs in this file', () => {
     const guide = readFileSync(new URL('../../docs/subscriptions.md', import.meta.url), 'utf8')
     const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map(normalise))
-    const snippets = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
+    const snippets = [...guide.matchAll(/```ts(?: [^\n]*)?\n([\s\S]*?)```/g)].map((m) => m[1]!) // flagged fences (expect-error) too
     expect(snippets.length).toBeGreaterThan(10)
     const missing: string[] = []
     for (const snippet of snippets) {
