@@ -62,10 +62,15 @@ export class RequestTable {
    * @param defaultTimeoutMs the client's `timeoutMs`.
    * @param cancelled called for a call settled locally (timeout, abort) after it was written, so the server is told to stop it.
    */
+  private readonly defaultTimeoutMs: number
+
   constructor(
-    private readonly defaultTimeoutMs: number,
+    defaultTimeoutMs: number,
     private readonly cancelled: (call: PendingCall) => void,
-  ) {}
+  ) {
+    // Clamped as each call's is, so that calls on the default still share the timer when it is Infinity.
+    this.defaultTimeoutMs = clampDelay(defaultTimeoutMs)
+  }
 
   get size(): number {
     return this.calls.size

@@ -189,11 +189,9 @@ describe('RequestTable', () => {
       expect(vi.getTimerCount()).toBe(0)
     })
 
-    // BUG (it.fails until fixed): add() compares the clamped timeout with the unclamped default, so with a
-    // client timeoutMs of Infinity (or anything over 2^31 - 1 ms) no call counts as "on the default timeout":
-    // each one arms and clears its own timer, the cost the shared timer exists to avoid. Clamping
-    // defaultTimeoutMs in the constructor would fix it.
-    it.fails('shares one timer among the calls on the default timeout even when that default is Infinity', () => {
+    // Found by this test: add() compared the clamped timeout with the unclamped default, so with a client
+    // timeoutMs of Infinity (or anything over 2^31 - 1 ms) each call armed a timer of its own.
+    it('shares one timer among the calls on the default timeout even when that default is Infinity', () => {
       const table = new RequestTable(Infinity, () => {})
       for (let id = 1; id <= 3; id++) observe(table.add(id, '{}', false, 'p', undefined, undefined), () => {})
       expect(vi.getTimerCount()).toBe(1)

@@ -249,12 +249,10 @@ describe('KeepAliveSweep', () => {
       expect(socket.terminations[0]! - socket.pings[0]!).toBeGreaterThanOrEqual(420)
     })
 
-    // BUG (it.fails until fixed): the period is min(intervalMs, timeoutMs) / 4 unrounded, but Node's
-    // setInterval truncates a fractional delay (7.5 ms runs every 7 ms), while the runs to wait are
-    // counted with the unrounded period. With intervalMs = timeoutMs = 30, a ping goes out after 28 ms
-    // of quiet and the socket is terminated 28 ms after its ping, before timeoutMs. Rounding the period
-    // down to whole milliseconds (Math.floor) before counting the runs would keep the documented bounds.
-    it.fails('waits timeoutMs in full after a ping even when a quarter of the shorter setting is not a whole number of ms', () => {
+    // Found by this test: the period was min(intervalMs, timeoutMs) / 4 unrounded, but Node's
+    // setInterval truncates a fractional delay (7.5 ms runs every 7 ms), while the runs to wait were
+    // counted with the unrounded period, so a socket could be terminated before timeoutMs.
+    it('waits timeoutMs in full after a ping even when a quarter of the shorter setting is not a whole number of ms', () => {
       const fakeSetInterval = globalThis.setInterval
       // Node truncates the delay (lib/internal/timers.js: "accuracy of sub-millisecond timers is not
       // assumed"); the fake clock does not, so it is made to, here.

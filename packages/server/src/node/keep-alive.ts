@@ -46,7 +46,8 @@ export class KeepAliveSweep {
   constructor(options: Required<KeepAliveOptions>) {
     const intervalMs = Math.max(1, options.intervalMs)
     const timeoutMs = Math.max(1, options.timeoutMs)
-    this.periodMs = Math.max(1, Math.min(intervalMs, timeoutMs) / 4)
+    // Whole milliseconds: setInterval truncates a fractional delay, and the runs below are counted in periods.
+    this.periodMs = Math.max(1, Math.floor(Math.min(intervalMs, timeoutMs) / 4))
     this.quietRuns = Math.ceil(intervalMs / this.periodMs)
     this.answerRuns = Math.ceil(timeoutMs / this.periodMs)
   }
