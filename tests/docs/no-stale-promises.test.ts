@@ -23,13 +23,7 @@ const phrases: RegExp[] = [
  * Lines allowed to keep a phrase, each with the reason. Keep this empty
  * when you can: a real plan belongs in the issues, not in a guide.
  */
-const allowed: { page: string; text: string; why: string }[] = [
-  {
-    page: 'docs/server.md',
-    text: 'Others will come as',
-    why: 'the "Other runtimes: the RpcSocket interface" section is being rewritten around server.opened(socket, info); drop this entry with that change',
-  },
-]
+const allowed: { page: string; text: string; why: string }[] = []
 
 describe('the docs promise nothing that is not there', () => {
   for (const page of docPages()) {

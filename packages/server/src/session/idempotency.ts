@@ -1,4 +1,4 @@
-import { RpcError } from '@wirecall/core'
+import { RpcError, errorFields, jsonSerializer } from '@wirecall/core'
 
 /** Bounds of the idempotency cache; see `docs/reconnect.md`. */
 export interface IdempotencyOptions {
@@ -170,7 +170,8 @@ export class IdempotencyCache {
 /** What a repeated key gets when its outcome was too big to keep: the mutation ran; its answer is gone. */
 const TOO_LARGE: Outcome = {
   kind: 'error',
-  fields: `,"code":"PAYLOAD_TOO_LARGE","message":"This idempotent mutation already ran; its result was too large to keep for replay"`,
+  // No data, so no serializer is involved.
+  fields: errorFields(jsonSerializer, 'PAYLOAD_TOO_LARGE', 'This idempotent mutation already ran; its result was too large to keep for replay', undefined),
 }
 
 /** Defaults of {@link IdempotencyOptions}; the docs quote these. */
