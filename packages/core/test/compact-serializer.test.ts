@@ -446,7 +446,9 @@ describe('compactSerializer: properties', () => {
       values: [fc.boolean(), fc.double(), fc.string(), fc.constantFrom(null, undefined), fc.bigInt(), fc.date({ noInvalidDate: true })],
       maxDepth: 4,
       withBigInt: true,
-      withDate: true,
+      // Dates come from `values`, valid only: withDate would add fc.date(), whose invalid dates
+      // superjson (and so the codec) turns into null, which is not a faithful round trip.
+      withDate: false,
       withMap: true,
       withSet: true,
       withTypedArray: true,
