@@ -87,6 +87,25 @@ export async function settle(turns = 3): Promise<void> {
   for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
+/**
+ * Runs the promise callbacks queued now, and those they queue, a few rounds
+ * deep, without any timer: the way to let work settle under fake timers
+ * (where `settle`'s `setImmediate` is faked too).
+ */
+export async function flushMicrotasks(rounds = 10): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve()
+}
+
+/** Whether a promise has settled, observed without awaiting it. */
+export function observe(promise: Promise<unknown>): { settled: boolean } {
+  const seen = { settled: false }
+  const done = () => {
+    seen.settled = true
+  }
+  void promise.then(done, done)
+  return seen
+}
+
 export interface Tracker<T> {
   settled: boolean
   result: IteratorResult<T> | undefined

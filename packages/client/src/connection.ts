@@ -15,7 +15,7 @@ import {
 } from '@wirecall/core'
 import { Heartbeat } from './heartbeat'
 import { unref } from './timers'
-import { ReadyState, type WebSocketConstructor, type WebSocketLike } from './websocket'
+import { CLOSED, OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
 /** The WebSocket implementation: the `WebSocket` option, else the runtime's global. */
 export function webSocketConstructor(option: WebSocketConstructor | undefined): WebSocketConstructor {
@@ -102,7 +102,7 @@ export class Connection {
   }
 
   get isOpen(): boolean {
-    return this.acked && !this.done && this.ws.readyState === ReadyState.OPEN
+    return this.acked && !this.done && this.ws.readyState === OPEN
   }
 
   /** Where the batcher writes each frame. */
@@ -129,7 +129,7 @@ export class Connection {
    */
   close(code: number, reason: string, waitMs = 1_000): Promise<void> {
     const gone = new Promise<void>((resolve) => {
-      if (this.ws.readyState === ReadyState.CLOSED) return resolve()
+      if (this.ws.readyState === CLOSED) return resolve()
       const timer = setTimeout(() => {
         // The peer never answered the close (a dead link): do not leave the socket, or its own timers, behind.
         ;(this.ws as { terminate?: () => void }).terminate?.()

@@ -34,7 +34,6 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
   resubscribing = false
   private readonly sink: SubscriptionSink
   private readonly signal: AbortSignal | undefined
-  private readonly onAbort: (() => void) | undefined
 
   constructor(
     private readonly table: Subscriptions,
@@ -46,7 +45,6 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     this.lastEventId = options?.lastEventId
     this.sink = handlers === undefined ? new IteratorSink(this) : handlerSink(handlers)
     this.signal = options?.signal
-    if (this.signal !== undefined) this.onAbort = () => this.unsubscribe()
   }
 
   /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
@@ -63,29 +61,32 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     return { next: () => sink.next(), return: () => sink.return() }
   }
 
-  /** Starts listening to the caller's signal; false when it has already aborted. */
+  /** Starts listening to the caller's signal (the subscription is its own listener); false when it has already aborted. */
   listen(): boolean {
     if (this.signal?.aborted === true) return false
-    this.signal?.addEventListener('abort', this.onAbort!, { once: true })
+    this.signal?.addEventListener('abort', this, { once: true })
     return true
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.unsubscribe()
   }
 
   /** Stops listening to the caller's signal: the subscription has ended. */
   dispose(): void {
-    if (this.onAbort !== undefined) this.signal!.removeEventListener('abort', this.onAbort)
+    this.signal?.removeEventListener('abort', this)
   }
 
-  /** Ends it before it began (closed client, unserializable input), telling its sink after the caller has its handle. */
-  failEarly(error: RpcError): this {
+  /**
+   * Ends it before it began: with `error` (closed client, unserializable
+   * input), told to its sink once the caller has its handle; or quietly,
+   * when the caller's signal had already aborted.
+   */
+  endEarly(error: RpcError | undefined): this {
     this.state = 'ended'
-    queueMicrotask(() => this.sink.error(error))
-    return this
-  }
-
-  /** Ends it quietly before it began: the caller's signal had already aborted. */
-  stopEarly(): this {
-    this.state = 'ended'
-    this.sink.stopped()
+    if (error === undefined) this.sink.stopped()
+    else queueMicrotask(() => this.sink.error(error))
     return this
   }
 
@@ -143,13 +144,13 @@ export class Subscriptions {
   subscribe(path: string, input: unknown, second: unknown, closed: RpcError | undefined): ClientSubscription {
     const handlers = isHandlers(second) ? second : undefined
     const subscription = new ClientSubscription(this, this.link.nextId(), path, handlers, second as SubscribeOptions | undefined)
-    if (closed !== undefined) return subscription.failEarly(closed)
-    if (!subscription.listen()) return subscription.stopEarly()
+    if (closed !== undefined) return subscription.endEarly(closed)
+    if (!subscription.listen()) return subscription.endEarly(undefined)
     try {
       subscription.input = encodePayload(this.link.serializer, input)
     } catch (cause) {
       subscription.dispose()
-      return subscription.failEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
+      return subscription.endEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
     this.live.set(subscription.id, subscription)
     this.link.touch()

@@ -1,5 +1,6 @@
 import { RpcError } from '@wirecall/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushMicrotasks } from '../../../tests/helpers/async'
 import { RequestTable, type PendingCall } from '../src/request-table'
 
 const DEFAULT_TIMEOUT_MS = 1_000
@@ -28,9 +29,6 @@ function observe(promise: Promise<unknown>, onSettled: () => void): Observed {
   return seen
 }
 
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve()
-}
 
 function setup() {
   /** Calls the table asked to have cancelled on the server, with whether their promise had settled by then. */

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushMicrotasks, observe } from '../../../tests/helpers/async'
 import { FlowControl } from '../src/session/flow-control'
 import type { RpcSocket } from '../src/session/socket'
 
@@ -34,18 +35,6 @@ class BufferSocket implements RpcSocket {
   }
 }
 
-/** Whether a promise has settled, observed without awaiting it. */
-function observe(promise: Promise<unknown>): { settled: boolean } {
-  const seen = { settled: false }
-  void promise.then(() => {
-    seen.settled = true
-  })
-  return seen
-}
-
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve()
-}
 
 function setup(withDrain: boolean) {
   const socket = new BufferSocket(withDrain)

@@ -1,5 +1,6 @@
 import { RpcError } from '@wirecall/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushMicrotasks, observe } from '../../../tests/helpers/async'
 import { IdempotencyCache, idempotencyDefaults, type Begin, type IdempotentRun, type Outcome } from '../src/session/idempotency'
 
 /** A result outcome whose `fields` are exactly `chars` UTF-16 units long. */
@@ -27,18 +28,6 @@ function refused(begin: Begin): RpcError {
   return begin.error
 }
 
-/** Whether a promise has settled, observed without awaiting it. */
-function observe(promise: Promise<unknown>): { settled: boolean } {
-  const seen = { settled: false }
-  void promise.then(() => {
-    seen.settled = true
-  })
-  return seen
-}
-
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve()
-}
 
 const cancelled = () => new RpcError('CANCELLED', 'The caller cancelled')
 
