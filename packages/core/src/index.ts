@@ -104,6 +104,7 @@ export { validate } from './schema'
 export { positionOf } from './tracked'
 export { checkPayload } from './payload-guard'
 export { parseClientFrame, parseServerFrame, type ParseFrameOptions, type ParseResult } from './protocol-parse'
+export { frameShapeProblem, type FrameShapeLimits } from './frame-shape'
 export {
   PING_FRAME,
   PONG_FRAME,

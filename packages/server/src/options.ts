@@ -67,6 +67,15 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    */
   maxPayload?: number
   /**
+   * Most arrays and objects one frame may hold, counted by a scan before
+   * it is parsed; a frame with more closes with 1009, as a frame over
+   * `maxPayload` does. `JSON.parse` pays for each (about 100 ns, plus the
+   * garbage collection after), so this bounds how long one frame can hold
+   * the event loop: 1 MiB of empty arrays would otherwise take 100 ms.
+   * @default 100_000
+   */
+  maxFrameContainers?: number
+  /**
    * permessage-deflate compression. Off by default: it costs CPU and memory
    * per connection, and most RPC payloads are small. `maxPayload` holds
    * after decompression, so a small frame that inflates to gigabytes is
@@ -94,11 +103,14 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    */
   maxSubscriptions?: number
   /**
-   * Messages a connection may send, as a token bucket: `messagesPerSecond`
-   * sustained, `burst` at once. A message over the limit gets
-   * `TOO_MANY_REQUESTS`; a peer that goes on past another `burst` refused
-   * messages is closed with 1008. `false` turns it off.
-   * @default { messagesPerSecond: 1_000, burst: 2_000 }
+   * What a connection may send, as two token buckets. Messages:
+   * `messagesPerSecond` sustained, `burst` at once; a message over the limit
+   * gets `TOO_MANY_REQUESTS` (a ping goes unanswered), and a peer that keeps
+   * sending past it is closed with 1008. Bytes: `bytesPerSecond` sustained,
+   * `burstBytes` at once; a frame over the limit waits, unread, until the
+   * bucket refills, so one peer cannot spend more than its share of the
+   * server's time parsing. `false` turns both off.
+   * @default { messagesPerSecond: 1_000, burst: 2_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 }
    */
   rateLimit?: RateLimitOptions | false
   /**
@@ -183,6 +195,14 @@ export interface RateLimitOptions {
   messagesPerSecond?: number
   /** How many messages may arrive at once (the bucket's size). @default 2_000 */
   burst?: number
+  /**
+   * Sustained bytes per second, counted as each frame's length in
+   * characters (never more than its size in bytes). Frames beyond it wait;
+   * see `docs/security.md`. @default 8_388_608 (8 MiB)
+   */
+  bytesPerSecond?: number
+  /** How many bytes of frames may arrive at once; never less than `maxPayload`. @default 8_388_608 (8 MiB) */
+  burstBytes?: number
 }
 
 /** Options of `server.close()`. Without them the server closes at once with 1001. */
@@ -207,6 +227,7 @@ export interface CloseOptions {
 export const serverDefaults = {
   initTimeoutMs: 5_000,
   maxPayload: 1_048_576,
+  maxFrameContainers: 100_000,
   exposeInternalErrors: false,
   /** Most messages one array frame may hold. */
   maxBatchSize: 1_000,
@@ -216,7 +237,7 @@ export const serverDefaults = {
   backpressure: { highWaterMark: 1_048_576, lowWaterMark: 262_144, maxBufferedAmount: 8_388_608, slowConsumerTimeoutMs: 30_000 },
   maxInFlightCalls: 1_000,
   maxSubscriptions: 1_000,
-  rateLimit: { messagesPerSecond: 1_000, burst: 2_000 },
+  rateLimit: { messagesPerSecond: 1_000, burst: 2_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 },
   maxConnections: 10_000,
   maxConnectionParamsBytes: 16_384,
   /** `ws` receiver bounds: fragments of one message, and chunks buffered before a message completes. */

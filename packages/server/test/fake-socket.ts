@@ -22,11 +22,25 @@ export class FakeSocket implements RpcSocket {
   events: SocketEvents | undefined
   private gone = false
 
-  constructor(private readonly behaviour: { answersClose?: boolean; canPing?: boolean } = {}) {
+  /** Whether the session has paused reading (only for sockets made with `canPause`). */
+  paused = false
+  /** How many times reading was paused. */
+  pauses = 0
+
+  constructor(private readonly behaviour: { answersClose?: boolean; canPing?: boolean; canPause?: boolean } = {}) {
     if (behaviour.canPing === true) this.ping = () => void this.pings++
+    if (behaviour.canPause === true) {
+      this.pause = () => {
+        this.paused = true
+        this.pauses++
+      }
+      this.resume = () => void (this.paused = false)
+    }
   }
 
   ping?: () => void
+  pause?: () => void
+  resume?: () => void
 
   send(data: string): void {
     if (this.gone) return

@@ -358,6 +358,60 @@ describe('limits', () => {
   })
 })
 
+describe('byte budget', () => {
+  // Fakes performance.now too: the rate limit's buckets refill from it.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: [...FAKED, 'performance'] })
+  })
+
+  const rateLimit = { bytesPerSecond: 10_000, burstBytes: 10_000 }
+  const bigCall = (id: number) => ({ type: 'call', id, method: 'query', path: 'echo', input: 'x'.repeat(4_900) })
+
+  it('holds frames over the budget unparsed, with reading paused, and answers them in order as the bucket refills', async () => {
+    const socket = new FakeSocket({ canPause: true })
+    const s = track(open({ rateLimit, maxPayload: 8_192 }, socket))
+    await ready(s)
+    for (let id = 1; id <= 4; id++) s.send(bigCall(id))
+    await settle()
+    // About 5 KB each against 10 KB of burst: two pass at once, two wait, about half a second apart.
+    expect(socket.of('result').map((m) => m.id)).toEqual([1, 2])
+    expect(socket.paused).toBe(true)
+    await advance(600)
+    expect(socket.of('result').map((m) => m.id)).toEqual([1, 2, 3])
+    await advance(600)
+    expect(socket.of('result').map((m) => m.id)).toEqual([1, 2, 3, 4])
+    expect(socket.paused).toBe(false)
+    expect(socket.of('error')).toEqual([])
+  })
+
+  it('closes a peer whose socket cannot pause once it is twice the byte burst ahead, with 1008', async () => {
+    const s = track(open({ rateLimit, maxPayload: 8_192 }))
+    await ready(s)
+    // Two pass; four (about 20 KB) may wait; the next is one too many.
+    for (let id = 1; id <= 6; id++) s.send(bigCall(id))
+    expect(s.socket.closes).toEqual([])
+    s.send(bigCall(7))
+    expect(s.socket.closes).toEqual([{ code: CloseCode.PolicyViolation, reason: 'byte rate limit exceeded' }])
+  })
+
+  it('drops what it holds when the session closes, and reads again so the closing handshake can finish', async () => {
+    const socket = new FakeSocket({ canPause: true, answersClose: false })
+    const s = track(open({ rateLimit, maxPayload: 8_192 }, socket))
+    await ready(s)
+    for (let id = 1; id <= 3; id++) s.send(bigCall(id))
+    expect(socket.paused).toBe(true)
+    // Held, so never parsed: no 4400 for it.
+    s.send('not an envelope')
+    await settle()
+    const closing = s.server.close()
+    expect(socket.paused).toBe(false)
+    await advance(5_000)
+    await closing
+    expect(socket.closes).toEqual([{ code: CloseCode.GoingAway, reason: expect.any(String) }])
+    expect(socket.of('result').map((m) => m.id)).toEqual([1, 2])
+  })
+})
+
 describe('keep-alive and shutdown', () => {
   it('pings a quiet socket that can ping, and terminates it when no pong comes', async () => {
     const s = track(open({ keepAlive: { intervalMs: 1_000, timeoutMs: 500 } }, new FakeSocket({ canPing: true })))

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { initRpc, jsonSerializer, RpcError, type PayloadLimits, type StandardSchemaV1 } from '@wirecall/core'
+import SuperJSON from 'superjson'
+import { initRpc, jsonSerializer, RpcError, superjsonSerializer, type PayloadLimits, type StandardSchemaV1 } from '@wirecall/core'
 import type { RpcServerOptions } from '@wirecall/server'
 import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, type RawPeer } from '../../helpers/harness'
 
@@ -8,8 +9,10 @@ import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, type RawPee
  * payload a client sends (call and subscribe input, init and reinit params)
  * is checked against `payloadLimits` before the serializer walks it. A
  * refused input is a per-call BAD_REQUEST and the connection lives; refused
- * init params close it with 4401 before `createContext` runs. Nothing may
- * pollute Object.prototype or hold the event loop.
+ * init params close it with 4401 before `createContext` runs. A frame nested
+ * past the frame bound (`payloadLimits.maxDepth` + 64, so 128 by default) is
+ * not parsed at all: it closes with 1009. Nothing may pollute
+ * Object.prototype or hold the event loop.
  *
  * Frames are written as JSON text, as a hostile peer would write them:
  * `JSON.stringify` could not even produce some of them (100,000 levels),
@@ -73,7 +76,7 @@ const SET_SIZE = 120_000
 
 /** [name, input json text, meta json text or undefined]: each must be refused as BAD_REQUEST. */
 const hostileInputs: [string, string, string | undefined][] = [
-  ['json nested 100,000 levels', '['.repeat(100_000) + ']'.repeat(100_000), undefined],
+  ['json nested 100 levels', '['.repeat(100) + ']'.repeat(100), undefined],
   ['a bigint of a million digits', nines(1_000_000), '{"values":["bigint"],"v":1}'],
   ['a table of 100,000 reference paths', '{"a":{},"b":{}}', `{"referentialEqualities":{"a":${list(100_000, () => '"b"')}},"v":1}`],
   [
@@ -81,7 +84,7 @@ const hostileInputs: [string, string, string | undefined][] = [
     `{"s":${list(SET_SIZE, String)},"b":{}}`,
     `{"values":{"s":["set"]},"referentialEqualities":{"b":${list(999, (i) => `"s.${SET_SIZE - 1 - i}"`)}},"v":1}`,
   ],
-  ['meta.values nested 100,000 levels', '{"a":"x"}', `{"values":${'{"a":'.repeat(100_000)}["Date"]${'}'.repeat(100_000)},"v":1}`],
+  ['meta.values nested 100 levels', '{"a":"x"}', `{"values":${'{"a":'.repeat(100)}["Date"]${'}'.repeat(100)},"v":1}`],
   ['a RegExp', '"/(a+)+$/"', '{"values":["regexp"],"v":1}'],
   ['an Error', '{"name":"Error","message":"x","stack":"forged"}', '{"values":["Error"],"v":1}'],
   ['a class instance', '{"x":1}', '{"values":[["class","Point"]],"v":1}'],
@@ -161,8 +164,8 @@ describe('hostile call input', () => {
   it('the costly ones are answered without holding the event loop (under 100 ms each)', async () => {
     const { url } = await setup()
     const peer = await readyPeer(url)
-    const costly = hostileInputs.filter(([name]) => /million digits|100,000 reference paths|Set$|nested 100,000/.test(name))
-    expect(costly).toHaveLength(5)
+    const costly = hostileInputs.filter(([name]) => /million digits|100,000 reference paths|Set$/.test(name))
+    expect(costly).toHaveLength(3)
     let id = 0
     for (const [name, json, meta] of costly) {
       const frame = callFrame(++id, json, meta)
@@ -175,6 +178,23 @@ describe('hostile call input', () => {
       expect(stallMs, `${name}: event loop held for`).toBeLessThan(100)
     }
     await stillServes(peer, ++id)
+  })
+
+  it.each([
+    ['json nested 100,000 levels', '['.repeat(100_000) + ']'.repeat(100_000), undefined],
+    ['meta.values nested 100,000 levels', '{"a":"x"}', `{"values":${'{"a":'.repeat(100_000)}["Date"]${'}'.repeat(100_000)},"v":1}`],
+  ])('%s: past the frame bound, closed with 1009 without being parsed; the resolver never runs', async (_name, json, meta) => {
+    const { url } = await setup()
+    const peer = await readyPeer(url)
+    const { result, stallMs } = await longestStall(async () => {
+      peer.send(callFrame(1, json, meta))
+      return peer.closed
+    })
+    expect(result).toEqual({ code: 1009, reason: 'frame nested deeper than 128 levels' })
+    expect(stallMs, 'event loop held for').toBeLessThan(100)
+    expect(lab.runs).toBe(0)
+    const next = await readyPeer(url)
+    await stillServes(next, 2)
   })
 
   it('a refused input does not disturb other calls on the same connection, in the same frame', async () => {
@@ -206,7 +226,7 @@ describe('hostile call input', () => {
 })
 
 describe('hostile subscribe input', () => {
-  it.each(hostileInputs.filter(([name]) => /nested 100,000 levels|million digits|RegExp|__proto__ in|100,000 reference/.test(name)))(
+  it.each(hostileInputs.filter(([name]) => /nested 100 levels|million digits|RegExp|__proto__ in|100,000 reference/.test(name)))(
     '%s: an error for the subscription, which never starts; the connection lives',
     async (_name, json, meta) => {
       const { url } = await setup()
@@ -276,8 +296,9 @@ describe('results superjson refuses or rewrites', () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
   })
 
-  it('{ constructor: "x" } beside a Date goes through superjson, which throws: a per-call INTERNAL, the connection lives', async () => {
-    const { url } = await setup()
+  it('{ constructor: "x" } beside a Date, with superjsonSerializer(instance): superjson throws, a per-call INTERNAL, the connection lives', async () => {
+    // The default codec writes the key as data (tests/integration/hostile/edge-reactions.test.ts).
+    const { url } = await setup({ serializer: superjsonSerializer(new SuperJSON()) })
     const peer = await readyPeer(url)
     await expectUnserializable(peer, 'constructorAndDate')
   })

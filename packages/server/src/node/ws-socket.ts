@@ -78,6 +78,14 @@ class WsSocket implements RpcSocket, KeptAlive {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping()
   }
 
+  pause(): void {
+    this.ws.pause()
+  }
+
+  resume(): void {
+    this.ws.resume()
+  }
+
   /** A message arrived (`null`: a binary one). */
   received(data: string | null): void {
     this.sweep?.heard(this)

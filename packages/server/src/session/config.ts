@@ -1,4 +1,4 @@
-import { defaultSerializer, type AnyProcedure, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
+import { defaultSerializer, payloadLimitDefaults, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type BackpressureOptions, type CreateContextOptions, type ErrorHandlerOptions, type RateLimitOptions, type RpcServerOptions } from '../options'
 
@@ -24,6 +24,8 @@ export interface SessionConfig {
   rateLimit: Required<RateLimitOptions> | undefined
   maxConnectionParamsBytes: number
   payloadLimits: PayloadLimits
+  /** The shape of a frame that may be parsed; any other closes with 1009 before `JSON.parse` sees it. */
+  frameShape: FrameShapeLimits
   /** Encoded events shared by the subscriptions of all sessions (fan-out encodes once). */
   fanout: FanoutCache
   onError: ((opts: ErrorHandlerOptions) => void) | undefined
@@ -36,6 +38,14 @@ export interface SessionConfig {
  * events are freed with the channel's ring.
  */
 export type FanoutCache = WeakMap<object, { procedure: AnyProcedure; fields: string }>
+
+/**
+ * How much deeper than `payloadLimits.maxDepth` a frame may nest and still
+ * be parsed: the envelope takes two levels (a batch, a message) and `meta`
+ * a few, and a payload a little too deep is better answered `BAD_REQUEST`
+ * on its own call than refused with the whole frame.
+ */
+const FRAME_DEPTH_MARGIN = 64
 
 /** Resolves a server's options against {@link serverDefaults}. */
 export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConfig {
@@ -54,6 +64,10 @@ export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConf
     rateLimit: options.rateLimit === false ? undefined : { ...serverDefaults.rateLimit, ...options.rateLimit },
     maxConnectionParamsBytes: options.maxConnectionParamsBytes ?? serverDefaults.maxConnectionParamsBytes,
     payloadLimits: options.payloadLimits ?? {},
+    frameShape: {
+      maxDepth: (options.payloadLimits?.maxDepth ?? payloadLimitDefaults.maxDepth) + FRAME_DEPTH_MARGIN,
+      maxContainers: options.maxFrameContainers ?? serverDefaults.maxFrameContainers,
+    },
     fanout: new WeakMap(),
     onError: options.onError,
   }

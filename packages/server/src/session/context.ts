@@ -1,5 +1,5 @@
 import { RpcError, isRpcError, resultFrame, utf8Length, type InitMessage, type ReinitMessage } from '@wirecall/core'
-import { decodeFromPeer } from './payload'
+import { decodeFromPeer, jsonOfPeerValue } from './payload'
 import type { Session } from './session'
 
 /**
@@ -38,7 +38,9 @@ export async function reinit(session: Session, message: ReinitMessage): Promise<
   if (session.refuseIdInUse(id, undefined, undefined)) return
   const max = session.config.maxConnectionParamsBytes
   // Measured as encoded, without the rest of its frame: a client may batch a reinit with calls.
-  if (utf8Length(JSON.stringify([message.params, message.meta])) > max) {
+  const json = jsonOfPeerValue([message.params, message.meta])
+  if (json === undefined) return session.sendError(id, new RpcError('BAD_REQUEST', 'connectionParams could not be measured'), undefined, undefined)
+  if (utf8Length(json) > max) {
     return session.sendError(id, new RpcError('PAYLOAD_TOO_LARGE', `connectionParams larger than ${max} bytes`), undefined, undefined)
   }
   const versions = (session.versions ??= { issued: 0, applied: 0 })

@@ -21,3 +21,17 @@ export function decodeInput(config: SessionConfig, json: unknown, meta: unknown)
     throw isRpcError(cause) ? cause : new RpcError('BAD_REQUEST', 'The input could not be deserialized', { cause })
   }
 }
+
+/**
+ * `JSON.stringify` of a value from the peer, or `undefined` when it cannot
+ * be written: a value parsed from the wire has no cycle and no bigint, so
+ * only nesting past the stack fails, which the frame's depth bound rules
+ * out unless `payloadLimits.maxDepth` was raised very high.
+ */
+export function jsonOfPeerValue(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return undefined
+  }
+}

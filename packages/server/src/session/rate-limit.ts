@@ -4,42 +4,80 @@ import type { RateLimitOptions } from '../options'
 /** What the rate limit says of one message. */
 export type Verdict = 'accept' | 'refuse' | 'flood'
 
+/** How much slower than `messagesPerSecond` the count of refused messages drains. */
+const FLOOD_DRAIN_DIVISOR = 10
+
 /**
- * A session's message rate limit: a token bucket of `burst` tokens at most,
- * refilled continuously at `messagesPerSecond`; one message costs one
- * token. The refill is computed from the clock when a token is asked for,
- * so an idle session costs nothing.
+ * A session's rate limit: two token buckets refilled continuously from one
+ * clock, computed when tokens are asked for (an idle session costs
+ * nothing), each capped at its burst however long the session was idle.
  *
- * A message with no token is refused; a peer that goes on past another
- * `burst` refused messages in a row is a flood. What each verdict means
- * for each message type is the session's decision (see `Session.admit`).
+ * - Messages: one token per message, `messagesPerSecond` sustained,
+ *   `burst` at once. A message with no token is refused.
+ * - Bytes: a frame's length, `bytesPerSecond` sustained, `burstBytes` at
+ *   once. A frame with too few waits (see `Session.receive`) before it is
+ *   parsed: the peer is slowed, not refused, and its parsing cannot take
+ *   more than its share of the event loop.
+ *
+ * A flood is told by a count of refused messages that each refusal raises
+ * by one and that drains at a tenth of `messagesPerSecond`: accepted
+ * messages do not reset it, so a peer that keeps sending faster than its
+ * refill is closed, while one burst a little over the limit is not. What
+ * each verdict means for each message type is the session's decision (see
+ * `Session.admit`).
  */
 export class RateLimiter {
   private tokens: number
+  private byteTokens: number
+  private refused = 0
   private last = performance.now()
-  /** Messages refused since the last one accepted. */
-  private refusedInARow = 0
   private readonly perSecond: number
   private readonly burst: number
+  private readonly bytesPerSecond: number
+  /** The byte bucket's size: never below the largest frame, which must be able to pass. */
+  readonly burstBytes: number
 
-  constructor(options: Required<RateLimitOptions>) {
+  constructor(options: Required<RateLimitOptions>, maxPayload: number) {
     this.perSecond = options.messagesPerSecond
     this.burst = options.burst
+    this.bytesPerSecond = options.bytesPerSecond
+    this.burstBytes = Math.max(options.burstBytes, maxPayload)
     this.tokens = this.burst
+    this.byteTokens = this.burstBytes
   }
 
   /** Takes a token for one message. */
   take(): Verdict {
-    const now = performance.now()
-    // Capped at `burst`, however long the session was idle: a quiet peer cannot save up a bigger burst.
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1_000)
-    this.last = now
+    this.refill()
     if (this.tokens >= 1) {
       this.tokens--
-      this.refusedInARow = 0
       return 'accept'
     }
-    return ++this.refusedInARow > this.burst ? 'flood' : 'refuse'
+    return ++this.refused > this.burst ? 'flood' : 'refuse'
+  }
+
+  /** Takes `length` byte tokens for a frame; false (taking none) when the bucket holds fewer. */
+  takeBytes(length: number): boolean {
+    this.refill()
+    if (this.byteTokens < length) return false
+    this.byteTokens -= length
+    return true
+  }
+
+  /** Milliseconds until the byte bucket holds `length` tokens, at least 1. */
+  bytesWait(length: number): number {
+    this.refill()
+    return Math.max(1, Math.ceil(((length - this.byteTokens) * 1_000) / this.bytesPerSecond))
+  }
+
+  private refill(): void {
+    const now = performance.now()
+    const elapsed = now - this.last
+    if (elapsed <= 0) return
+    this.last = now
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1_000)
+    this.byteTokens = Math.min(this.burstBytes, this.byteTokens + (elapsed * this.bytesPerSecond) / 1_000)
+    if (this.refused > 0) this.refused = Math.max(0, this.refused - (elapsed * this.perSecond) / 1_000 / FLOOD_DRAIN_DIVISOR)
   }
 }
 

@@ -7,12 +7,10 @@ import {
   RpcError,
   ackFrame,
   assertNever,
-  parseClientFrame,
   refusalCloseCode,
   restartFrame,
   stampFrame,
   truncateCloseReason,
-  utf8Length,
   type ClientMessage,
   type EncodedFields,
   type ProcedureType,
@@ -23,16 +21,22 @@ import type { SessionConfig } from './config'
 import { init, reinit, type ContextVersions } from './context'
 import { callOnError, maskedErrorFields } from './errors'
 import { FlowControl } from './flow-control'
-import { RateLimiter, carriedOutWhenRefused } from './rate-limit'
+import { RateLimiter } from './rate-limit'
+import { readFrame } from './inbound'
+import { FrameIntake } from './frame-intake'
 import type { RpcSocket } from './socket'
 import { SubscriptionTable } from './subscriptions'
 import { Tasks } from './tasks'
 import { flushAtTurnEnd } from './turn-end'
+import { unrefTimer } from './unref'
 
 /** Who keeps the sessions of a server: told once when a session is gone. */
 export interface SessionOwner {
   released(session: Session): void
 }
+
+/** How long one peer's frames may hold the event loop before its next frames wait for the next turn. */
+const READ_SLICE_MS = 10
 
 /**
  *   awaiting-init --init--> authenticating --createContext ok--> ready
@@ -69,7 +73,12 @@ export class Session {
   private flowControl: FlowControl | undefined
   /** Messages written in this turn, sent as one frame when it ends. */
   private readonly out: FrameBatcher
-  private readonly limiter: RateLimiter | undefined
+  /** The rate limit; `undefined` when `rateLimit: false`. */
+  readonly limiter: RateLimiter | undefined
+  /** Holds frames that cannot be read yet (byte budget, or this turn's slice used up); made the first time one has to wait. */
+  private intake: FrameIntake | undefined
+  /** Time spent reading this peer's frames since it last yielded the event loop; see {@link readNow}. */
+  private readMs = 0
   private initTimer: ReturnType<typeof setTimeout> | undefined
   private cutOffTimer: ReturnType<typeof setTimeout> | undefined
   private isReleased = false
@@ -86,7 +95,7 @@ export class Session {
     this.req = config.createContext === undefined && config.onError === undefined ? undefined : req
     // The session is the batcher's sink: a closure here would cost a function per session.
     this.out = new FrameBatcher(this, flushAtTurnEnd)
-    this.limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit)
+    this.limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit, config.maxPayload)
     if (socket.protocol !== PROTOCOL) {
       this.close(CloseCode.ProtocolError, `subprotocol ${PROTOCOL} required`)
       return
@@ -100,6 +109,11 @@ export class Session {
 
   get isClosed(): boolean {
     return this.state === 'closed'
+  }
+
+  /** `ack` was sent: calls may flow. */
+  get isReady(): boolean {
+    return this.state === 'ready'
   }
 
   /** Number of calls in flight; for `stats()`. */
@@ -123,42 +137,44 @@ export class Session {
     return (this.calls ??= new CallTable(this))
   }
 
-  /** Feeds one frame from the socket (`null`: a binary frame). Never throws. */
+  /**
+   * Feeds one frame from the socket (`null`: a binary frame). Never throws.
+   * A frame that cannot be read yet waits, unparsed, in the
+   * {@link FrameIntake}; the others are read at once.
+   */
   receive(data: string | null): void {
     if (this.state === 'closed') return
     if (data === null) return this.close(CloseCode.ProtocolError, 'binary frames are not accepted')
-    // Before the handshake only `init` (and pings) may come: a frame that large can only be oversized params.
-    const maxParams = this.config.maxConnectionParamsBytes
-    if (this.state !== 'ready' && data.length > maxParams / 3 && utf8Length(data) > maxParams) {
-      return this.close(CloseCode.ParamsTooLarge, `connectionParams larger than ${maxParams} bytes`)
+    if (this.intake?.isHolding === true || (this.limiter !== undefined && !this.limiter.takeBytes(data.length))) {
+      return this.frameIntake().hold(data)
     }
-    const parsed = parseClientFrame(data, { maxBatchSize: this.config.maxBatchSize })
-    if (!parsed.ok) return this.close(CloseCode.ProtocolError, parsed.reason)
-    for (const message of parsed.messages) {
-      if (this.isClosed) break
-      if (this.limiter !== undefined && !this.admit(message)) continue
-      this.handle(message)
-    }
+    this.readNow(data)
   }
 
   /**
-   * The rate limit. A message over it is refused (see
-   * {@link carriedOutWhenRefused}): one with an id is answered
-   * `TOO_MANY_REQUESTS`. A flood is closed with 1008.
+   * Reads a frame, timing it: once this peer's frames have taken
+   * {@link READ_SLICE_MS} of the event loop, the next ones wait for the
+   * next turn, plus as long as the slice was overrun (a single costly frame
+   * is matched by an equal pause), so that one peer's queue of large frames
+   * cannot keep every other connection waiting.
    */
-  private admit(message: ClientMessage): boolean {
-    const verdict = this.limiter!.take()
-    if (verdict === 'accept') return true
-    if (verdict === 'flood') {
-      this.close(CloseCode.PolicyViolation, 'message rate limit exceeded')
-      return false
-    }
-    if (carriedOutWhenRefused(message)) return true
-    if ('id' in message && this.state === 'ready') this.sendError(message.id, new RpcError('TOO_MANY_REQUESTS', 'Message rate limit exceeded; slow down'), undefined, undefined)
-    return false
+  readNow(data: string): void {
+    const start = performance.now()
+    readFrame(this, data)
+    this.readMs += performance.now() - start
+    if (this.readMs < READ_SLICE_MS || this.isClosed) return
+    const overMs = this.readMs - READ_SLICE_MS
+    this.readMs = 0
+    this.frameIntake().yieldTurn(overMs)
   }
 
-  private handle(message: ClientMessage): void {
+  private frameIntake(): FrameIntake {
+    const maxHeld = 2 * Math.max(this.limiter?.burstBytes ?? 0, this.config.maxPayload)
+    return (this.intake ??= new FrameIntake(this, this.limiter, maxHeld))
+  }
+
+  /** Carries out one message that the rate limit admitted. */
+  handle(message: ClientMessage): void {
     if (message.type === 'ping') return this.write(PONG_FRAME)
     if (message.type === 'pong') return
     if (message.type === 'init') {
@@ -219,7 +235,7 @@ export class Session {
 
   /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. */
   track(task: Promise<void>): void {
-    ;(this.tasks ??= new Tasks()).track(task)
+    ;(this.tasks ??= new Tasks((cause) => this.report(new RpcError('INTERNAL', 'A message handler failed', { cause }), undefined, undefined))).track(task)
   }
 
   /**
@@ -297,14 +313,10 @@ export class Session {
 
   private release(): void {
     this.flowControl?.stop()
+    this.intake?.stop()
     clearTimeout(this.initTimer)
     this.initTimer = undefined
     this.calls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
     this.subscriptions?.stopAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
   }
-}
-
-/** Lets the process exit with this timer pending, where the runtime has the notion (Node, Bun). */
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  ;(timer as { unref?: () => void }).unref?.()
 }

@@ -28,6 +28,16 @@ export interface RpcSocket {
    * it is missing, which works but reacts later.
    */
   onDrain?(listener: () => void): () => void
+  /**
+   * Optional: stops reading frames from the network until `resume()`. The
+   * session calls it while a peer is over its byte budget
+   * (`rateLimit.bytesPerSecond`), so that the peer's TCP window slows it;
+   * without it, frames keep arriving and wait in memory, and a peer that
+   * sends twice the byte burst ahead is closed with 1008.
+   */
+  pause?(): void
+  /** Optional, with `pause()`: reads frames again. */
+  resume?(): void
 }
 
 /** What the server knows of a connection's HTTP upgrade, whatever socket library carried it. */

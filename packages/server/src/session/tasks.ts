@@ -15,10 +15,18 @@ export class Tasks {
     for (const wake of waiters) wake()
   }
 
+  /** @param failed told of a task that rejected: every task is meant to answer its own errors, so this is a bug, which must not pass in silence. */
+  constructor(private readonly failed: (error: unknown) => void) {}
+
   /** Counts `task` until it settles. */
   track(task: Promise<void>): void {
     this.running++
-    task.then(this.done, this.done)
+    task.then(this.done, this.fail)
+  }
+
+  private readonly fail = (error: unknown): void => {
+    this.done()
+    this.failed(error)
   }
 
   /** Resolves once every task tracked so far, and every one tracked meanwhile, has settled. */
