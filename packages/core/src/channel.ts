@@ -206,12 +206,18 @@ class RingChannel<T> implements Channel<T> {
     return `${this.epoch}.${seq}`
   }
 
-  /** Sequence number of `lastEventId` if it is this channel's and can be resumed from, else undefined. */
+  /**
+   * Sequence number of `lastEventId` if it is this channel's and can be
+   * resumed from, else undefined. Only an id written exactly as
+   * {@link idOf} writes it is this channel's: `e.00001` or `e.01` is not
+   * `e.1`, and is treated like an id of another channel.
+   */
   private resumableSeq(lastEventId: string): number | undefined {
     const dot = lastEventId.lastIndexOf('.')
     if (dot === -1 || lastEventId.slice(0, dot) !== this.epoch) return undefined
     const text = lastEventId.slice(dot + 1)
-    if (!/^\d{1,15}$/.test(text)) return undefined
+    // Canonical decimal, as String(seq) writes it: no sign, no leading zero (but "0" itself).
+    if (!/^(0|[1-9]\d{0,14})$/.test(text)) return undefined
     const seq = Number(text)
     // Every event after `seq` must still be within the replay window.
     if (seq > this.seq || seq < this.seq - this.history) return undefined

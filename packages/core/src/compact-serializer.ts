@@ -7,8 +7,9 @@ import type { Serializer } from './serializer'
  * types wirecall documents.
  *
  * Encoding retraces superjson's walk (same annotations, same paths, same
- * order, same reference table), so it writes byte for byte what superjson
- * with wirecall's float-array customs writes, and a superjson peer reads it.
+ * order, same reference table), so for every value superjson can write it
+ * writes byte for byte what superjson with wirecall's float-array customs
+ * writes, and a superjson peer reads it.
  * Values superjson has no transform for (class instances, functions,
  * symbols, an invalid Date, a DataView) are left in `json` as they are, for
  * JSON.stringify, as superjson leaves them; a BigInt64Array is written as
@@ -19,8 +20,12 @@ import type { Serializer } from './serializer'
  * naming it. Where it differs from superjson, on purpose:
  * - a path follows own properties only (superjson follows inherited ones, and
  *   writes through paths that lead nowhere); `__proto__`, `constructor` and
- *   `prototype` segments are refused, as superjson refuses them, and
- *   `__proto__` keys of `json` are dropped, as superjson's copy drops them;
+ *   `prototype` segments are refused, as superjson refuses them;
+ * - a `__proto__`, `constructor` or `prototype` key is data: encoding writes
+ *   it (superjson refuses the whole value) unless an annotation or a
+ *   reference needs a path through it, and decoding keeps an own `__proto__`
+ *   key of `json` as an own data property (superjson's copy drops it), as
+ *   it is kept when there is no `meta`. No prototype is ever set or changed;
  * - a typed array must come from a JSON array (superjson hands a number to the
  *   constructor: `new Uint8Array(1e9)`); a `number` annotation and a float
  *   array element accept only "NaN", "Infinity", "-Infinity", "-0" (and numbers);
@@ -53,7 +58,7 @@ type Seen = [paths: string[][], result?: Encoded]
 type Slot = [value: Any, put?: (value: unknown) => unknown]
 
 const { isArray } = Array
-const { entries, hasOwn } = Object
+const { defineProperty, entries, hasOwn } = Object
 
 const fail = (why: string): never => {
   throw new Error('compactSerializer: ' + why)
@@ -65,7 +70,7 @@ const isPlain = (value: unknown): boolean => {
   return proto === null || proto === Object.prototype
 }
 
-/** Keys superjson refuses to write and path segments it refuses to follow. */
+/** Path segments superjson refuses to follow (and keys it refuses to write; we write them, but never a path through one). */
 const FORBIDDEN = /^(__proto__|constructor|prototype)$/
 
 /** NaN, ±Infinity and -0 as superjson's `number` and wirecall's float arrays write them ("NaN", "-0", ...); other numbers unchanged. */
@@ -132,13 +137,16 @@ const encode = (value: unknown): { json: unknown; meta?: unknown } => {
       const inner: Record<string, unknown> = {}
       let annotated
       for (const [key, child] of entries(source)) {
-        if (FORBIDDEN.test(key)) fail('forbidden key ' + key)
         const segment = key.replace(/[\\.]/g, '\\$&')
         const [childJson, annotations] = walk(child, [...path, segment])
-        json[key] = childJson
+        // An own data property: assigning `__proto__` would set the prototype instead.
+        if (key == '__proto__') defineProperty(json, key, { value: childJson, enumerable: true, writable: true, configurable: true })
+        else json[key] = childJson
+        if (!annotations) continue
+        // No decoder follows a path through this key.
+        if (FORBIDDEN.test(key)) fail('forbidden key ' + key)
         if (isArray(annotations)) inner[segment] = annotations
-        else if (annotations) for (const [p, tree] of entries(annotations)) inner[segment + '.' + p] = tree
-        else continue
+        else for (const [p, tree] of entries(annotations)) inner[segment + '.' + p] = tree
         annotated = 1
       }
       result = [json, annotated ? (t ? [t[0], inner] : inner) : t && [t[0]]]
@@ -153,6 +161,7 @@ const encode = (value: unknown): { json: unknown; meta?: unknown } => {
   let table: Record<string, string[]> | undefined
   for (const [paths] of seen.values()) {
     if (paths[1]) {
+      for (const p of paths) for (const segment of p) if (FORBIDDEN.test(segment)) fail('forbidden key ' + segment)
       paths.sort((a, b) => a.length - b.length)
       const [first, ...others] = paths.map((p) => p.join('.'))
       if (paths[0]!.length) (table ||= {})[first!] = others
@@ -259,8 +268,9 @@ const apply = (v: unknown, tree: Any): unknown => {
 
 /**
  * A copy of the arrays and plain objects of `json`, so that the payload is
- * left as it came, without `__proto__` keys (as superjson's copy), and at
- * most MAX_DEPTH deep.
+ * left as it came, at most MAX_DEPTH deep. `Object.fromEntries` defines
+ * properties: an own `__proto__` key stays an own data property, as
+ * `JSON.parse` made it, and sets no prototype.
  */
 const copy = (v: Any, depth: number): Any =>
   depth > MAX_DEPTH
@@ -268,7 +278,7 @@ const copy = (v: Any, depth: number): Any =>
     : isArray(v)
       ? v.map((x) => copy(x, depth + 1))
       : isPlain(v)
-        ? Object.fromEntries(entries(v).flatMap(([k, x]) => (k == '__proto__' ? [] : [[k, copy(x, depth + 1)]])))
+        ? Object.fromEntries(entries(v).map(([k, x]) => [k, copy(x, depth + 1)]))
         : v
 
 const decode = (json: unknown, meta: Any): unknown => {

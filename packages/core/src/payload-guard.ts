@@ -88,9 +88,10 @@ export const payloadLimitDefaults: Required<PayloadLimits> = /* @__PURE__ */ Obj
  *
  * `json` is not checked for keys: an own `__proto__` key from `JSON.parse`
  * is data, harmless until someone `Object.assign`s it into an object
- * (superjson drops such keys when it revives a payload with `meta`; without
- * `meta` the JSON is handed over as parsed). Keys of `meta` that superjson
- * does not read are not looked at.
+ * (`compactSerializer` keeps it as an own data property, with `meta` or
+ * without; superjson itself drops such keys when it revives a payload with
+ * `meta`). It is walked like any other key, so the depth bound covers what
+ * is under it. Keys of `meta` that superjson does not read are not looked at.
  *
  * @example
  * ```ts

@@ -241,6 +241,10 @@ describe('channel.subscribe: replay and resume', () => {
     ['a 400-digit number', `e.${'9'.repeat(400)}`],
     ['only a dot', '.'],
     ['just the epoch', 'e'],
+    // Not as the channel writes ids (String(n)): not an id it gave, even where the number is one.
+    ['leading zeros (e.1 written e.00001)', 'e.00001'],
+    ['a leading zero on the newest id (e.10 written e.010)', 'e.010'],
+    ['zero written twice', 'e.00'],
   ]
 
   it.each(bogusIds)('lastEventId = %s → one resync first, then live only', async (_name, lastEventId) => {
@@ -254,6 +258,29 @@ describe('channel.subscribe: replay and resume', () => {
     expect(label(await within(pending.promise))).toBe(live)
     const next = channel.publish(11)
     expect(await pull(it, 1)).toEqual([next])
+    await it.return!()
+  })
+
+  it('resumes from the canonical form only: e.1 replays from event 2, e.01 and e.00001 resync', async () => {
+    const channel = createChannel<number>({ epoch: 'e', history: 100 })
+    publishMany(channel, 3)
+    const canonical = iter(channel, { lastEventId: 'e.1' })
+    expect(await pull(canonical, 2)).toEqual(['e.2', 'e.3'])
+    await canonical.return!()
+    for (const lastEventId of ['e.01', 'e.00001']) {
+      const padded = iter(channel, { lastEventId })
+      expect(await pull(padded, 1)).toEqual(['resync'])
+      await expectPending(padded)
+      await padded.return!()
+    }
+  })
+
+  it('e.0, the position before the first publish, is canonical: it resumes without a resync', async () => {
+    const channel = createChannel<number>({ epoch: 'e', history: 100 })
+    const it = iter(channel, { lastEventId: 'e.0' })
+    const pending = await expectPending(it)
+    const first = channel.publish(0)
+    expect(label(await within(pending.promise))).toBe(first)
     await it.return!()
   })
 

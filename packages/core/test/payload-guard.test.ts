@@ -100,6 +100,12 @@ describe('checkPayload: depth', () => {
     refusal({ json: objects(65) })
   })
 
+  it('counts levels under an own __proto__ key like any other (it is data, walked as such)', () => {
+    const underProto = (depth: number) => JSON.parse(`{"__proto__":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`) as unknown
+    accepts({ json: underProto(64) })
+    expect(refusal({ json: underProto(65) }).message).toMatch(/nested deeper than 64 levels/)
+  })
+
   it('refuses 100,000 levels from JSON.parse without overflowing the stack, at once', () => {
     // JSON.parse itself copes with this on Node 20 (it is not recursive); superjson and validators are.
     const json = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown
