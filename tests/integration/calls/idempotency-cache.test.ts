@@ -105,6 +105,22 @@ describe('idempotency cache', () => {
     expect(probe.runs.x).toBe(1)
   })
 
+  it('compares inputs by value: the same input with its keys in another order (in meta too) is a repeat, not a conflict', async () => {
+    const { url, probe } = await serve()
+    const peer = await readyPeer(url)
+    const frame = (id: number, input: string, meta: string) =>
+      `{"type":"call","id":${id},"method":"mutation","path":"x","idempotencyKey":"k","input":${input},"meta":${meta}}`
+    peer.send(frame(1, '{"a":1,"b":{"c":"2020-01-01T00:00:00.000Z","d":[1,2]}}', '{"values":{"b.c":["Date"]},"v":1}'))
+    const first = await answer(peer, 1)
+    expect(first).toMatchObject({ type: 'result', data: { run: 1 } })
+    peer.send(frame(2, '{"b":{"d":[1,2],"c":"2020-01-01T00:00:00.000Z"},"a":1}', '{"v":1,"values":{"b.c":["Date"]}}'))
+    expect(await answer(peer, 2)).toEqual({ ...first, id: 2 })
+    // Arrays keep their order: [2,1] is another input.
+    peer.send(frame(3, '{"a":1,"b":{"c":"2020-01-01T00:00:00.000Z","d":[2,1]}}', '{"values":{"b.c":["Date"]},"v":1}'))
+    expect(await answer(peer, 3)).toMatchObject({ type: 'error', code: 'CONFLICT' })
+    expect(probe.runs.x).toBe(1)
+  })
+
   it('keeps keys of different paths apart: the same key on another path runs that mutation', async () => {
     const { url, probe } = await serve()
     const peer = await readyPeer(url)

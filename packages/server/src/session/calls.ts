@@ -11,7 +11,7 @@ import {
 } from '@wirecall/core'
 import type { Outcome } from './idempotency'
 import { lookupProcedure } from './lookup'
-import { decodeInput, jsonOfPeerValue } from './payload'
+import { canonicalJsonOfPeerValue, decodeInput } from './payload'
 import type { Session } from './session'
 
 /**
@@ -124,7 +124,8 @@ export class CallTable {
   private async idempotent(message: CallMessage, procedure: AnyProcedure): Promise<void> {
     const { session } = this
     const { id, path } = message
-    const fingerprint = jsonOfPeerValue([message.input ?? null, message.meta ?? null])
+    // By value: the same input with its keys in another order is the same input.
+    const fingerprint = canonicalJsonOfPeerValue([message.input ?? null, message.meta ?? null])
     if (fingerprint === undefined) return session.sendError(id, new RpcError('BAD_REQUEST', 'The input could not be fingerprinted'), path, 'mutation')
     const begun = session.config.idempotency.begin(path, message.idempotencyKey!, fingerprint)
     if (begun.kind === 'refused') return session.sendError(id, begun.error, path, 'mutation')

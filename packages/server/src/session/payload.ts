@@ -25,7 +25,7 @@ export function decodeInput(config: SessionConfig, json: unknown, meta: unknown)
 /**
  * `JSON.stringify` of a value from the peer, or `undefined` when it cannot
  * be written: a value parsed from the wire has no cycle and no bigint, so
- * only nesting past the stack fails, which the frame's depth bound rules
+ * only nesting past the stack fails, which the frame's shape bound rules
  * out unless `payloadLimits.maxDepth` was raised very high.
  */
 export function jsonOfPeerValue(value: unknown): string | undefined {
@@ -34,4 +34,31 @@ export function jsonOfPeerValue(value: unknown): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * A value from the peer as canonical JSON: the keys of every object in an
+ * order that depends only on the keys (sorted, then laid out as JavaScript
+ * lays out own keys: integer-like ones first), so that two encodings of one
+ * input that differ only in key order (a client in another language, a retry that rebuilt its input)
+ * give the same text. `undefined` when it cannot be written (see
+ * {@link jsonOfPeerValue}).
+ */
+export function canonicalJsonOfPeerValue(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, sortKeys)
+  } catch {
+    return undefined
+  }
+}
+
+/** A `JSON.stringify` replacer that rebuilds each plain object with its keys sorted; arrays keep their order. */
+function sortKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  const sorted: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) {
+    // An own `__proto__` key is data: define it, or assigning would set the prototype.
+    Object.defineProperty(sorted, key, { value: (value as Record<string, unknown>)[key], enumerable: true, writable: true, configurable: true })
+  }
+  return sorted
 }
