@@ -293,9 +293,12 @@ describe.each(vectors.filter((v) => v.direction !== 'neither').map((v) => [v.nam
     }
   })
 
-  it.skipIf(v.decodeOnly)('encodes its value to exactly json and meta', () => {
-    expect(written(codec, interpret(v.sent ?? v.value))).toBe(expectedBytes(v))
-  })
+  // A decode-only case is one that no writer produces: there is nothing to encode.
+  if (!v.decodeOnly) {
+    it('encodes its value to exactly json and meta', () => {
+      expect(written(codec, interpret(v.sent ?? v.value))).toBe(expectedBytes(v))
+    })
+  }
 
   it(v.superjson === undefined ? 'reads and writes the same through superjson' : `differs through superjson: ${v.superjson}`, () => {
     const read = decodedBy(superjson, v)
@@ -322,7 +325,9 @@ describe.each(vectors.filter((v) => v.direction === 'neither').map((v) => [v.nam
   })
 
   // superjson's stack overflow takes seconds under the test runner: that note is not replayed.
-  it.skipIf(v.superjson?.includes('stack overflows'))(v.superjson === undefined ? 'is refused by superjson too' : `superjson differs: ${v.superjson}`, () => {
-    expect(decodedBy(superjson, v)).toHaveProperty(v.superjson === undefined ? 'error' : 'value')
-  })
+  if (v.superjson?.includes('stack overflows') !== true) {
+    it(v.superjson === undefined ? 'is refused by superjson too' : `superjson differs: ${v.superjson}`, () => {
+      expect(decodedBy(superjson, v)).toHaveProperty(v.superjson === undefined ? 'error' : 'value')
+    })
+  }
 })
