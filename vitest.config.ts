@@ -10,10 +10,13 @@ export default defineConfig({
       '@wirecall/core': src('core'),
       '@wirecall/server': src('server'),
       '@wirecall/client': src('client'),
+      // The subpath first: an alias also matches the imports that begin with it.
+      '@wirecall/tanstack-query/react': fileURLToPath(new URL('./packages/tanstack-query/src/react.ts', import.meta.url)),
+      '@wirecall/tanstack-query': src('tanstack-query'),
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.{ts,tsx}', 'tests/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     typecheck: {

@@ -9,3 +9,13 @@
  * stands between.
  */
 export const CLIENT_BUNDLE_GZIP_BUDGET_BYTES = 12_000
+
+/**
+ * Most bytes each entry point of `@wirecall/tanstack-query` may add to an
+ * app: esbuild, minified, gzipped at level 9, with what the app has anyway
+ * left out (`@tanstack/query-core`, React, `@wirecall/client` and
+ * `@wirecall/core`: peers and the client it binds); checked by
+ * tanstack-query-size.test.ts. The budgets of issue 21: 1.5 KB for the
+ * options builders, 0.7 KB for the React hooks, read as 1,500 and 700 bytes.
+ */
+export const TANSTACK_QUERY_GZIP_BUDGET_BYTES = { '.': 1_500, './react': 700 } as const

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type Metafile, type Plugin } from 'esbuild'
 
@@ -7,7 +8,9 @@ import { build, type Metafile, type Plugin } from 'esbuild'
  * for a child Node process, and the bundle whose size is budgeted.
  */
 
-const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
+// Not `new URL(path, import.meta.url)`: Vite rewrites that pattern to an http: URL in DOM test environments (happy-dom),
+// and React tests bundle their server fixtures with this too.
+const repo = (path: string) => join(dirname(fileURLToPath(import.meta.url)), '../..', path)
 
 /**
  * Which copy of the wirecall packages a bundle contains: `'source'` (the

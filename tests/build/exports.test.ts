@@ -16,21 +16,26 @@ import { describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** Runtime export names of a package, as ESM and as CommonJS see it. */
-async function valueNames(pkg: string): Promise<{ esm: string[]; cjs: string[] }> {
+/**
+ * Runtime export names of a package's entry point (`core`, or a subpath
+ * such as `tanstack-query/react`), as ESM and as CommonJS see it.
+ */
+async function valueNames(entry: string): Promise<{ esm: string[]; cjs: string[] }> {
+  const pkg = entry.split('/')[0]!
   const script = `
     const { createRequire } = require('node:module')
     const req = createRequire(process.cwd() + '/packages/${pkg}/package.json')
-    const cjs = Object.keys(req('@wirecall/${pkg}')).sort()
-    import('@wirecall/${pkg}').then((m) => console.log(JSON.stringify({ esm: Object.keys(m).filter((k) => k !== 'default').sort(), cjs })))
+    const cjs = Object.keys(req('@wirecall/${entry}')).sort()
+    import('@wirecall/${entry}').then((m) => console.log(JSON.stringify({ esm: Object.keys(m).filter((k) => k !== 'default').sort(), cjs })))
   `
   const { stdout } = await run(process.execPath, ['-e', script], { cwd: `${root}packages/${pkg}`, timeout: 15_000 })
   return JSON.parse(stdout) as { esm: string[]; cjs: string[] }
 }
 
-/** Names the built declarations export that are types only (interfaces, type aliases). */
-function typeOnlyNames(pkg: string): string[] {
-  const file = `${root}packages/${pkg}/dist/index.d.ts`
+/** Names the built declarations of an entry point export that are types only (interfaces, type aliases). */
+function typeOnlyNames(entry: string): string[] {
+  const [pkg, subpath] = entry.split('/')
+  const file = `${root}packages/${pkg}/dist/${subpath ?? 'index'}.d.ts`
   const program = ts.createProgram([file], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true, skipLibCheck: true })
   const checker = program.getTypeChecker()
   const module = checker.getSymbolAtLocation(program.getSourceFile(file)!)!
@@ -44,12 +49,12 @@ function typeOnlyNames(pkg: string): string[] {
     .sort()
 }
 
-describe.each(['core', 'server', 'client'])('@wirecall/%s exports', (pkg) => {
+describe.each(['core', 'server', 'client', 'tanstack-query', 'tanstack-query/react'])('@wirecall/%s exports', (entry) => {
   it('the same values from ESM and CommonJS, and only the names in its snapshot', async () => {
-    const { esm, cjs } = await valueNames(pkg)
+    const { esm, cjs } = await valueNames(entry)
     expect(cjs).toEqual(esm)
-    const types = typeOnlyNames(pkg)
-    const text = [`# @wirecall/${pkg}: values (${esm.length})`, ...esm, '', `# types only (${types.length})`, ...types, ''].join('\n')
-    await expect(text).toMatchFileSnapshot(`./exports/${pkg}.txt`)
+    const types = typeOnlyNames(entry)
+    const text = [`# @wirecall/${entry}: values (${esm.length})`, ...esm, '', `# types only (${types.length})`, ...types, ''].join('\n')
+    await expect(text).toMatchFileSnapshot(`./exports/${entry.replace('/', '-')}.txt`)
   })
 })

@@ -5,7 +5,8 @@ import { codeBlocks, repoRoot, type CodeBlock } from './markdown'
 import { declaredNames, isExported, preludeExports } from './names'
 
 /**
- * Turns the ```ts blocks of the docs into modules for one compiler program.
+ * Turns the ```ts and ```tsx blocks of the docs into modules for one compiler
+ * program (a ```tsx block is a `.tsx` module: JSX, for React recipes).
  *
  * Every block is a module of its own (`moduleDetection: force`): blocks on a
  * page do not see each other's top-level names, since readers copy one
@@ -109,13 +110,13 @@ export interface PageModules {
 /** The virtual modules of one page. */
 export function pageModules(page: string): PageModules {
   const blocks: BlockModule[] = codeBlocks(page)
-    .filter((block) => block.lang === 'ts')
+    .filter((block) => block.lang === 'ts' || block.lang === 'tsx')
     .map((block) => {
       const declared = declaredPath(block.code)
       return {
         block,
         kind: kindOf(block),
-        fileName: join(repoRoot, page.replace(/\.md$/, ''), `L${block.line}`, declared ?? 'block.ts'),
+        fileName: join(repoRoot, page.replace(/\.md$/, ''), `L${block.line}`, declared ?? `block.${block.lang}`),
         declaredPath: declared,
         text: block.code,
       }

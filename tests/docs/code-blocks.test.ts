@@ -4,7 +4,7 @@ import { checkExpectedErrors } from './expected-errors'
 import { docPages } from './markdown'
 
 /**
- * Every ```ts block of README.md and docs/ compiles, against the packages'
+ * Every ```ts (and ```tsx) block of README.md and docs/ compiles, against the packages'
  * sources, with the repository's strict settings: a renamed option, a
  * missing import or an API that does not exist fails here, with the page,
  * the line and the compiler's message. How blocks become modules (files,

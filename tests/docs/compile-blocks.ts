@@ -88,7 +88,9 @@ export function compileDocs(pages: string[]): CompiledDocs {
     const block = blockOf.get(from)
     if (block && spec.startsWith('.')) {
       const target = block.page.resolveRelative(block.module, spec)
-      return target === undefined ? undefined : { resolvedFileName: target, extension: ts.Extension.Ts, isExternalLibraryImport: false }
+      return target === undefined
+        ? undefined
+        : { resolvedFileName: target, extension: target.endsWith('.tsx') ? ts.Extension.Tsx : ts.Extension.Ts, isExternalLibraryImport: false }
     }
     for (const anchor of virtual.has(from) && !spec.startsWith('.') ? resolveFrom : [undefined]) {
       const found = ts.resolveModuleName(spec, anchor ?? from, options, host, cache).resolvedModule
