@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { freePort, killHard as kill, startChildServer } from '../../../tests/helpers/child-server'
 import { isFailedDial, openPage, useChromium, type OpenedPage } from '../../../tests/browser/launch'
 
 /**
@@ -19,49 +19,15 @@ import { isFailedDial, openPage, useChromium, type OpenedPage } from '../../../t
 const exampleDir = fileURLToPath(new URL('..', import.meta.url))
 const browser = useChromium()
 
-/** A port that was free a moment ago (the child binds it, and binds it again after the kill). */
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
-
-/** Runs `src/main.ts` in a child process (node with tsx's loader: one process, so SIGKILL really kills the server). */
-async function startServerProcess(port: number, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** Runs `src/main.ts` in a child process; resolves once it serves. */
+function startServerProcess(port: number, dataDir: string): Promise<ChildProcess> {
+  return startChildServer({
+    args: ['--import', 'tsx', 'src/main.ts'],
     cwd: exampleDir,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    readyText: 'live-react: open',
+    name: 'live-react',
   })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 15 s:\n${output}`)), 15_000)
-    const read = (chunk: Buffer) => {
-      output += String(chunk)
-      if (output.includes('live-react: open')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`the server exited (${code ?? signal}) before it served:\n${output}`))
-    })
-  })
-  return child
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
 }
 
 declare global {

@@ -1,7 +1,6 @@
 // @vitest-environment happy-dom
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -9,6 +8,7 @@ import { useQuery, type QueryFunction, type QueryFunctionContext } from '@tansta
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createQueryUtils } from '@wirecall/tanstack-query'
 import { bundle } from '../../browser/bundle'
+import { freePort, killHard as kill, startChildServer } from '../../helpers/child-server'
 import { connectClient, sleep, waitUntil } from '../../helpers/harness'
 import { renderWith, testQueryClient } from './react-harness'
 import type { TickRouter } from './fixtures/tick-server'
@@ -23,15 +23,6 @@ const TICK_MS = 40
 /** This folder. (Not `new URL(..., import.meta.url)`: in a DOM test environment Vite rewrites that to an http: URL.) */
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** A port that was free a moment ago (the child binds it, and binds it again after the kill). */
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
-
 /** fixtures/tick-server.ts bundled for Node into a temporary file, removed after the test. */
 async function serverScript(): Promise<string> {
   const { code } = await bundle(join(here, 'fixtures/tick-server.ts'), { platform: 'node' })
@@ -44,36 +35,8 @@ async function serverScript(): Promise<string> {
 }
 
 /** Starts the server process on `port`; resolves once it serves. Killed after the test if still running. */
-async function startServerProcess(script: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script, String(port), String(TICK_MS)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 10 s:\n${output}`)), 10_000)
-    const read = (chunk: Buffer) => {
-      output += String(chunk)
-      if (output.includes(`listening ${port}`)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`the server exited (${code ?? signal}) before it served:\n${output}`))
-    })
-  })
-  return child
-}
-
-/** kill -9, and wait until the process is gone. */
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
+function startServerProcess(script: string, port: number): Promise<ChildProcess> {
+  return startChildServer({ args: [script, String(port), String(TICK_MS)], readyText: `listening ${port}`, name: 'tick', timeoutMs: 10_000 })
 }
 
 describe('a live query across a server kill -9 and restart', () => {
