@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { createChannel, createRpcServer, type Channel, type RpcServer } from '@wirecall/server'
+import { describe, expect, it } from 'vitest'
+import { createChannel, type Channel, type RpcServer } from '@wirecall/server'
 import { sleep } from '../helpers/harness'
 import { bundleForBrowser, isFailedDial, modulePage, openPage, serveStatic, useChromium, type OpenedPage } from './launch'
 import { EXPECTED_RICH } from './expected'
 import type { ProbeConfig } from './fixtures/probe'
-import { createTestRouter, eventDate, type FeedEvent } from './fixtures/router'
+import { eventDate, type FeedEvent } from './fixtures/router'
+import { startRpc, type RpcHandle } from './test-server'
 
 /**
  * The client in real Chromium, on the browser's own WebSocket (the page
@@ -18,36 +19,7 @@ import { createTestRouter, eventDate, type FeedEvent } from './fixtures/router'
  */
 
 const browser = useChromium()
-const host = '127.0.0.1'
 const pageScript = fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))
-
-interface RpcHandle {
-  server: RpcServer
-  url: string
-  port: number
-}
-
-/**
- * A wirecall server for the test router on `port` (0: a free one), closed
- * after the test. `feed` is the test's: it outlives the server, so a server
- * started again on the same port replays what a client missed. Retries
- * briefly while the port is still held by the server before it.
- */
-async function startRpc(feed: Channel<FeedEvent>, port = 0): Promise<RpcHandle> {
-  const deadline = Date.now() + 3_000
-  for (;;) {
-    const server = createRpcServer({ router: createTestRouter(feed) })
-    try {
-      const info = await server.listen({ port, host, path: '/rpc' })
-      onTestFinished(() => server.close())
-      return { server, url: info.url, port: info.port }
-    } catch (error) {
-      await server.close()
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error
-      await sleep(20)
-    }
-  }
-}
 
 interface Setup extends OpenedPage {
   feed: Channel<FeedEvent>

@@ -1,10 +1,10 @@
-import { expect, onTestFinished } from 'vitest'
-import { createChannel, createRpcServer, type Channel, type RpcServer } from '@wirecall/server'
-import { sleep } from '../helpers/async'
+import { expect } from 'vitest'
+import { createChannel } from '@wirecall/server'
 import { EXPECTED_RICH } from '../browser/expected'
-import { createTestRouter, eventDate, type FeedEvent } from '../browser/fixtures/router'
+import { eventDate, type FeedEvent } from '../browser/fixtures/router'
 import { startChild } from './child'
 import { requireBuild } from './runtimes'
+import { startRpc } from '../browser/test-server'
 
 /**
  * The test's side of fixtures/scenario.mjs: a real wirecall server in this
@@ -12,36 +12,6 @@ import { requireBuild } from './runtimes'
  * server restart on the same port while the client holds a resumable
  * subscription. Shared by node.test.ts, deno.test.ts and bun.test.ts.
  */
-
-const host = '127.0.0.1'
-
-interface RpcHandle {
-  server: RpcServer
-  url: string
-  port: number
-}
-
-/**
- * A server for the test router on `port` (0: a free one), closed after the
- * test. `feed` outlives it, so a server started again on the same port
- * replays what a resuming client missed. Retries while the port is still
- * held by the server before it, 3 s at most.
- */
-async function startRpc(feed: Channel<FeedEvent>, port = 0): Promise<RpcHandle> {
-  const deadline = Date.now() + 3_000
-  for (;;) {
-    const server = createRpcServer({ router: createTestRouter(feed) })
-    try {
-      const info = await server.listen({ port, host, path: '/rpc' })
-      onTestFinished(() => server.close())
-      return { server, url: info.url, port: info.port }
-    } catch (error) {
-      await server.close()
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error
-      await sleep(20)
-    }
-  }
-}
 
 /** What fixtures/scenario.mjs reports at its end. */
 export interface ClientReport {
