@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
@@ -17,6 +16,7 @@ import {
 } from '@wirecall/server'
 import type { RpcError as ClientRpcError, RpcClientOptions, SubscriptionState } from '@wirecall/client'
 import { connectClient, readyPeer, startServer, waitUntil, within } from '../helpers/harness'
+import { snippetLinesNotRun } from './snippet-lines'
 
 /**
  * Runs the code of docs/subscriptions.md for real, on sockets over
@@ -1280,26 +1280,9 @@ describe('docs/subscriptions.md', () => {
     /^type AppRouter = typeof appRouter$/,
   ]
 
-  const normalise = (line: string) =>
-    line
-      .replace(/\s+\/\/ .*$/, '') // a trailing comment
-      .trim()
-      .replace(/^export (?=const|function|async function|type)/, '')
-
   it('every line of every TypeScript snippet runs in this file', () => {
-    const guide = readFileSync(new URL('../../docs/subscriptions.md', import.meta.url), 'utf8')
-    const here = new Set(readFileSync(new URL(import.meta.url), 'utf8').split('\n').map(normalise))
-    const snippets = [...guide.matchAll(/```ts(?: [^\n]*)?\n([\s\S]*?)```/g)].map((m) => m[1]!) // flagged fences (expect-error) too
-    expect(snippets.length).toBeGreaterThan(10)
-    const missing: string[] = []
-    for (const snippet of snippets) {
-      for (const raw of snippet.split('\n')) {
-        const line = normalise(raw)
-        if (line === '' || line.startsWith('//') || line.startsWith('import ')) continue
-        if (notRunHere.some((pattern) => pattern.test(line))) continue
-        if (!here.has(line)) missing.push(line)
-      }
-    }
+    const { snippets, missing } = snippetLinesNotRun('docs/subscriptions.md', ['subscription-recipes.test.ts'], notRunHere)
+    expect(snippets).toBeGreaterThan(10)
     expect(missing).toEqual([])
   })
 })

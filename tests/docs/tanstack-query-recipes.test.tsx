@@ -1,7 +1,4 @@
 // @vitest-environment happy-dom
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import {
   QueryClient,
   QueryClientProvider,
@@ -20,6 +17,7 @@ import { createQueryUtils, queryKeyHashFn } from '@wirecall/tanstack-query'
 import { useConnectionState, useSubscription } from '@wirecall/tanstack-query/react'
 import { connectClient, startServer, waitUntil } from '../helpers/harness'
 import { trackedSockets } from '../integration/tanstack-query/react-harness'
+import { snippetLinesNotRun } from './snippet-lines'
 
 /**
  * Runs the recipes of docs/tanstack-query.md for real: its router on a
@@ -532,28 +530,9 @@ describe('the guide and this file', () => {
     /^type AppRouter = typeof appRouter$/,
   ]
 
-  const normalise = (line: string) =>
-    line
-      .replace(/\s+\/\/ .*$/, '') // a trailing comment
-      .trim()
-      .replace(/^export (?=const|function|async function|type|interface|let)/, '')
-
   it('every line of every TypeScript snippet runs in this file or in the SSR recipe test', () => {
-    const here = dirname(fileURLToPath(import.meta.url))
-    const guide = readFileSync(join(here, '../../docs/tanstack-query.md'), 'utf8')
-    const tests = ['tanstack-query-recipes.test.tsx', 'tanstack-query-ssr-recipe.test.tsx'].flatMap((file) => readFileSync(join(here, file), 'utf8').split('\n'))
-    const lines = new Set(tests.map(normalise))
-    const snippets = [...guide.matchAll(/```tsx?(?: [^\n]*)?\n([\s\S]*?)```/g)].map((m) => m[1]!)
-    expect(snippets.length).toBeGreaterThan(15)
-    const missing: string[] = []
-    for (const snippet of snippets) {
-      for (const raw of snippet.split('\n')) {
-        const line = normalise(raw)
-        if (line === '' || line.startsWith('//') || line.startsWith('import ')) continue
-        if (notRunHere.some((pattern) => pattern.test(line))) continue
-        if (!lines.has(line)) missing.push(line)
-      }
-    }
+    const { snippets, missing } = snippetLinesNotRun('docs/tanstack-query.md', ['tanstack-query-recipes.test.tsx', 'tanstack-query-ssr-recipe.test.tsx'], notRunHere)
+    expect(snippets).toBeGreaterThan(15)
     expect(missing).toEqual([])
   })
 })
