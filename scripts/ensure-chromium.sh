@@ -15,19 +15,10 @@ fail() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 || fail "chromium is not installed, and there is no apt-get to install it with"
-
-# Root runs apt-get as is; anyone else needs sudo.
-if [ "$(id -u)" -eq 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1; then
-  as_root=(sudo)
-else
-  fail "chromium is not installed, and installing it needs root (or sudo, which is missing)"
-fi
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 echo "ensure-chromium: installing Debian's chromium with apt-get" >&2
-${as_root[@]+"${as_root[@]}"} apt-get update || fail "'apt-get update' failed"
-${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-liberation || fail "'apt-get install chromium' failed"
+apt_install "chromium is not installed" chromium fonts-liberation
 command -v chromium >/dev/null 2>&1 || fail "apt-get installed chromium, but \`command -v chromium\` still finds nothing"
 echo "ensure-chromium: $(chromium --version 2>/dev/null || echo chromium) installed" >&2

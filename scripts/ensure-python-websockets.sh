@@ -23,25 +23,11 @@ fail() {
   exit 1
 }
 
-command -v apt-get >/dev/null 2>&1 || fail "$python cannot import websockets, and there is no apt-get to install python3-websockets with"
-
-# Root runs apt-get as is; anyone else needs sudo.
-if [ "$(id -u)" -eq 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1; then
-  as_root=(sudo)
-else
-  fail "$python cannot import websockets, and installing python3-websockets needs root (or sudo, which is missing)"
-fi
-
-# Another apt-get or dpkg may hold the lock (a parallel install): wait for it
-# instead of failing.
-apt_get=(apt-get -o DPkg::Lock::Timeout=300)
+# shellcheck source=lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 echo "ensure-python-websockets: installing Debian's python3-websockets with apt-get" >&2
-${as_root[@]+"${as_root[@]}"} "${apt_get[@]}" update || fail "'apt-get update' failed"
-${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y --no-install-recommends python3 python3-websockets \
-  || fail "'apt-get install python3-websockets' failed"
+apt_install "$python cannot import websockets" --no-install-recommends python3 python3-websockets
 [ -x "$python" ] || fail "apt-get installed python3, but $python does not exist"
 has_websockets || fail "apt-get installed python3-websockets, but \`$python -c 'import websockets'\` still fails"
 echo "ensure-python-websockets: websockets $("$python" -c 'import websockets; print(websockets.__version__)' 2>/dev/null || echo '?') installed for $python" >&2
