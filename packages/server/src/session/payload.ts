@@ -28,9 +28,9 @@ export function decodeInput(config: SessionConfig, json: unknown, meta: unknown)
  * only nesting past the stack fails, which the frame's shape bound rules
  * out unless `payloadLimits.maxDepth` was raised very high.
  */
-export function jsonOfPeerValue(value: unknown): string | undefined {
+export function jsonOfPeerValue(value: unknown, replacer?: (key: string, value: unknown) => unknown): string | undefined {
   try {
-    return JSON.stringify(value)
+    return JSON.stringify(value, replacer)
   } catch {
     return undefined
   }
@@ -40,16 +40,12 @@ export function jsonOfPeerValue(value: unknown): string | undefined {
  * A value from the peer as canonical JSON: the keys of every object in an
  * order that depends only on the keys (sorted, then laid out as JavaScript
  * lays out own keys: integer-like ones first), so that two encodings of one
- * input that differ only in key order (a client in another language, a retry that rebuilt its input)
- * give the same text. `undefined` when it cannot be written (see
- * {@link jsonOfPeerValue}).
+ * input that differ only in key order (a client in another language, a
+ * retry that rebuilt its input) give the same text. `undefined` when it
+ * cannot be written (see {@link jsonOfPeerValue}).
  */
 export function canonicalJsonOfPeerValue(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value, sortKeys)
-  } catch {
-    return undefined
-  }
+  return jsonOfPeerValue(value, sortKeys)
 }
 
 /** A `JSON.stringify` replacer that rebuilds each plain object with its keys sorted; arrays keep their order. */

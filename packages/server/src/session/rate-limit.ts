@@ -56,9 +56,9 @@ export class RateLimiter {
     return ++this.refused > this.burst ? 'flood' : 'refuse'
   }
 
-  /** Takes `length` byte tokens for a frame; false (taking none) when the bucket holds fewer. */
-  takeBytes(length: number): boolean {
-    this.refill()
+  /** Takes `length` byte tokens for a frame; false (taking none) when the bucket holds fewer. `now`: the caller's `performance.now()`, if it has one. */
+  takeBytes(length: number, now = performance.now()): boolean {
+    this.refill(now)
     if (this.byteTokens < length) return false
     this.byteTokens -= length
     return true
@@ -70,8 +70,7 @@ export class RateLimiter {
     return Math.max(1, Math.ceil(((length - this.byteTokens) * 1_000) / this.bytesPerSecond))
   }
 
-  private refill(): void {
-    const now = performance.now()
+  private refill(now = performance.now()): void {
     const elapsed = now - this.last
     if (elapsed <= 0) return
     this.last = now

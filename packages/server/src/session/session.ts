@@ -145,10 +145,12 @@ export class Session {
   receive(data: string | null): void {
     if (this.state === 'closed') return
     if (data === null) return this.close(CloseCode.ProtocolError, 'binary frames are not accepted')
-    if (this.intake?.isHolding === true || (this.limiter !== undefined && !this.limiter.takeBytes(data.length))) {
+    // One clock reading for the byte bucket and the read's timing.
+    const now = performance.now()
+    if (this.intake?.isHolding === true || (this.limiter !== undefined && !this.limiter.takeBytes(data.length, now))) {
       return this.frameIntake().hold(data)
     }
-    this.readNow(data)
+    this.readNow(data, now)
   }
 
   /**
@@ -158,8 +160,7 @@ export class Session {
    * is matched by an equal pause), so that one peer's queue of large frames
    * cannot keep every other connection waiting.
    */
-  readNow(data: string): void {
-    const start = performance.now()
+  readNow(data: string, start = performance.now()): void {
     readFrame(this, data)
     this.readMs += performance.now() - start
     if (this.readMs < READ_SLICE_MS || this.isClosed) return
@@ -169,8 +170,7 @@ export class Session {
   }
 
   private frameIntake(): FrameIntake {
-    const maxHeld = 2 * Math.max(this.limiter?.burstBytes ?? 0, this.config.maxPayload)
-    return (this.intake ??= new FrameIntake(this, this.limiter, maxHeld))
+    return (this.intake ??= new FrameIntake(this, this.limiter, 2 * Math.max(this.limiter?.burstBytes ?? 0, this.config.maxPayload)))
   }
 
   /** Carries out one message that the rate limit admitted. */
