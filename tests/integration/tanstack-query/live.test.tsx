@@ -2,10 +2,10 @@
 import { useQuery, type QueryClient, type QueryFunction, type QueryKey } from '@tanstack/react-query'
 import { act } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
-import { createQueryUtils, type ResyncReason } from '@wirecall/tanstack-query'
-import { connectClient, sleep, startServer, waitUntil } from '../../helpers/harness'
-import { renderWith, testQueryClient, trackedSockets } from './react-harness'
-import { createTestRouter, type Post, type Tick, type TestRouter } from './router'
+import type { ResyncReason } from '@wirecall/tanstack-query'
+import { sleep, waitUntil } from '../../helpers/harness'
+import { renderWith, startTestApp } from './react-harness'
+import type { Post, Tick } from './router'
 
 /**
  * `liveOptions` and `streamedOptions` in React against a real server: one
@@ -13,15 +13,6 @@ import { createTestRouter, type Post, type Tick, type TestRouter } from './route
  * server's history no longer reaches back, folding and bounding events, and
  * one subscription on the server per mounted query, StrictMode included.
  */
-
-async function setup(options: { history?: number } = {}) {
-  const test = createTestRouter(options)
-  const sockets = trackedSockets()
-  const { url, server } = await startServer({ router: test.router })
-  const api = connectClient<TestRouter>(url, { WebSocket: sockets.WebSocket, reconnect: { minDelayMs: 10, maxDelayMs: 50 } })
-  const wc = createQueryUtils(api, { prefix: 'wc' })
-  return { ...test, server, api, wc, sockets, queryClient: testQueryClient() }
-}
 
 /** Every value the query's cache entry took, in order (not only those React rendered). */
 function cacheValues<T>(queryClient: QueryClient, queryKey: QueryKey): T[] {
@@ -41,7 +32,7 @@ function countRuns<O extends { queryFn?: unknown }>(options: O): O & { runs: () 
 
 describe('liveOptions', () => {
   it('one long-running query through a dropped connection: data kept, status success, ids contiguous, the query function run once', async () => {
-    const { wc, feed, sockets, queryClient, api } = await setup()
+    const { wc, feed, sockets, queryClient, api } = await startTestApp()
     const options = countRuns(wc.feed.liveOptions())
     const renders: { status: string; n: number | undefined; fetching: boolean }[] = []
     function Live() {
@@ -73,7 +64,7 @@ describe('liveOptions', () => {
   })
 
   it('a forced trim gives exactly one onResync, with the reason and the QueryClient; the subscription goes on', async () => {
-    const { wc, feed, sockets, queryClient, api } = await setup({ history: 2 })
+    const { wc, feed, sockets, queryClient, api } = await startTestApp({ history: 2 })
     const onResync = vi.fn<(reason: ResyncReason, queryClient: QueryClient) => void>()
     const options = wc.feed.liveOptions(undefined, { onResync })
     let shown: number | undefined
@@ -99,7 +90,7 @@ describe('liveOptions', () => {
   })
 
   it('by default a resync keeps the live value, marks it stale, and invalidates the configured key once', async () => {
-    const { wc, feed, sockets, queryClient, api, server } = await setup({ history: 2 })
+    const { wc, feed, sockets, queryClient, api, server } = await startTestApp({ history: 2 })
     let listCalls = 0
     const listOptions = wc.post.list.queryOptions(undefined, { staleTime: Infinity })
     const options = wc.feed.liveOptions(undefined, { invalidate: [wc.post.list.queryKey()] })
@@ -133,7 +124,7 @@ describe('liveOptions', () => {
 
 describe('streamedOptions', () => {
   it('folds every event, keeps the newest maxItems, and after a resync starts again from initialValue', async () => {
-    const { wc, feed, sockets, queryClient, api } = await setup({ history: 2 })
+    const { wc, feed, sockets, queryClient, api } = await startTestApp({ history: 2 })
     const options = countRuns(wc.feed.streamedOptions(undefined, { maxItems: 3 }))
     const values = cacheValues<Tick[]>(queryClient, options.queryKey)
     let shown: number[] | undefined
@@ -158,7 +149,7 @@ describe('streamedOptions', () => {
   })
 
   it('continues a snapshot: initialData with its lastEventId, no gap and no duplicate', async () => {
-    const { wc, feed, queryClient, api } = await setup()
+    const { wc, feed, queryClient, api } = await startTestApp()
     for (let n = 1; n <= 3; n++) feed.publish({ n }) // 1 and 2 are in the snapshot (server-rendered, say); 3 came after it
     const options = wc.feed.streamedOptions(undefined, { initialData: [{ n: 1 }, { n: 2 }], lastEventId: 'feed.2' })
     let shown: number[] | undefined
@@ -175,7 +166,7 @@ describe('streamedOptions', () => {
   })
 
   it('with a reducer and an initialValue folds into any shape', async () => {
-    const { wc, feed, queryClient, api } = await setup()
+    const { wc, feed, queryClient, api } = await startTestApp()
     const options = wc.feed.streamedOptions(undefined, { reducer: (sum: number, tick) => sum + tick.n, initialValue: 0 })
     let shown: number | undefined
     function Sum() {
@@ -191,7 +182,7 @@ describe('streamedOptions', () => {
 
 describe('one server subscription per mounted live query', () => {
   it('StrictMode: the server counts 1 subscription while mounted, and 0 within 1 s of unmount', async () => {
-    const { wc, seen, queryClient, server, feed, sockets } = await setup()
+    const { wc, seen, queryClient, server, feed, sockets } = await startTestApp()
     function Live() {
       return <p>{useQuery(wc.feed.liveOptions()).data?.n}</p>
     }
@@ -209,7 +200,7 @@ describe('one server subscription per mounted live query', () => {
   })
 
   it('two components with the same live query share one subscription', async () => {
-    const { wc, seen, queryClient, server, feed } = await setup()
+    const { wc, seen, queryClient, server, feed } = await startTestApp()
     function Live() {
       return <span>{useQuery(wc.feed.liveOptions()).data?.n}</span>
     }

@@ -4,6 +4,9 @@ import { StrictMode, type ReactNode } from 'react'
 import { onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import type { WebSocketConstructor } from '@wirecall/client'
+import { createQueryUtils } from '@wirecall/tanstack-query'
+import { connectClient, startServer } from '../../helpers/harness'
+import { createTestRouter, type TestRouter } from './router'
 
 /**
  * React for the TanStack Query tests: a fresh QueryClient per test, a
@@ -72,4 +75,18 @@ export function trackedSockets(): TrackedSockets {
     refusing = on
   }
   return { WebSocket: TrackedWebSocket, sockets, sent, drop, refuse }
+}
+
+/**
+ * A server of the test router on 127.0.0.1, a client with tracked sockets
+ * and a short backoff, its query utils (prefix `wc`) and a fresh
+ * QueryClient; all closed after the test.
+ */
+export async function startTestApp(options: { history?: number } = {}) {
+  const test = createTestRouter(options)
+  const sockets = trackedSockets()
+  const { url, server } = await startServer({ router: test.router })
+  const api = connectClient<TestRouter>(url, { WebSocket: sockets.WebSocket, reconnect: { minDelayMs: 10, maxDelayMs: 50 } })
+  const wc = createQueryUtils(api, { prefix: 'wc' })
+  return { ...test, server, api, wc, sockets, queryClient: testQueryClient() }
 }

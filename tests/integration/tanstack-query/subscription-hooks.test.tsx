@@ -4,11 +4,11 @@ import { useState } from 'react'
 import { describe, expect, it } from 'vitest'
 import { RpcError } from '@wirecall/client'
 import { skipToken } from '@tanstack/react-query'
-import { createQueryUtils, type SubscriptionStatus } from '@wirecall/tanstack-query'
+import type { SubscriptionStatus } from '@wirecall/tanstack-query'
 import { useConnectionState, useSubscription, type SubscriptionResult } from '@wirecall/tanstack-query/react'
-import { connectClient, sleep, startServer, waitUntil } from '../../helpers/harness'
-import { renderWith, testQueryClient, trackedSockets } from './react-harness'
-import { createTestRouter, type Tick, type TestRouter } from './router'
+import { sleep, waitUntil } from '../../helpers/harness'
+import { renderWith, startTestApp } from './react-harness'
+import type { Tick } from './router'
 
 /**
  * `useSubscription` and `useConnectionState` against a real server: the
@@ -16,15 +16,6 @@ import { createTestRouter, type Tick, type TestRouter } from './router'
  * callback that fires on every change, StrictMode's double mount, and
  * `reset()`.
  */
-
-async function setup(options: { history?: number } = {}) {
-  const test = createTestRouter(options)
-  const sockets = trackedSockets()
-  const { url, server } = await startServer({ router: test.router })
-  const api = connectClient<TestRouter>(url, { WebSocket: sockets.WebSocket, reconnect: { minDelayMs: 10, maxDelayMs: 50 } })
-  const wc = createQueryUtils(api, { prefix: 'wc' })
-  return { ...test, server, api, wc, sockets, queryClient: testQueryClient() }
-}
 
 /** Keeps the hook's latest result where the test can read it. */
 function probe<T>() {
@@ -41,7 +32,7 @@ const subscribeFrames = (sent: Record<string, unknown>[]) => sent.filter((frame)
 
 describe('useSubscription', () => {
   it('StrictMode: a double mount opens exactly one subscription on the server; 0 within 1 s of unmount', async () => {
-    const { wc, seen, server, sockets, queryClient, api } = await setup()
+    const { wc, seen, server, sockets, queryClient, api } = await startTestApp()
     const { seen: hook, record } = probe<unknown>()
     await waitUntil(() => api.$connection.state === 'open', 'the connection')
     function Quiet() {
@@ -59,7 +50,7 @@ describe('useSubscription', () => {
   })
 
   it('goes idle -> connecting -> live, back to connecting on a drop and live again; the status callback fires on each change', async () => {
-    const { wc, feed, sockets, queryClient, api } = await setup()
+    const { wc, feed, sockets, queryClient, api } = await startTestApp()
     const statuses: SubscriptionStatus[] = []
     const events: number[] = []
     const { seen: hook, record } = probe<Tick>()
@@ -91,7 +82,7 @@ describe('useSubscription', () => {
   })
 
   it('shows resyncing after events were missed, and live again with the next event', async () => {
-    const { wc, feed, sockets, queryClient, api } = await setup({ history: 2 })
+    const { wc, feed, sockets, queryClient, api } = await startTestApp({ history: 2 })
     let resyncs = 0
     const statuses: SubscriptionStatus[] = []
     const { seen: hook, record } = probe<Tick>()
@@ -112,7 +103,7 @@ describe('useSubscription', () => {
   })
 
   it('ends idle after the server completes it, with the last event kept', async () => {
-    const { wc, queryClient, sockets, api } = await setup()
+    const { wc, queryClient, sockets, api } = await startTestApp()
     let completed = 0
     const { seen: hook, record } = probe<{ n: number }>()
     function Finite() {
@@ -133,7 +124,7 @@ describe('useSubscription', () => {
   })
 
   it('shows error with the RpcError; reset() subscribes again from scratch', async () => {
-    const { wc, queryClient, sockets } = await setup()
+    const { wc, queryClient, sockets } = await startTestApp()
     const { seen: hook, record } = probe<never>()
     function Denied() {
       return record(useSubscription(wc.denied.subscriptionOptions()))
@@ -149,7 +140,7 @@ describe('useSubscription', () => {
   })
 
   it('stays idle with no subscription while disabled (enabled: false or skipToken), and subscribes once enabled', async () => {
-    const { wc, queryClient, sockets, server, api } = await setup()
+    const { wc, queryClient, sockets, server, api } = await startTestApp()
     function Toggle() {
       const [on, setOn] = useState(false)
       const quiet = useSubscription(wc.quiet.subscriptionOptions(undefined, { enabled: on }))
@@ -176,7 +167,7 @@ describe('useSubscription', () => {
   })
 
   it('a new input ends the old subscription and starts one for the new input', async () => {
-    const { wc, queryClient, sockets, server } = await setup()
+    const { wc, queryClient, sockets, server } = await startTestApp()
     const { seen: hook, record } = probe<{ n: number }>()
     function Counter() {
       const [count, setCount] = useState(1)
@@ -195,7 +186,7 @@ describe('useSubscription', () => {
 
 describe('useConnectionState', () => {
   it('follows the client: open, reconnecting after a drop, open, closed', async () => {
-    const { api, sockets, queryClient } = await setup()
+    const { api, sockets, queryClient } = await startTestApp()
     const states: string[] = []
     function Badge() {
       const state = useConnectionState(api)
