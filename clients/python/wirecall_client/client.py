@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from .encoding import UNDEFINED, EncodingError, decode_payload, encode_payload
 from .errors import RpcError, close_error, close_meaning
-from .frames import SUBPROTOCOL, FrameError, dumps, parse_server_frame, utf16_length
+from .frames import SOCKET_OPTIONS, SUBPROTOCOL, FrameError, dumps, parse_server_frame, utf16_length
 
 __all__ = ["Client", "ReconnectOptions", "KeepAliveOptions", "Subscription", "SubscriptionEvent", "backoff_delay_ms"]
 
@@ -664,13 +664,7 @@ class Client:
                 websockets.connect(
                     self.url,
                     subprotocols=[SUBPROTOCOL],  # type: ignore[list-item]
-                    ping_interval=None,
-                    ping_timeout=None,
-                    close_timeout=1,
-                    max_size=None,
-                    max_queue=None,
-                    compression=None,
-                    open_timeout=None,
+                    **SOCKET_OPTIONS,
                 ),
                 max(0.001, deadline - loop.time()),
             )

@@ -20,9 +20,23 @@ __all__ = [
     "dumps",
     "utf16_length",
     "valid_id",
+    "SOCKET_OPTIONS",
 ]
 
 SUBPROTOCOL = "wirecall.v1"
+
+#: How every socket of this package is opened with ``websockets.connect``:
+#: the protocol does its own keep-alive, size checks and timeouts, so the
+#: library's are off, and frames are never compressed.
+SOCKET_OPTIONS: Dict[str, Any] = dict(
+    ping_interval=None,
+    ping_timeout=None,
+    close_timeout=1,
+    max_size=None,
+    max_queue=None,
+    compression=None,
+    open_timeout=None,
+)
 MAX_BATCH = 1000
 MAX_ID = 2**53 - 1
 MAX_PATH_LENGTH = 1024

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from .frames import SUBPROTOCOL, dumps
+from .frames import SOCKET_OPTIONS, SUBPROTOCOL, dumps
 
 __all__ = ["RawConnection", "HandshakeRefused", "UpgradeOutcome", "probe_upgrade"]
 
@@ -53,14 +53,7 @@ class RawConnection:
                 websockets.connect(
                     url,
                     subprotocols=list(subprotocols) or None,  # type: ignore[arg-type]
-                    ping_interval=None,
-                    ping_timeout=None,
-                    close_timeout=1,
-                    max_size=None,
-                    max_queue=None,
-                    compression=None,
-                    open_timeout=None,
-                    **options,
+                    **{**SOCKET_OPTIONS, **options},
                 ),
                 timeout,
             )
