@@ -24,6 +24,13 @@ export interface TestServer {
   port: number
 }
 
+/** The `ack` a server with every default sends: its `maxPayload` and the limits it enforces. */
+export const DEFAULT_ACK = {
+  type: 'ack',
+  maxPayload: 1_048_576,
+  limits: { maxInFlightCalls: 1_000, maxSubscriptions: 1_000, messagesPerSecond: 100_000, burst: 100_000 },
+} as const
+
 /** Starts a wirecall server on 127.0.0.1 and a free port; closed after the test. */
 export async function startServer<TRouter extends AnyRouter>(
   options: RpcServerOptions<TRouter>,

@@ -70,6 +70,16 @@ export function watchProcess(): ProcessWatch {
   }
 }
 
+/**
+ * {@link watchProcess}, checked when the test finishes. Call it before
+ * starting servers: `onTestFinished` runs in reverse, so the check then
+ * runs after their teardown, and sees what the teardown set off too.
+ */
+export function failOnEscapedErrors(): void {
+  const watch = watchProcess()
+  onTestFinished(() => watch.check())
+}
+
 /** Options of {@link watchInvariants}. */
 export interface InvariantOptions<TRouter extends AnyRouter> {
   /**

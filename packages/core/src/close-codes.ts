@@ -40,7 +40,7 @@ export const CloseCode = {
   Abnormal: ABNORMAL_CLOSURE,
   /** RFC 6455: a text frame that is not valid UTF-8. */
   InvalidPayload: INVALID_PAYLOAD,
-  /** Policy violation: message flood, origin refused. */
+  /** Policy violation: a message flood, or (sent by `ws`) a message in too many fragments. */
   PolicyViolation: POLICY_VIOLATION,
   /** A frame was larger than the receiver accepts. */
   MessageTooBig: MESSAGE_TOO_BIG,
@@ -56,7 +56,7 @@ export const CloseCode = {
   ProtocolError: PROTOCOL_ERROR,
   /** `createContext` rejected the connection. */
   Unauthorized: UNAUTHORIZED,
-  /** `createContext` refused the connection as forbidden. */
+  /** Forbidden: an origin `allowedOrigins` refuses, or `createContext` threw `FORBIDDEN`. Terminal. */
   Forbidden: FORBIDDEN,
   /** No `init` message arrived within the init timeout. */
   InitTimeout: INIT_TIMEOUT,

@@ -2,25 +2,35 @@ import type { IncomingMessage } from 'node:http'
 import type { RpcServerOptions } from './options'
 import type { AnyRouter } from '@wirecall/core'
 
-type OriginOption = RpcServerOptions<AnyRouter>['allowedOrigins']
+type OriginOptions = Pick<RpcServerOptions<AnyRouter>, 'allowedOrigins' | 'requireOrigin'>
+
+/** Why an upgrade's origin is refused: the close reason the peer reads, and the cause for `onError`. */
+export interface OriginRefusal {
+  reason: string
+  /** What a predicate that threw threw. */
+  cause?: unknown
+}
 
 /**
- * Whether an upgrade's `Origin` may connect. A list matches exactly, and
- * refuses a request without the header: browsers always send it, so a list
- * is for browser clients. A predicate decides everything itself; one that
- * throws refuses.
+ * Whether an upgrade's `Origin` may connect; `undefined` when it may. A
+ * list matches exactly. A request without the header is not a browser's,
+ * so it cannot be a cross-site hijack: it is let in, unless
+ * `requireOrigin`, and a predicate decides it like any other. A predicate
+ * that throws refuses.
  */
-export function originAllowed(option: OriginOption, req: IncomingMessage): boolean {
-  if (option === undefined) return true
+export function originRefusal(options: OriginOptions, req: IncomingMessage): OriginRefusal | undefined {
   const origin = req.headers.origin
-  if (typeof option === 'function') {
+  if (origin === undefined && options.requireOrigin === true) return { reason: 'Origin header required' }
+  const allowed = options.allowedOrigins
+  if (allowed === undefined) return undefined
+  if (typeof allowed === 'function') {
     try {
-      return option(origin, req) === true
-    } catch {
-      return false
+      return allowed(origin, req) === true ? undefined : { reason: 'origin not allowed' }
+    } catch (cause) {
+      return { reason: 'origin not allowed', cause }
     }
   }
-  return origin !== undefined && option.includes(origin)
+  return origin === undefined || allowed.includes(origin) ? undefined : { reason: 'origin not allowed' }
 }
 
 /**

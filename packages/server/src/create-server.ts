@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { CloseCode, RpcError, type AnyRouter } from '@wirecall/core'
-import { originAllowed } from './admission'
+import { originRefusal } from './admission'
 import { ForeignSocketEvents, IGNORED_EVENTS, requestStandIn } from './foreign-socket'
 import { HttpMount } from './node/http-mount'
 import { KeepAliveSweep } from './node/keep-alive'
@@ -9,6 +9,7 @@ import { serverDefaults, type RpcServerOptions } from './options'
 import { SessionRegistry } from './registry'
 import type { RpcServer } from './rpc-server'
 import { resolveConfig } from './session/config'
+import { callOnError, closeReport, upgradeRefusalReport } from './session/errors'
 import { closeAll, restart, withDeadline } from './shutdown'
 
 /**
@@ -26,18 +27,43 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
   /** One keep-alive timer for all the connections, not one each. */
   const keepAlive = options.keepAlive === false ? undefined : new KeepAliveSweep({ ...serverDefaults.keepAlive, ...options.keepAlive })
   let closing: Promise<void> | undefined
-  const mount = new HttpMount(options, (ws, req) => server.handleConnection(ws, req), () => closing !== undefined)
+  const mount = new HttpMount(
+    options,
+    (ws, req) => server.handleConnection(ws, req),
+    () => closing !== undefined,
+    (req, status, reason) => report(req, upgradeRefusalReport(status, reason), undefined),
+  )
+
+  /** Tells `onError` of a connection refused before it had a session. */
+  function report(req: IncomingMessage, error: RpcError, closeCode: number | undefined): void {
+    const opts = { error, path: undefined, type: undefined, ctx: undefined, req }
+    callOnError(options.onError, closeCode === undefined ? opts : { ...opts, closeCode })
+  }
 
   /**
-   * Admission of a connection whose WebSocket is already open: the close
-   * code and reason when it is refused, else `undefined` (and it is counted).
+   * Admission of a connection whose WebSocket is already open: `undefined`
+   * when it is served (and then counted); else it is refused, `onError` is
+   * told, and the close code and reason are returned. A refusal is a close
+   * code rather than an HTTP status because a WebSocket client can read
+   * the one and not the other; the terminal 4403 stops the client.
    */
-  function refusal(req: IncomingMessage, originChecked: boolean, address: string): [code: number, reason: string] | undefined {
-    if (closing !== undefined) return [CloseCode.GoingAway, 'server is shutting down']
-    // Too late for a 403 once upgraded, so a policy close.
-    if (!originChecked && !originAllowed(options.allowedOrigins, req)) return [CloseCode.PolicyViolation, 'origin not allowed']
-    const refused = registry.admit(address)
-    return refused === undefined ? undefined : [CloseCode.TryAgainLater, refused]
+  function refusal(req: IncomingMessage, address: string): [code: number, reason: string] | undefined {
+    let refused: [code: number, reason: string, cause?: unknown] | undefined
+    if (closing !== undefined) {
+      refused = [CloseCode.GoingAway, 'server is shutting down']
+    } else {
+      const origin = originRefusal(options, req)
+      if (origin !== undefined) {
+        refused = [CloseCode.Forbidden, origin.reason, origin.cause]
+      } else {
+        const overCap = registry.admit(address)
+        if (overCap === undefined) return undefined
+        refused = [CloseCode.TryAgainLater, overCap]
+      }
+    }
+    const [code, reason, cause] = refused
+    report(req, closeReport(code, reason, cause), code)
+    return [code, reason]
   }
 
   const server: RpcServer = {
@@ -51,7 +77,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
 
     handleConnection(ws, req) {
       const address = registry.addressOf(() => req.socket?.remoteAddress)
-      const refused = refusal(req, mount.takeOriginChecked(req), address)
+      const refused = refusal(req, address)
       if (refused !== undefined) return refuseWs(ws, ...refused)
       serveWs(ws, keepAlive, (socket) => registry.open(socket, req, address))
     },
@@ -59,7 +85,7 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     opened(socket, info) {
       const req = requestStandIn(info)
       const address = registry.addressOf(() => info.remoteAddress)
-      const refused = refusal(req, false, address)
+      const refused = refusal(req, address)
       if (refused !== undefined) {
         socket.close(...refused)
         return IGNORED_EVENTS

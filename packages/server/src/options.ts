@@ -33,6 +33,15 @@ export interface ErrorHandlerOptions {
   ctx: object | undefined
   /** The upgrade request, as `createContext` gets it. */
   req: IncomingMessage
+  /**
+   * Set when the error ended the connection: the close code the server
+   * sent (4403 for a refused origin, 1013 over `maxConnections`, 4401 when
+   * `createContext` refused, ...), or a close code `ws` sent for a frame it
+   * refused (1009 over `maxPayload`). Unset for the errors of calls and
+   * subscriptions, and for an upgrade refused with a plain HTTP answer
+   * (no `wirecall.v1` subprotocol: 400; during shutdown: 503).
+   */
+  closeCode?: number
 }
 
 type ContextOption<TRouter extends AnyRouter> = {} extends inferRouterContext<TRouter>
@@ -110,20 +119,40 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    * `burstBytes` at once; a frame over the limit waits, unread, until the
    * bucket refills, so one peer cannot spend more than its share of the
    * server's time parsing. `false` turns both off.
-   * @default { messagesPerSecond: 1_000, burst: 2_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 }
+   * @default { messagesPerSecond: 100_000, burst: 100_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 }
    */
   rateLimit?: RateLimitOptions | false
   /**
    * Origins allowed to open a connection: a list of exact origins
-   * (`'https://app.example.com'`), or a predicate. Any other origin — and no
-   * `Origin` header at all, when a list is given — is refused with HTTP 403
-   * before the upgrade. Browsers always send `Origin`, so this is the
-   * defence against cross-site WebSocket hijacking when you authenticate
-   * with cookies. Non-browser clients send none; allow them with a
-   * predicate (`(origin) => origin === undefined || ...`).
+   * (`'https://app.example.com'`), or a predicate. A connection from any
+   * other origin is accepted by the WebSocket handshake and then closed at
+   * once with 4403 (`origin not allowed`): no `init` is read, no context is
+   * made, and the official client stops with `FORBIDDEN` instead of
+   * retrying. Browsers always send `Origin`, so this is the defence against
+   * cross-site WebSocket hijacking when you authenticate with cookies.
+   *
+   * A request with no `Origin` header is not from a browser page (Node
+   * services, native apps, CLIs send none), so it cannot be a cross-site
+   * hijack: a list lets it in, unless `requireOrigin` is set. A predicate
+   * receives `undefined` for it and decides itself; one that throws
+   * refuses, as `false` does.
+   *
+   * @example
+   * ```ts
+   * createRpcServer({ router, allowedOrigins: ['https://app.example.com'] })
+   * createRpcServer({ router, allowedOrigins: (origin) => origin === undefined || origin.endsWith('.example.com') })
+   * ```
    * @default undefined (every origin)
    */
   allowedOrigins?: readonly string[] | ((origin: string | undefined, req: IncomingMessage) => boolean)
+  /**
+   * Refuses a connection whose upgrade has no `Origin` header (closed with
+   * 4403, `Origin header required`), whatever `allowedOrigins` says: for a
+   * server that only browsers may use. The predicate form of
+   * `allowedOrigins` then never receives `undefined`.
+   * @default false (a request without `Origin` is not a browser's, and is let in)
+   */
+  requireOrigin?: boolean
   /**
    * Most open connections; past it an upgrade gets a WebSocket closed with
    * 1013 (try again later).
@@ -171,8 +200,12 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    */
   idempotency?: IdempotencyOptions
   /**
-   * Called for every error sent to a caller, and for failed connection
-   * set-ups. Log here: the caller sees only the masked error.
+   * Called once for every error sent to a caller, and once for every
+   * connection the server refuses or closes because of the peer or a limit
+   * (origin, capacity, `createContext`, subprotocol, init timeout, oversized
+   * or malformed frames, floods, slow readers), with `closeCode` set. Not
+   * for a peer that closes by itself, nor for `server.close()`. Log here:
+   * the caller sees only the masked error. See `docs/server.md`.
    */
   onError?: (opts: ErrorHandlerOptions) => void
 }
@@ -237,7 +270,7 @@ export const serverDefaults = {
   backpressure: { highWaterMark: 1_048_576, lowWaterMark: 262_144, maxBufferedAmount: 8_388_608, slowConsumerTimeoutMs: 30_000 },
   maxInFlightCalls: 1_000,
   maxSubscriptions: 1_000,
-  rateLimit: { messagesPerSecond: 1_000, burst: 2_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 },
+  rateLimit: { messagesPerSecond: 100_000, burst: 100_000, bytesPerSecond: 8_388_608, burstBytes: 8_388_608 },
   maxConnections: 10_000,
   maxConnectionParamsBytes: 16_384,
   /** `ws` receiver bounds: fragments of one message, and chunks buffered before a message completes. */

@@ -53,7 +53,11 @@ export interface RpcServer {
    * hanging. Throws if a wirecall server is already attached at `path`.
    */
   attach(server: HttpServer | HttpsServer, options?: AttachOptions): void
-  /** Completes an upgrade you routed yourself. Refuses a missing subprotocol with HTTP 400. */
+  /**
+   * Completes an upgrade you routed yourself. Refuses a missing subprotocol
+   * with HTTP 400; an origin that `allowedOrigins` refuses gets the
+   * WebSocket, closed at once with 4403.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
   /** Serves an already-upgraded `ws` WebSocket. */
   handleConnection(ws: WebSocket, req: IncomingMessage): void
@@ -68,8 +72,8 @@ export interface RpcServer {
    * subprotocol and `maxPayload` there if the library can (a socket whose
    * `protocol` is not `wirecall.v1` is closed with 4400; a frame over
    * `maxPayload` is closed with 1009 here otherwise). `allowedOrigins` and
-   * the connection caps are applied here, with a close (1008, 1013) since
-   * the upgrade is done. `createContext` and `onError` receive a stand-in
+   * the connection caps are applied here, as with `ws`: a close (4403,
+   * 1013), reported to `onError`. `createContext` and `onError` receive a stand-in
    * for `req` that has only `headers`, `url` and `socket.remoteAddress`.
    *
    * @example

@@ -38,7 +38,8 @@ export async function restart(registry: SessionRegistry, options: CloseOptions):
  */
 function closeGracefully(registry: SessionRegistry, session: Session, code: number, reason: string): Promise<void> {
   const gone = registry.gone(session)
-  session.close(code, reason)
+  // `end`, not `close`: the server's own shutdown is no error for `onError`.
+  session.end(code, reason)
   return withDeadline(Promise.all([gone, session.settled()]), serverDefaults.closeTimeoutMs)
 }
 

@@ -67,7 +67,7 @@ async function advance(ms: number): Promise<void> {
 async function ready(session: FakeSession): Promise<void> {
   session.send({ type: 'init' })
   await settle()
-  expect(session.socket.of('ack')).toEqual([{ type: 'ack', maxPayload: expect.any(Number) }])
+  expect(session.socket.of('ack')).toEqual([{ type: 'ack', maxPayload: expect.any(Number), limits: expect.any(Object) }])
 }
 
 let sessions: FakeSession[] = []
@@ -96,7 +96,18 @@ describe('handshake', () => {
   it('answers init with ack and the maxPayload it accepts, then serves calls', async () => {
     const s = track(open({ createContext: () => ({ user: 'ada' }) }))
     await ready(s)
-    expect(s.socket.of('ack')).toEqual([{ type: 'ack', maxPayload: serverDefaults.maxPayload }])
+    expect(s.socket.of('ack')).toEqual([
+      {
+        type: 'ack',
+        maxPayload: serverDefaults.maxPayload,
+        limits: {
+          maxInFlightCalls: serverDefaults.maxInFlightCalls,
+          maxSubscriptions: serverDefaults.maxSubscriptions,
+          messagesPerSecond: serverDefaults.rateLimit.messagesPerSecond,
+          burst: serverDefaults.rateLimit.burst,
+        },
+      },
+    ])
     s.send({ type: 'call', id: 1, method: 'query', path: 'whoami' })
     await settle()
     expect(s.socket.answer(1)).toEqual({ type: 'result', id: 1, data: 'ada' })
@@ -326,7 +337,7 @@ describe('limits', () => {
     expect(s.socket.closes).toEqual([{ code: CloseCode.PolicyViolation, reason: 'message rate limit exceeded' }])
   })
 
-  it('refuses a connection past maxConnections with 1013, and an origin allowedOrigins refuses with 1008', async () => {
+  it('refuses a connection past maxConnections with 1013, and an origin allowedOrigins refuses with 4403', async () => {
     const first = track(open({ maxConnections: 1 }))
     const second = new FakeSocket()
     first.server.opened(second, { headers: {} })
@@ -334,7 +345,7 @@ describe('limits', () => {
 
     const socket = new FakeSocket()
     track(openSession({ router, allowedOrigins: ['https://app.example'] }, socket, { headers: { origin: 'https://evil.example' } }))
-    expect(socket.closes).toEqual([{ code: CloseCode.PolicyViolation, reason: 'origin not allowed' }])
+    expect(socket.closes).toEqual([{ code: CloseCode.Forbidden, reason: 'origin not allowed' }])
   })
 
   it('createContext receives a stand-in request with the headers, url and remote address', async () => {

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { PROTOCOL } from '@wirecall/core'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { originAllowed } from '../admission'
 import { serverDefaults, type RpcServerOptions } from '../options'
 import type { AttachOptions, ListenInfo, ListenOptions } from '../rpc-server'
 import { ignoreError } from './ws-socket'
@@ -18,8 +17,11 @@ const attachedPaths = new WeakMap<HttpServer | HttpsServer, Map<string, (...args
 /**
  * Where a wirecall server meets Node's HTTP: `listen`, `attach`, and
  * `handleUpgrade`, which routes an upgrade by path, checks its subprotocol
- * and origin before the upgrade (a refusal is a plain HTTP answer), and
- * hands the upgraded `ws` socket to `accept`.
+ * before the upgrade (a refusal is a plain HTTP answer, told to `refused`),
+ * and hands the upgraded `ws` socket to `accept`. The origin is checked
+ * after the upgrade, with the connection caps: a refusal there is a close
+ * code, which a WebSocket client can read, where an HTTP 403 would reach
+ * it only as 1006, to be retried for ever.
  */
 export class HttpMount {
   private readonly wss: WebSocketServer
@@ -27,13 +29,13 @@ export class HttpMount {
   private readonly owned: HttpServer[] = []
   /** Servers `listen` made that {@link stopListening} stopped. */
   private readonly stopped: HttpServer[] = []
-  /** Upgrades whose origin handleUpgrade already accepted, so the connection is not asked again. */
-  private readonly originChecked = new WeakSet<IncomingMessage>()
 
+  /** @param refused told of each upgrade refused with an HTTP answer, with its status and reason. */
   constructor(
-    private readonly options: Pick<RpcServerOptions<never>, 'maxPayload' | 'perMessageDeflate' | 'allowedOrigins'>,
+    options: Pick<RpcServerOptions<never>, 'maxPayload' | 'perMessageDeflate'>,
     private readonly accept: (ws: WebSocket, req: IncomingMessage) => void,
     private readonly isClosing: () => boolean,
+    private readonly refused: (req: IncomingMessage, status: number, reason: string) => void,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -46,17 +48,10 @@ export class HttpMount {
     })
   }
 
-  /** True once, for a request whose origin {@link handleUpgrade} accepted. */
-  takeOriginChecked(req: IncomingMessage): boolean {
-    return this.originChecked.delete(req)
-  }
-
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.isClosing()) return refuseUpgrade(socket, 503, 'server is shutting down', { 'Retry-After': '1' })
-    if (!offersProtocol(req)) return refuseUpgrade(socket, 400, `subprotocol ${PROTOCOL} required`)
-    // Before the upgrade: a page from another site never gets a socket (cross-site WebSocket hijacking).
-    if (!originAllowed(this.options.allowedOrigins, req)) return refuseUpgrade(socket, 403, 'origin not allowed')
-    this.originChecked.add(req)
+    if (this.isClosing()) return this.refuse(req, socket, 503, 'server is shutting down', { 'Retry-After': '1' })
+    // A client that does not offer wirecall.v1 cannot be served a WebSocket it would accept: a plain HTTP answer.
+    if (!offersProtocol(req)) return this.refuse(req, socket, 400, `subprotocol ${PROTOCOL} required`)
     // A reset during the handshake must not crash the process. Once upgraded, `ws` handles the socket's
     // errors itself and the listener goes: one fewer makes a smaller socket. A module-level function, as an
     // arrow made here would share this call's closure context, which holds `req`, for as long as it stays.
@@ -65,6 +60,11 @@ export class HttpMount {
       socket.off('error', ignoreError)
       this.accept(ws, req)
     })
+  }
+
+  private refuse(req: IncomingMessage, socket: Duplex, status: number, reason: string, headers?: Record<string, string>): void {
+    refuseUpgrade(socket, status, reason, headers)
+    this.refused(req, status, reason)
   }
 
   attach(httpServer: HttpServer | HttpsServer, attachOptions: AttachOptions = {}): void {
@@ -172,7 +172,6 @@ function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Re
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
-  403: 'Forbidden',
   404: 'Not Found',
   426: 'Upgrade Required',
   503: 'Service Unavailable',

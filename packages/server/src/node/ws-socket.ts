@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws'
+import { serverDefaults } from '../options'
 import type { Session } from '../session/session'
 import type { RpcSocket } from '../session/socket'
 import type { KeepAliveSweep, KeptAlive } from './keep-alive'
@@ -19,8 +20,9 @@ export function serveWs(ws: WebSocket, keepAlive: KeepAliveSweep | undefined, op
   // closures would cost three functions and a context per connection.
   ws.on('message', onMessage)
   ws.on('close', onClose)
-  // `ws` emits 'close' after 'error'; the listener only stops an unhandled 'error' event from crashing the process.
-  ws.on('error', ignoreError)
+  // `ws` emits 'close' after 'error', so the session hears of the close there; this listener reports why
+  // (and stops an unhandled 'error' event from crashing the process).
+  ws.on('error', onError)
   if (keepAlive !== undefined) {
     // Ping frames, not messages: every WebSocket client answers them, browsers included, without any code.
     keepAlive.watch(socket)
@@ -92,6 +94,12 @@ class WsSocket implements RpcSocket, KeptAlive {
     this.session.receive(data)
   }
 
+  /** `ws` refused a frame and is closing the connection with the code the error carries. */
+  failed(error: Error): void {
+    const code = statusCodeOf(error)
+    if (code !== undefined) this.session.refusedFrame(code, error.message, error)
+  }
+
   /** A pong arrived. */
   heard(): void {
     this.sweep?.heard(this)
@@ -116,6 +124,22 @@ function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBin
   socketOf(this).received(isBinary ? null : rawToString(data))
 }
 
+function onError(this: WebSocket, error: Error): void {
+  socketOf(this).failed(error)
+}
+
+/**
+ * The close code `ws` sends for a frame it refused, which it keeps on the
+ * error under a symbol of its own (`kStatusCode`, described 'status-code',
+ * stable since ws 7). Errors without one (a write that failed) are not a
+ * refusal.
+ */
+function statusCodeOf(error: Error): number | undefined {
+  const key = Object.getOwnPropertySymbols(error).find((symbol) => symbol.description === 'status-code')
+  const code: unknown = key === undefined ? undefined : (error as unknown as Record<symbol, unknown>)[key]
+  return typeof code === 'number' ? code : undefined
+}
+
 function onPong(this: WebSocket): void {
   socketOf(this).heard()
 }
@@ -125,13 +149,20 @@ function onClose(this: WebSocket): void {
 }
 
 /**
- * Closes a socket the server will not serve. It gets an error listener
- * first: a peer that sends a bad frame before it reads the close would
- * otherwise make `ws` emit an unhandled 'error' and crash the process.
+ * Closes a socket the server will not serve, and nothing more: no session,
+ * no frame read. It gets an error listener first: a peer that sends a bad
+ * frame before it reads the close would otherwise make `ws` emit an
+ * unhandled 'error' and crash the process. A peer that never answers the
+ * close is cut off after `closeTimeoutMs`, as a session's is, rather than
+ * after `ws`'s 30 s.
  */
 export function refuseWs(ws: WebSocket, code: number, reason: string): void {
   ws.on('error', ignoreError)
   ws.close(code, reason)
+  if (ws.readyState === ws.CLOSED) return
+  const cutOff = setTimeout(() => ws.terminate(), serverDefaults.closeTimeoutMs)
+  cutOff.unref()
+  ws.once('close', () => clearTimeout(cutOff))
 }
 
 /** An 'error' listener that does nothing: what follows an error (a close, a destroyed socket) is handled elsewhere. */

@@ -1,4 +1,4 @@
-import { RpcError, errorFields, isRpcError, type EncodedFields, type Serializer } from '@wirecall/core'
+import { RpcError, closeMeaning, errorFields, isRpcError, type EncodedFields, type Serializer } from '@wirecall/core'
 import type { ErrorHandlerOptions } from '../options'
 
 /** An error as a caller may see it, and the `RpcError` that `onError` gets. */
@@ -55,4 +55,19 @@ export function callOnError(onError: ((opts: ErrorHandlerOptions) => void) | und
   } catch {
     // A throwing logger must not take the session down.
   }
+}
+
+/**
+ * What `onError` is told of a connection the server refused or closed with
+ * `code`: an error with the code the client's waiting calls get for that
+ * close (4403: `FORBIDDEN`, 1013: `OVERLOADED`...), a message naming the
+ * cause, and the close in `data`, as the client's error has it.
+ */
+export function closeReport(code: number, reason: string, cause?: unknown): RpcError {
+  return new RpcError(closeMeaning(code).code, `connection closed with ${code}: ${reason}`, { data: { closeCode: code, closeReason: reason }, cause })
+}
+
+/** What `onError` is told of an upgrade refused with a plain HTTP answer, before any WebSocket existed. */
+export function upgradeRefusalReport(status: number, reason: string): RpcError {
+  return new RpcError(status === 400 ? 'BAD_REQUEST' : 'CONNECTION_LOST', `upgrade refused with HTTP ${status}: ${reason}`, { data: { httpStatus: status } })
 }

@@ -5,7 +5,6 @@ import {
   PONG_FRAME,
   PROTOCOL,
   RpcError,
-  ackFrame,
   assertNever,
   refusalCloseCode,
   restartFrame,
@@ -19,7 +18,7 @@ import { serverDefaults } from '../options'
 import { CallTable } from './calls'
 import type { SessionConfig } from './config'
 import { init, reinit, type ContextVersions } from './context'
-import { callOnError, maskedErrorFields } from './errors'
+import { callOnError, closeReport, maskedErrorFields } from './errors'
 import { FlowControl } from './flow-control'
 import { RateLimiter } from './rate-limit'
 import { readFrame } from './inbound'
@@ -211,14 +210,14 @@ export class Session {
     this.initTimer = undefined
     this.ctx = ctx
     this.state = 'ready'
-    this.write(ackFrame({ maxPayload: this.config.maxPayload }))
+    this.write(this.config.ack)
   }
 
-  /** `createContext` refused the connection: report it, and close with the code that says whether to retry. */
+  /** `createContext` refused the connection: report it as thrown, and close with the code that says whether to retry. */
   refuse(error: RpcError): void {
-    this.report(error, undefined, undefined)
     const code = refusalCloseCode(error.code)
-    this.close(code, code === CloseCode.InternalError ? 'internal error' : error.message)
+    if (this.state !== 'closed') this.report(error, undefined, undefined, code)
+    this.end(code, code === CloseCode.InternalError ? 'internal error' : error.message)
   }
 
   /** Tells the client to reconnect `delayMs` after this session closes (a restart); only a `ready` session can be told. */
@@ -263,9 +262,23 @@ export class Session {
     return maskedErrorFields(serializer, exposeInternalErrors, thrown, (error) => this.report(error, path, type))
   }
 
-  /** Tells `onError`. */
-  report(error: RpcError, path: string | undefined, type: ProcedureType | undefined): void {
-    if (this.config.onError !== undefined) callOnError(this.config.onError, { error, path, type, ctx: this.ctx, req: this.req! })
+  /** Tells `onError`; `closeCode` when the error ends the connection. */
+  report(error: RpcError, path: string | undefined, type: ProcedureType | undefined, closeCode?: number): void {
+    if (this.config.onError === undefined) return
+    const opts = { error, path, type, ctx: this.ctx, req: this.req! }
+    callOnError(this.config.onError, closeCode === undefined ? opts : { ...opts, closeCode })
+  }
+
+  /**
+   * The socket library is closing the connection over a frame it refused
+   * (`ws`: 1009 past `maxPayload`, 1002 for a malformed frame, 1007 for bad
+   * UTF-8): tell `onError`, and close as any refusal does, so nothing
+   * reports it twice.
+   */
+  refusedFrame(code: number, reason: string, cause: unknown): void {
+    if (this.state === 'closed') return
+    this.report(closeReport(code, reason, cause), undefined, undefined, code)
+    this.end(code, reason)
   }
 
   /** The one place messages leave: nothing after close; one turn's messages go out as one frame (see {@link writeFrame}). */
@@ -280,12 +293,24 @@ export class Session {
   }
 
   /**
-   * Closes with `code`; the reason is cut to what a close frame can hold. A
-   * peer that does not answer the close (it stopped reading: the very
-   * reason for a 1013) is cut off after `closeTimeoutMs`, instead of keeping
-   * its socket and unsent buffer for as long as the socket library waits.
+   * Closes with `code` because of the peer or a limit (a bad frame, a
+   * flood, a slow reader, no `init` in time...), and tells `onError` why,
+   * once: a refused connection must not go unnoticed.
    */
   close(code: number, reason: string): void {
+    if (this.state !== 'closed') this.report(closeReport(code, reason), undefined, undefined, code)
+    this.end(code, reason)
+  }
+
+  /**
+   * Closes with `code`, telling nobody: the server's own decision
+   * (`close()`, a restart), or a refusal already reported. The reason is
+   * cut to what a close frame can hold. A peer that does not answer the
+   * close (it stopped reading: the very reason for a 1013) is cut off after
+   * `closeTimeoutMs`, instead of keeping its socket and unsent buffer for as
+   * long as the socket library waits.
+   */
+  end(code: number, reason: string): void {
     // What was written before the close (a last error, a complete) goes out before it.
     if (this.state !== 'closed') this.out.flush()
     this.state = 'closed'
