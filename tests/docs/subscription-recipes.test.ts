@@ -14,7 +14,8 @@ import {
   tracked,
   type ResyncSignal,
 } from '@wirecall/server'
-import type { RpcError as ClientRpcError, RpcClientOptions, SubscriptionState } from '@wirecall/client'
+import type { RpcError as ClientRpcError, RpcClient, RpcClientOptions, SubscriptionState } from '@wirecall/client'
+import { startFaultProxy } from '../helpers/fault-proxy'
 import { connectClient, readyPeer, startServer, waitUntil, within } from '../helpers/harness'
 import { snippetLinesNotRun } from './snippet-lines'
 
@@ -1160,7 +1161,7 @@ type ScoreChange = { version: number; team: string; score: number }
 function boardServer() {
   const rpc = initRpc.create()
   const board = { version: 0, scores: {} as Record<string, number> }
-  const boardChanges = createChannel<ScoreChange>({ maxLag: 100 })
+  const boardChanges = createChannel<ScoreChange>({ history: 100, maxLag: 100 })
 
   function setScore(team: string, score: number): void {
     board.version++
@@ -1174,10 +1175,64 @@ function boardServer() {
       set: rpc.procedure
         .input(z.object({ team: z.string(), score: z.number().int() }))
         .mutation(({ input }) => setScore(input.team, input.score)),
-      changes: rpc.procedure.subscription(({ signal }) => boardChanges.subscribe({ signal })),
+      changes: rpc.procedure.subscription(({ lastEventId, signal }) => boardChanges.subscribe({ lastEventId, signal })),
     },
   })
   return { appRouter, board, setScore }
+}
+
+type BoardRouter = ReturnType<typeof boardServer>['appRouter']
+
+/**
+ * The recipe's client code, line for line, on `api`: what it renders, how
+ * many snapshots it asked for (each `board.get` sent), and the errors it
+ * showed.
+ */
+function boardPage(api: RpcClient<BoardRouter>, net: ReturnType<typeof trackedSockets>) {
+  const snapshots = () => net.sent.filter((frame) => frame.includes('"path":"board.get"')).length
+  const rendered: { version: number; scores: Record<string, number> }[] = []
+  const render = (view: { version: number; scores: Record<string, number> }) => rendered.push(view)
+  const errors: unknown[] = []
+  const showError = (error: unknown) => errors.push(error)
+
+  let view: { version: number; scores: Record<string, number> } | undefined // undefined while loading
+  const early: ScoreChange[] = [] // changes that arrive while a snapshot loads
+
+  function apply(change: ScoreChange): void {
+    if (view === undefined) return void early.push(change)
+    if (change.version <= view.version) return // the snapshot has it already
+    view = { version: change.version, scores: { ...view.scores, [change.team]: change.score } }
+    render(view)
+  }
+
+  async function reload(): Promise<void> {
+    view = undefined
+    const snapshot = await api.board.get.query()
+    view = snapshot
+    render(view)
+    for (const change of early.splice(0)) apply(change)
+  }
+
+  let reloadQueued = false
+
+  function reloadSoon(): void {
+    if (reloadQueued) return // a start that could not resume comes with its resync: one reload for both
+    reloadQueued = true
+    queueMicrotask(() => {
+      reloadQueued = false
+      reload().catch(showError)
+    })
+  }
+
+  api.board.changes.subscribe(undefined, {
+    onStarted: ({ resumed }) => {
+      if (!resumed) reloadSoon() // the first start, or a restart that lost the thread
+    },
+    onData: (change) => apply(change),
+    onResync: () => reloadSoon(), // changes were missed: start again from a snapshot
+  })
+
+  return { snapshots, rendered, errors, view: () => view }
 }
 
 describe('recipe: reload state on resync', () => {
@@ -1186,53 +1241,67 @@ describe('recipe: reload state on resync', () => {
     const { url } = await startServer({ router: appRouter })
     const net = trackedSockets()
     const api = connectClient<typeof appRouter>(url, { WebSocket: net.WebSocket })
-    const snapshots = () => net.sent.filter((frame) => frame.includes('"path":"board.get"')).length
-    const rendered: { version: number; scores: Record<string, number> }[] = []
-    const render = (view: { version: number; scores: Record<string, number> }) => rendered.push(view)
-    const errors: unknown[] = []
-    const showError = (error: unknown) => errors.push(error)
     await api.board.set.mutate({ team: 'red', score: 1 })
+    const page = boardPage(api, net)
+    const { snapshots, rendered, errors } = page
+    const view = () => page.view()
 
-    let view: { version: number; scores: Record<string, number> } | undefined // undefined while loading
-    const early: ScoreChange[] = [] // changes that arrive while a snapshot loads
-
-    function apply(change: ScoreChange): void {
-      if (view === undefined) return void early.push(change)
-      if (change.version <= view.version) return // the snapshot has it already
-      view = { version: change.version, scores: { ...view.scores, [change.team]: change.score } }
-      render(view)
-    }
-
-    async function reload(): Promise<void> {
-      view = undefined
-      const snapshot = await api.board.get.query()
-      view = snapshot
-      render(view)
-      for (const change of early.splice(0)) apply(change)
-    }
-
-    api.board.changes.subscribe(undefined, {
-      onStarted: () => reload().catch(showError), // first load, once changes are flowing
-      onData: (change) => apply(change),
-      onResync: () => reload().catch(showError), // changes were missed: start again from a snapshot
-    })
-
-    await waitUntil(() => view?.scores.red === 1, 'the first snapshot')
+    await waitUntil(() => view()?.scores.red === 1, 'the first snapshot')
     await api.board.set.mutate({ team: 'blue', score: 2 })
-    await waitUntil(() => view?.scores.blue === 2, 'a change applied')
+    await waitUntil(() => view()?.scores.blue === 2, 'a change applied')
     expect(snapshots()).toBe(1)
 
     // 150 changes in one burst: more than maxLag, so the subscriber is told to resync.
     for (let n = 1; n <= 150; n++) setScore('red', n)
-    await waitUntil(() => view?.version === board.version, 'the reloaded snapshot')
+    await waitUntil(() => view()?.version === board.version, 'the reloaded snapshot')
     expect(snapshots()).toBe(2)
-    expect(view).toEqual({ version: board.version, scores: { red: 150, blue: 2 } })
+    expect(view()).toEqual({ version: board.version, scores: { red: 150, blue: 2 } })
 
     await api.board.set.mutate({ team: 'green', score: 3 })
-    await waitUntil(() => view?.scores.green === 3, 'changes applied after the reload')
+    await waitUntil(() => view()?.scores.green === 3, 'changes applied after the reload')
     expect(snapshots()).toBe(2)
     expect(errors).toEqual([])
     expect(rendered.at(-1)).toEqual(board)
+  })
+
+  it('does not reload after a reconnect that resumed, and reloads once after a restart whose channel lost the history', async () => {
+    const first = boardServer()
+    const a = await startServer({ router: first.appRouter })
+    const proxy = await startFaultProxy(a.port)
+    const net = trackedSockets()
+    const api = connectClient<BoardRouter>(proxy.url('/rpc'), { WebSocket: net.WebSocket, reconnect: { minDelayMs: 10, maxDelayMs: 50 } })
+    first.setScore('red', 1)
+    const page = boardPage(api, net)
+    await waitUntil(() => page.view()?.scores.red === 1, 'the first snapshot')
+    expect(page.snapshots()).toBe(1)
+
+    // The network drops; a change is published while the client is away; it comes back and resumes.
+    const resubscribed = new Promise((resolve) => api.$connection.on('resubscribe', resolve))
+    proxy.refuse(true) // the server stays out of reach until the change below is published
+    proxy.cut()
+    await waitUntil(() => api.$connection.state !== 'open', 'the drop to be seen')
+    first.setScore('blue', 2)
+    proxy.refuse(false)
+    await within(resubscribed, 'the resubscription', 5_000)
+    await waitUntil(() => page.view()?.scores.blue === 2, 'the missed change, replayed')
+    await sleep(50)
+    expect(page.snapshots()).toBe(1)
+    expect(page.view()).toEqual(first.board)
+
+    // A restart: a new process, whose channel has none of the old ids.
+    const second = boardServer()
+    second.setScore('green', 7)
+    const b = await startServer({ router: second.appRouter })
+    proxy.setTarget(b.port)
+    proxy.cut()
+    await waitUntil(() => page.view()?.scores.green === 7, 'the new process\'s snapshot', 5_000)
+    await sleep(50)
+    expect(page.snapshots()).toBe(2)
+    expect(page.view()).toEqual(second.board)
+    second.setScore('green', 8)
+    await waitUntil(() => page.view()?.scores.green === 8, 'changes applied after the reload')
+    expect(page.snapshots()).toBe(2)
+    expect(page.errors).toEqual([])
   })
 })
 

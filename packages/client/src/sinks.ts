@@ -7,7 +7,8 @@ import type { SubscriptionHandlers } from './types'
  * ({@link handlerSink}) or to a `for await` loop ({@link IteratorSink}).
  */
 export interface SubscriptionSink {
-  started(): void
+  /** The server started the stream; `resumed`: it continued from the `lastEventId` sent, with nothing missed. */
+  started(info: { resumed: boolean }): void
   data(value: unknown): void
   resync(): void
   error(error: RpcError): void
@@ -33,6 +34,7 @@ export class IteratorSink implements SubscriptionSink {
   /** @param owner the subscription, which the iterator stops on `break` or overflow. */
   constructor(private readonly owner: { unsubscribe(): void }) {}
 
+  /** A loop has no started signal: a resumed stream just goes on, and one that could not resume yields a resync. */
   started(): void {}
 
   data(value: unknown): void {
@@ -114,7 +116,7 @@ export class IteratorSink implements SubscriptionSink {
  */
 export function handlerSink(handlers: SubscriptionHandlers<unknown>): SubscriptionSink {
   return {
-    started: () => guard(handlers.onStarted),
+    started: (info) => guard(handlers.onStarted, info),
     data: (value) => guard(handlers.onData, value),
     resync: () => guard(handlers.onResync),
     error: (error) => guard(handlers.onError, error),

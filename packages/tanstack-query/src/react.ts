@@ -70,7 +70,7 @@ export function useSubscription<TEvent>(options: RpcSubscriptionOptions<TEvent>)
       } else {
         to('connecting', { data: undefined, error: undefined, lastEventId: undefined })
         const subscription: Subscription = self.options.subscribe({
-          onStarted: () => (to('live'), self.options.onStarted?.()),
+          onStarted: (info) => (to('live'), self.options.onStarted?.(info)),
           onData: (data) => (to('live', { data, lastEventId: subscription.lastEventId }), self.options.onData?.(data)),
           onResync: () => (to('resyncing'), self.options.onResync?.()),
           onError: (error) => (to('error', { error }), self.options.onError?.(error)),
