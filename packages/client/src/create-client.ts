@@ -1,11 +1,40 @@
-import type { AnyRouter } from '@wirecall/core'
+import type { AnyRouter, Router } from '@wirecall/core'
 import { Client } from './client'
 import type { RpcClientOptions } from './options'
 import { createPathProxy } from './proxy'
 import type { ConnectionHandle, RpcClient } from './types'
 
+/** The message of the compile error for `createRpcClient({ url })`, written without `<AppRouter>`. */
+export type RouterTypeMissingMessage = 'pass your router type: createRpcClient<AppRouter>(…)'
+
+/**
+ * The router type that `createRpcClient` gets when none is written: the
+ * options say nothing about the router, so the compiler has nothing to
+ * infer. Its context slot carries the message, which {@link RouterTypeCheck}
+ * turns into the options' type, so the call itself fails and says why,
+ * instead of compiling to a client on which every call fails far away.
+ */
+export type RouterTypeMissing = Router<{ readonly [routerTypeMissing]: RouterTypeMissingMessage }, {}>
+
+// A symbol key, so that no context's string index signature (`Record<string, number>`) answers for it.
+declare const routerTypeMissing: unique symbol
+
+/**
+ * `unknown` (no constraint) for a real router, the message for
+ * {@link RouterTypeMissing}. An indexed access rather than a conditional
+ * type: inside a generic function (`createRpcClient<TRouter>(options)` with
+ * `TRouter extends AnyRouter`) the compiler checks it against `AnyRouter`'s
+ * context, which is `any`, so wrappers compile; a conditional type would
+ * stay unresolved there and refuse every options object.
+ */
+type RouterTypeCheck<TRouter extends AnyRouter> = (TRouter['_def']['ctx'] & {
+  readonly [routerTypeMissing]?: unknown
+})[typeof routerTypeMissing]
+
 /**
  * Creates a typed client for a router whose type you import from the server.
+ * The router type is required: `createRpcClient({ url })` is a compile
+ * error that says "pass your router type: createRpcClient<AppRouter>(…)".
  *
  * @example
  * ```ts
@@ -14,7 +43,9 @@ import type { ConnectionHandle, RpcClient } from './types'
  * const text = await api.greet.query({ name: 'Ada' })
  * ```
  */
-export function createRpcClient<TRouter extends AnyRouter>(options: RpcClientOptions): RpcClient<TRouter> {
+export function createRpcClient<TRouter extends AnyRouter = RouterTypeMissing>(
+  options: RpcClientOptions & RouterTypeCheck<TRouter>,
+): RpcClient<TRouter> {
   const client = new Client(options)
   const $connection: ConnectionHandle = {
     get state() {

@@ -152,3 +152,19 @@ export interface MutationOptions extends CallOptions {
    */
   idempotencyKey?: string | undefined
 }
+
+/**
+ * Options of a mutation the server declared `.idempotent()`: it is sent
+ * with an idempotency key, and re-sent safely after a dropped connection,
+ * without being asked.
+ */
+export interface IdempotentMutationOptions extends MutationOptions {
+  /**
+   * The server declared this mutation idempotent, so this is `true` unless
+   * set to `false`: then the call goes without a key and at most once (and
+   * a mutation declared with `{ requireKey: true }` refuses it with
+   * `BAD_REQUEST`).
+   * @default true
+   */
+  idempotent?: boolean | undefined
+}

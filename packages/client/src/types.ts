@@ -1,6 +1,6 @@
-import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord } from '@wirecall/core'
+import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord, Simplify } from '@wirecall/core'
 import type { RpcError } from '@wirecall/core'
-import type { CallOptions, ConnectionState, MutationOptions } from './options'
+import type { CallOptions, ConnectionState, IdempotentMutationOptions, MutationOptions } from './options'
 import type { ReconnectAttempt } from './reconnector'
 
 /** Arguments of a call: the input may be left out when the procedure accepts `undefined`. */
@@ -8,28 +8,54 @@ type CallArgs<TInput, TOptions> = undefined extends TInput
   ? [input?: TInput, options?: TOptions]
   : [input: TInput, options?: TOptions]
 
-/** A query on the client proxy. */
-export interface QueryClient<T extends ProcedureTypes> {
+// How these types print. An editor's hover and a compiler error show a
+// client type as what it is, `{ query(input: …): Promise<…> }`, rather than
+// by the alias that made it (`QueryClient<{ input; output; ctx }>`, which
+// would show the server's context to the client). An alias whose body is
+// `{ … } & {}` does that: the intersection with `{}` collapses to the object
+// type itself, and that object type carries no alias name. It costs nothing:
+// no extra type is built.
+
+/** A query on the client proxy. Prints as its shape: `{ query(input, options?): Promise<output> }`. */
+export type QueryClient<T extends ProcedureTypes> = {
   /** Runs the query; rejects with an `RpcError`. */
   query(...args: CallArgs<T['input'], CallOptions>): Promise<T['output']>
-}
+} & {}
 
-/** A mutation on the client proxy. */
-export interface MutationClient<T extends ProcedureTypes> {
+/** A mutation on the client proxy. Prints as its shape: `{ mutate(input, options?): Promise<output> }`. */
+export type MutationClient<T extends ProcedureTypes> = {
   /** Runs the mutation; rejects with an `RpcError`. */
-  mutate(...args: CallArgs<T['input'], MutationOptions>): Promise<T['output']>
-}
+  mutate(...args: CallArgs<T['input'], T['idempotent'] extends true ? IdempotentMutationOptions : MutationOptions>): Promise<T['output']>
+} & {}
 
 /** Handlers with at least one callback: what tells the handler form from the iterator form. */
 type AtLeastOneHandler<TData> = {
   [K in keyof SubscriptionHandlers<TData>]-?: Required<Pick<SubscriptionHandlers<TData>, K>>
 }[keyof SubscriptionHandlers<TData>]
 
-/** Options of the iterator form: no callbacks allowed. */
-type IteratorOptions = SubscribeOptions & { [K in keyof SubscriptionHandlers<unknown>]?: never }
+/** The second argument of the handler form of `subscribe`: callbacks (at least one) and options. */
+export type HandlerFormOptions<TData> = SubscriptionHandlers<TData> & AtLeastOneHandler<TData> & SubscribeOptions
 
-/** A subscription on the client proxy. */
-export interface SubscriptionClient<T extends ProcedureTypes> {
+/** The second argument of the iterator form of `subscribe`: options, and no callbacks. */
+export type IteratorFormOptions = SubscribeOptions & { [K in keyof SubscriptionHandlers<unknown>]?: never }
+
+/**
+ * The handler form once more, as the iterator form's alternative, and one
+ * that no value satisfies (none has a `never` property). The iterator form
+ * is tried only after the handler form refused the arguments, and the
+ * compiler reports that last failure (TypeScript 7 shows nothing else).
+ * Against `IteratorFormOptions` alone a wrong `onData` would read "… is not
+ * assignable to type 'undefined'"; against this alternative it reads as the
+ * handler's own mismatch: "Type '(t: string) => void' is not assignable to
+ * type '(data: Tick) => void'".
+ */
+export type HandlerFormMismatch<TData> = SubscriptionHandlers<TData> & SubscribeOptions & { readonly '~handlerForm': never }
+
+/** Events as the handler form delivers them: a resync goes to `onResync`, not `onData`. */
+type HandlerData<TOutput> = Exclude<TOutput, ResyncSignal>
+
+/** A subscription on the client proxy. Prints as its shape: two `subscribe` overloads. */
+export type SubscriptionClient<T extends ProcedureTypes> = {
   /**
    * Subscribes with callbacks; returns a handle to unsubscribe.
    *
@@ -39,19 +65,16 @@ export interface SubscriptionClient<T extends ProcedureTypes> {
    * sub.unsubscribe()
    * ```
    */
-  subscribe(
-    input: T['input'],
-    handlers: SubscriptionHandlers<Exclude<T['output'], ResyncSignal>> &
-      AtLeastOneHandler<Exclude<T['output'], ResyncSignal>> &
-      SubscribeOptions,
-  ): Subscription
+  subscribe(input: T['input'], handlers: HandlerFormOptions<HandlerData<T['output']>>): Subscription
   /**
    * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.
    * `break` (or `return()`) unsubscribes. A subscription that can resync
    * yields a `ResyncSignal` in the stream: test it with `isResync`.
    */
-  subscribe(...args: CallArgs<T['input'], IteratorOptions>): SubscriptionIterable<T['output']>
-}
+  subscribe(
+    ...args: CallArgs<T['input'], IteratorFormOptions | HandlerFormMismatch<HandlerData<T['output']>>>
+  ): SubscriptionIterable<T['output']>
+} & {}
 
 /**
  * The client of one procedure. Its kind and types are read from the
@@ -69,7 +92,10 @@ type DecorateProcedure<P extends Procedure<any, any>, K = P['_def']['type']> = [
       ? SubscriptionClient<NonNullable<P['~types']>>
       : never
 
-/** Walks a router record into the client proxy's shape: one mapped type over the whole tree. */
+/**
+ * Walks a router record into the client proxy's shape: one mapped type over
+ * the whole tree. Prints as the plain nested object (`{ post: { add: { mutate(…) } } }`).
+ */
 export type DecorateRecord<TRecord> = {
   [K in keyof TRecord]: TRecord[K] extends Procedure<any, any>
     ? DecorateProcedure<TRecord[K]>
@@ -78,7 +104,7 @@ export type DecorateRecord<TRecord> = {
       : TRecord[K] extends RouterRecord
         ? DecorateRecord<TRecord[K]>
         : never
-}
+} & {}
 
 /** Events of `api.$connection.on(...)`. */
 export interface ConnectionEvents {
@@ -130,15 +156,33 @@ export interface ConnectionHandle {
   close(): Promise<void>
 }
 
-/** The typed client for a router: `api.a.b.query(input)`, plus `api.$connection`. */
-export type RpcClient<TRouter extends AnyRouter> = DecorateRecord<TRouter['_def']['record']> & {
-  readonly $connection: ConnectionHandle
-}
+/**
+ * The typed client for a router: `api.a.b.query(input)`, plus
+ * `api.$connection`. Prints as the plain tree of procedures (one mapped type
+ * over the top-level keys flattens the intersection for hovers).
+ */
+export type RpcClient<TRouter extends AnyRouter> = Simplify<
+  DecorateRecord<TRouter['_def']['record']> & { readonly $connection: ConnectionHandle }
+>
 
 /** Callbacks of the handler form of `subscribe`. Each is optional. */
 export interface SubscriptionHandlers<TData> {
-  /** The server started the subscription (after middleware and input validation passed). */
-  onStarted?: () => void
+  /**
+   * The server started the subscription (after middleware and input
+   * validation passed): once, then again each time it is started again on
+   * a new connection. `resumed` is true when the subscribe carried a
+   * `lastEventId` (from an earlier connection, or your `lastEventId`
+   * option) and the server continued from it with nothing missed; false on
+   * a first start, and when the server could not continue — then
+   * `onResync` follows, right after this. So load state when `!resumed`,
+   * or on the first start and on `onResync`, never on every start.
+   *
+   * @example
+   * ```ts
+   * api.feed.subscribe(undefined, { onStarted: ({ resumed }) => resumed || reload(), onData: apply })
+   * ```
+   */
+  onStarted?: (info: { resumed: boolean }) => void
   /** One event, typed as the generator yields it (the data inside `tracked(...)`). */
   onData?: (data: TData) => void
   /**

@@ -1,8 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import * as v from 'valibot'
-import { initRpc, type inferRouterInputs, type inferRouterOutputs } from '@wirecall/core'
-import { createRpcClient, type ConnectionState, type RpcClient, type SubscriptionIterable } from '@wirecall/client'
+import { initRpc, type AnyRouter, type inferRouterInputs, type inferRouterOutputs } from '@wirecall/core'
+import { createRpcClient, type ConnectionState, type RpcClient, type RpcClientOptions, type SubscriptionIterable } from '@wirecall/client'
 
 const rpc = initRpc.context<{ user?: { id: string } }>().create()
 const authed = rpc.procedure.use(({ ctx, next }) => next({ ctx: { user: ctx.user! } }))
@@ -45,6 +45,15 @@ declare const signal: AbortSignal
 describe('calls on RpcClient<AppRouter>', () => {
   it('is what createRpcClient returns', () => {
     expectTypeOf(createRpcClient<AppRouter>).returns.toEqualTypeOf<RpcClient<AppRouter>>()
+  })
+
+  it('requires the router type, and works inside generic wrappers', () => {
+    // @ts-expect-error pass your router type: createRpcClient<AppRouter>(…)
+    createRpcClient({ url: 'ws://localhost:3000/rpc' })
+    function connect<TRouter extends AnyRouter>(options: Partial<RpcClientOptions>): RpcClient<TRouter> {
+      return createRpcClient<TRouter>({ url: 'ws://localhost:3000/rpc', ...options })
+    }
+    expectTypeOf(connect<AppRouter>({})).toEqualTypeOf<RpcClient<AppRouter>>()
   })
 
   it('returns Promise<output> with the exact type', () => {
@@ -128,9 +137,13 @@ describe('calls on RpcClient<AppRouter>', () => {
     void api.maybe.query(undefined)
     void api.maybe.query({ q: 'x' })
     void api.a.b.reset.mutate()
+    // The options' keys take `undefined` explicitly (`exactOptionalPropertyTypes`), so that
+    // `{ signal: maybeSignal }` compiles. TypeScript 5.9 cannot tell `a?: T` from
+    // `a?: T | undefined` here and passed the looser shape; TypeScript 7 can, so the exact one is written.
     expectTypeOf(api.health.query).parameters.toEqualTypeOf<
-      [input?: void | undefined, options?: { signal?: AbortSignal; timeoutMs?: number }]
+      [input?: void | undefined, options?: { signal?: AbortSignal | undefined; timeoutMs?: number | undefined }]
     >()
+    void api.health.query(undefined, { signal: undefined, timeoutMs: undefined })
   })
 
   it('rejects the wrong method for the procedure kind', () => {

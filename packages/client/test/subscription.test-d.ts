@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
 import { createChannel, initRpc, resync, tracked, type ResyncSignal, type inferRouterOutputs } from '@wirecall/core'
-import { createRpcClient, type Subscription, type SubscriptionIterable } from '@wirecall/client'
+import { createRpcClient, type Subscription, type SubscriptionHandlers, type SubscriptionIterable } from '@wirecall/client'
 
 const rpc = initRpc.create()
 const channel = createChannel<{ text: string }>({ history: 10 })
@@ -70,6 +70,19 @@ describe('subscription types', () => {
     api.plain.mutate()
     // @ts-expect-error input is required and typed
     api.ticks.subscribe({ every: 'x' })
+  })
+
+  it('refuses a wrong handler, and handlers that might all be missing', () => {
+    // @ts-expect-error onData receives { n, at }, not a string
+    api.ticks.subscribe({ every: 1 }, { onData: (t: string) => t })
+    // @ts-expect-error onError is a function
+    api.ticks.subscribe({ every: 1 }, { onData: () => {}, onError: 5 })
+    const handlers: SubscriptionHandlers<{ n: number; at: Date }> = {}
+    // @ts-expect-error neither form: the handler form needs at least one callback for sure, the iterator form none
+    api.ticks.subscribe({ every: 1 }, handlers)
+    expectTypeOf(api.ticks.subscribe({ every: 1 }, { signal: new AbortController().signal })).toEqualTypeOf<
+      SubscriptionIterable<{ n: number; at: Date }>
+    >()
   })
 
   it('checks what a subscription with an output schema may yield', () => {

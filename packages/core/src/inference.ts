@@ -6,17 +6,25 @@ export type inferProcedureInput<P> = P extends Procedure<any, infer T extends Pr
 /** What a caller gets back from a procedure (for subscriptions: each event). */
 export type inferProcedureOutput<P> = P extends Procedure<any, infer T extends ProcedureTypes> ? T['output'] : never
 
-type inferRecord<TRecord, TKey extends keyof ProcedureTypes> = {
+/**
+ * Walks a router record, keeping one slot of each procedure's types. The
+ * slot is read with an indexed access, as the client's proxy type does
+ * (cheaper than matching `Procedure<any, infer T>`). The `& {}` makes the
+ * result print as the plain nested object (`{ post: { add: { title: string } } }`)
+ * instead of by this alias's name: the intersection collapses to the mapped
+ * type, which has no name of its own.
+ */
+type inferRecord<TRecord, TKey extends 'input' | 'output'> = {
   [P in keyof TRecord]: TRecord[P] extends AnyProcedure
-    ? TRecord[P] extends Procedure<any, infer T extends ProcedureTypes>
-      ? T[TKey]
-      : never
+    ? TypesOf<TRecord[P]>[TKey]
     : TRecord[P] extends Router<any, infer R>
       ? inferRecord<R, TKey>
       : TRecord[P] extends RouterRecord
         ? inferRecord<TRecord[P], TKey>
         : never
-}
+} & {}
+
+type TypesOf<P extends AnyProcedure> = NonNullable<P['~types']>
 
 /**
  * Every procedure's input, as a nested object type.

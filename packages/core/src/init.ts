@@ -1,6 +1,14 @@
 import { ProcedureBuilder, type InitialBuilderDef } from './procedure-builder'
 import type { MiddlewareFunction } from './procedure'
-import { createRouter, type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecordFor } from './router'
+import {
+  createRouter,
+  type AnyRouter,
+  type ContextMismatch,
+  type NeededContext,
+  type Router,
+  type RouterRecord,
+  type RouterRecordArg,
+} from './router'
 import type { Simplify } from './types'
 
 /** The records of several routers, as one. */
@@ -11,13 +19,22 @@ type MergedRecord<TRouters extends readonly AnyRouter[]> = TRouters extends read
   ? THead['_def']['record'] & MergedRecord<TRest>
   : {}
 
-/** A router that needs no more than `TCtx` from `createContext`. */
-type RouterFor<TCtx> = AnyRouter & { readonly '~needs'?: (ctx: TCtx) => void }
+/** The routers given to `mergeRouters`, each that needs more than `TCtx` replaced by the reason (see `CheckedRouterRecord`). */
+type CheckedRouters<TRouters extends readonly AnyRouter[], TCtx> = {
+  [I in keyof TRouters]: [ContextMismatch<TCtx, NeededContext<TRouters[I]>>] extends [never]
+    ? TRouters[I]
+    : ContextMismatch<TCtx, NeededContext<TRouters[I]>>
+}
+
+/** The parameters of `mergeRouters`: the routers as given when they all fit, else with the reasons. */
+type MergeRoutersArgs<TRouters extends readonly AnyRouter[], TCtx> = TRouters extends CheckedRouters<TRouters, TCtx>
+  ? TRouters
+  : NoInfer<CheckedRouters<TRouters, TCtx>>
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
 export interface RpcInstance<TCtx extends object, TMeta extends object = object> {
   /** Defines a router from procedures, nested objects and other routers. */
-  router<TRecord extends RouterRecordFor<TCtx>>(record: TRecord & ReservedKeyCheck<TRecord>): Router<TCtx, TRecord>
+  router<TRecord extends RouterRecord>(record: RouterRecordArg<TRecord, TCtx>): Router<TCtx, TRecord>
   /**
    * Puts the top-level entries of several routers side by side in one, for
    * APIs split across files. A key defined by two of them throws at
@@ -28,7 +45,7 @@ export interface RpcInstance<TCtx extends object, TMeta extends object = object>
    * export const appRouter = rpc.mergeRouters(postRouter, userRouter, rpc.router({ health }))
    * ```
    */
-  mergeRouters<TRouters extends readonly RouterFor<TCtx>[]>(...routers: TRouters): Router<TCtx, Simplify<MergedRecord<TRouters>>>
+  mergeRouters<TRouters extends readonly AnyRouter[]>(...routers: MergeRoutersArgs<TRouters, TCtx>): Router<TCtx, Simplify<MergedRecord<TRouters>>>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
   procedure: ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>
   /**
@@ -66,9 +83,11 @@ function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TM
     context: <TNewCtx extends object>() => makeInit<TNewCtx, TMeta>(),
     meta: <TNewMeta extends object>() => makeInit<TCtx, TNewMeta>(),
     create: () => ({
-      router: <TRecord extends RouterRecordFor<TCtx>>(record: TRecord) => createRouter<TCtx, TRecord>(record),
+      router: <TRecord extends RouterRecord>(record: RouterRecordArg<TRecord, TCtx>) => createRouter<TCtx, TRecord>(record as TRecord),
       procedure: new ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>(),
-      mergeRouters: (...routers: readonly AnyRouter[]) => {
+      // The parameter type checks contexts at compile time only; at run time these are routers.
+      mergeRouters: (...args: readonly unknown[]) => {
+        const routers = args as readonly AnyRouter[]
         const record: Record<string, unknown> = {}
         for (const router of routers) {
           for (const key of Object.keys(router._def.record)) {
@@ -76,7 +95,7 @@ function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TM
             record[key] = router._def.record[key]
           }
         }
-        return createRouter(record as RouterRecordFor<TCtx>) as never
+        return createRouter(record as RouterRecord) as never
       },
       middleware: (fn) => {
         if (typeof fn !== 'function') throw new TypeError('middleware(): expected a function')

@@ -29,7 +29,8 @@ export type AnyRouter = Router<any, any>
 /**
  * What a router for context `TCtx` may hold: procedures and routers that
  * need no more than `TCtx` from `createContext`, and nested objects of them.
- * Mounting a procedure built for a richer context is a compile error.
+ * (`router()` itself checks its record with {@link CheckedRouterRecord},
+ * whose errors name the missing key.)
  */
 export interface RouterRecordFor<TCtx> {
   [key: string]:
@@ -38,9 +39,71 @@ export interface RouterRecordFor<TCtx> {
     | RouterRecordFor<TCtx>
 }
 
+/** What a procedure or router needs from `createContext`: a procedure's `~types.ctx`, a router's context. */
+export type NeededContext<TEntry> = TEntry extends AnyProcedure
+  ? NonNullable<TEntry['~types']>['ctx']
+  : TEntry extends AnyRouter
+    ? NonNullable<TEntry['_def']['ctx']>
+    : never
+
+/**
+ * Why an entry needing `TNeeds` cannot be mounted where the context is
+ * `TCtx`, one sentence per key; `never` when it can.
+ */
+export type ContextMismatch<TCtx, TNeeds> = TCtx extends TNeeds
+  ? never
+  : {
+        [K in keyof TNeeds]-?: K extends keyof TCtx
+          ? TCtx[K] extends TNeeds[K]
+            ? never
+            : `needs context key '${K & string}' of another type than this router's context has`
+          : {} extends Pick<TNeeds, K>
+            ? never
+            : `needs context key '${K & string}', which this router's context does not have`
+      }[keyof TNeeds] extends infer TSentences
+    ? // No key to name (an index signature, say): still refused, in general terms.
+      [TSentences] extends [never]
+      ? "needs a context that this router's context is not assignable to"
+      : TSentences
+    : never
+
+/** The message for a reserved key (see {@link checkRouterKey}). */
+type ReservedKeyMessage<K extends string> = `'${K}' is reserved: keys starting with '$', and 'then', cannot name procedures`
+
+/**
+ * A router record with each entry that cannot be mounted replaced by the
+ * reason, as a string type: a procedure or router built for a context this
+ * router does not provide, or a reserved key, at any depth. `router()`
+ * takes the record as this type only when something is wrong, so the
+ * compiler's error sits on the entry and its first line is the reason:
+ * "Type 'QueryProcedure<…>' is not assignable to type '"needs context key
+ * 'db', which this router's context does not have"'".
+ */
+export type CheckedRouterRecord<TRecord, TCtx> = {
+  [K in keyof TRecord]: K extends `$${string}` | 'then'
+    ? ReservedKeyMessage<K & string>
+    : TRecord[K] extends AnyProcedure | AnyRouter
+      ? [ContextMismatch<TCtx, NeededContext<TRecord[K]>>] extends [never]
+        ? TRecord[K]
+        : ContextMismatch<TCtx, NeededContext<TRecord[K]>>
+      : TRecord[K] extends RouterRecord
+        ? CheckedRouterRecord<TRecord[K], TCtx>
+        : TRecord[K]
+}
+
+/**
+ * The parameter type of `router()`: the record itself when every entry
+ * fits (so the record's type is inferred from the argument alone), the
+ * {@link CheckedRouterRecord} otherwise.
+ */
+export type RouterRecordArg<TRecord, TCtx> = TRecord extends CheckedRouterRecord<TRecord, TCtx>
+  ? TRecord
+  : NoInfer<CheckedRouterRecord<TRecord, TCtx>>
+
 /**
  * Flags reserved keys at compile time, where the runtime check in
  * `router()` would throw: `$...` (the client proxy's own) and `then`.
+ * (`router()` now checks them with {@link CheckedRouterRecord}, at any depth.)
  */
 export type ReservedKeyCheck<TRecord> = {
   [K in keyof TRecord as K extends `$${string}` | 'then' ? K : never]: TypeError<`"${K & string}" is reserved: keys starting with "$", and "then", cannot name procedures`>

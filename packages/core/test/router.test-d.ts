@@ -14,10 +14,26 @@ describe('router() context checks', () => {
     pub.router({ a: { b: { secret } } })
     // @ts-expect-error the same, through a nested router
     pub.router({ nested: priv.router({ secret }) })
+    // @ts-expect-error the same, merged
+    pub.mergeRouters(pub.router({ open }), priv.router({ secret }))
+  })
+
+  it('refuses a context key of another type', () => {
+    const numeric = initRpc.context<{ user: { id: number } }>().create()
+    // @ts-expect-error secret needs ctx.user.id to be a string
+    numeric.router({ secret })
+  })
+
+  it('names the reason in the type the entry is checked against', () => {
+    type Arg = Parameters<typeof pub.router<{ secret: typeof secret; open: typeof open }>>[0]
+    expectTypeOf<Arg['secret']>().toEqualTypeOf<"needs context key 'user', which this router's context does not have">()
+    expectTypeOf<Arg['open']>().toEqualTypeOf<typeof open>()
   })
 
   it('accepts procedures that need less than the router provides', () => {
     const app = priv.router({ open, secret, nested: pub.router({ open }) })
+    const merged = priv.mergeRouters(app, pub.router({ more: open }))
+    expectTypeOf<inferRouterOutputs<typeof merged>['more']>().toEqualTypeOf<string>()
     expectTypeOf<inferRouterContext<typeof app>>().toEqualTypeOf<{ user: { id: string } }>()
     expectTypeOf<inferRouterOutputs<typeof app>['nested']['open']>().toEqualTypeOf<string>()
   })
@@ -27,6 +43,8 @@ describe('router() context checks', () => {
     pub.router({ $connection: open })
     // @ts-expect-error "then" would make the client proxy a thenable
     pub.router({ then: open })
+    // @ts-expect-error reserved at any depth, as the runtime check is
+    pub.router({ a: { $b: open } })
     pub.router({ ok: open, dollar$: open })
   })
 })
