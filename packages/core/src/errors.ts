@@ -50,9 +50,21 @@ export interface RpcErrorOptions {
 }
 
 /**
+ * The brand every `RpcError` carries. `Symbol.for` makes it one symbol per
+ * process, shared by every copy of this module: an app can load the ESM
+ * build and the CommonJS build of `@wirecall/core` side by side (an ESM app
+ * with one CJS dependency is enough), and each copy has its own class.
+ */
+const RPC_ERROR_BRAND = Symbol.for('wirecall.RpcError')
+
+/**
  * An error with a string `code`. Throw it from resolvers and middleware to
  * send that code, message and `data` to the caller; anything else thrown
  * reaches the caller as `INTERNAL` with its message withheld.
+ *
+ * `error instanceof RpcError` holds for an `RpcError` made by any copy of
+ * `@wirecall/core` in the process (its ESM and CJS builds, two installed
+ * versions); `instanceof` a subclass checks the prototype chain as usual.
  */
 export class RpcError extends Error {
   override readonly name = 'RpcError'
@@ -63,6 +75,19 @@ export class RpcError extends Error {
     super(message ?? code, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.data = options.data
+    // Not enumerable: spreads, JSON and logs show the same fields as before.
+    Object.defineProperty(this, RPC_ERROR_BRAND, { value: true })
+  }
+
+  /**
+   * `instanceof RpcError` reads the brand, not the prototype, so that it
+   * holds across copies of this module. A subclass keeps the prototype
+   * check: another copy's `RpcError` is not an instance of your subclass.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== RpcError) return Function.prototype[Symbol.hasInstance].call(this, value)
+    // A primitive has no such property, and `?.` covers null and undefined.
+    return (value as Record<symbol, unknown> | null | undefined)?.[RPC_ERROR_BRAND] === true
   }
 
   /**
