@@ -167,7 +167,7 @@ export function renderReport(report: Report): string[] {
   }
   lines.push(
     '- every run: a fresh server process and a fresh client process; impl order rotates with the repetition',
-    '- wirecall: server and client defaults except `rateLimit` raised to 1,000,000 messages/s (the default 1,000 per connection would refuse the calls cases; the bucket still runs); socket.io: websocket transport only',
+    '- wirecall: every server and client default (rate limit and limits on); socket.io: websocket transport only',
   )
   if (report.bundles === 'skipped') lines.push('- bundle sizes: skipped (--no-bundle)')
   if (report.typecheck === 'skipped') lines.push('- tsc: skipped (--no-typecheck, or --quick without --typecheck)')

@@ -52,7 +52,7 @@ describe('the player fails what does not conform', () => {
   const handshake: Transcript['steps'] = [
     { op: 'connect' },
     { op: 'send', frame: { type: 'init' } },
-    { op: 'expect', message: { type: 'ack', maxPayload: '$integer' } },
+    { op: 'expect', message: { type: 'ack', maxPayload: '$integer', limits: '$object' } },
   ]
 
   it('a message that does not match', async () => {
@@ -66,7 +66,7 @@ describe('the player fails what does not conform', () => {
   })
 
   it('a key the pattern does not have, and one it has that the message lacks', async () => {
-    await expect(playOnServer(base([{ op: 'connect' }, { op: 'send', frame: { type: 'init' } }, { op: 'expect', message: { type: 'ack' } }]))).rejects.toThrow(/got \{"type":"ack","maxPayload":1048576\}/)
+    await expect(playOnServer(base([{ op: 'connect' }, { op: 'send', frame: { type: 'init' } }, { op: 'expect', message: { type: 'ack' } }]))).rejects.toThrow(/got \{"type":"ack","maxPayload":1048576,"limits":\{/)
     await expect(playOnServer(base([...handshake, { op: 'send', frame: { type: 'ping' } }, { op: 'expect', message: { type: 'pong', x: '$any' } }]))).rejects.toThrow(/expected/)
   })
 

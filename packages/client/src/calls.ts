@@ -6,6 +6,7 @@ import {
   decodePayload,
   reinitFrame,
   utf8Length,
+  type AnnouncedLimits,
   type CallMethod,
   type ResultMessage,
   type Serializer,
@@ -27,6 +28,10 @@ export interface ClientLink {
   nextId(): number
   /** Something used the connection now: a lazy client's idle clock restarts. */
   touch(): void
+  /** The mutations the last server to answer declared idempotent; `undefined` until one has. */
+  readonly idempotentPaths: ReadonlySet<string> | undefined
+  /** The limits the last server to answer announced; `undefined` until one has. */
+  readonly limits: AnnouncedLimits | undefined
 }
 
 /** How the client bounds what it has not written yet. */
@@ -52,7 +57,11 @@ export class Calls {
     private readonly link: ClientLink,
     private readonly limits: CallLimits,
   ) {
-    this.table = new RequestTable(limits.timeoutMs, (call) => this.link.openConnection()?.send(cancelFrame(call.id)))
+    this.table = new RequestTable(limits.timeoutMs, (call) => {
+      this.link.openConnection()?.send(cancelFrame(call.id))
+      // Its slot among the calls in flight frees once it has settled: a queued call may take it.
+      if (this.table.queuedCalls > 0) this.drainSoon(0)
+    })
   }
 
   /** Calls waiting for an answer, written or not. */
@@ -70,8 +79,8 @@ export class Calls {
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(abortError(signal))
     const id = this.link.nextId()
-    const idempotencyKey =
-      method === 'mutation' ? (options?.idempotencyKey ?? (options?.idempotent === true ? newIdempotencyKey() : undefined)) : undefined
+    const idempotent = method === 'mutation' ? this.idempotent(path, options) : false
+    const idempotencyKey = idempotent === true ? (options?.idempotencyKey ?? newIdempotencyKey()) : undefined
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       // The server would refuse the whole frame (4400) and end the connection; only this call is wrong.
       return Promise.reject(new RpcError('BAD_REQUEST', `An idempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long`))
@@ -83,7 +92,24 @@ export class Calls {
       return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
     const retry = method === 'query' || idempotencyKey !== undefined
-    return this.request(id, frame, retry, path, options)
+    const promise = this.request(id, frame, retry, path, options)
+    if (idempotent === undefined) {
+      const call = this.table.get(id)
+      if (call !== undefined && !call.sent) call.undecided = { input }
+    }
+    return promise
+  }
+
+  /**
+   * Whether a mutation carries an idempotency key: the caller's choice
+   * (`idempotencyKey`, `idempotent`), else the server's declaration.
+   * `undefined`: no server has said yet, and the connection that writes the
+   * call decides.
+   */
+  private idempotent(path: string, options: MutationOptions | undefined): boolean | undefined {
+    if (options?.idempotencyKey !== undefined) return true
+    if (options?.idempotent !== undefined) return options.idempotent
+    return this.link.idempotentPaths?.has(path)
   }
 
   /** Sends new connection params on the open connection; resolves once the server took them. */
@@ -110,6 +136,7 @@ export class Calls {
       return this.table.settle(call, new RpcError('INTERNAL', 'The result could not be deserialized', { cause }))
     }
     this.table.settle(call, undefined, value)
+    if (this.table.queuedCalls > 0) this.flush()
   }
 
   /**
@@ -122,6 +149,7 @@ export class Calls {
     if (call === undefined) return false
     this.link.touch()
     this.table.settle(call, error)
+    if (this.table.queuedCalls > 0) this.flush()
     return true
   }
 
@@ -138,15 +166,20 @@ export class Calls {
   }
 
   /**
-   * Writes queued calls, oldest first, while the socket keeps up; what is
-   * left waits for the buffer to drain. WHATWG sockets have no drain event,
-   * so a short timer looks again.
+   * Writes queued calls, oldest first, while the socket keeps up and the
+   * server's announced limits allow; what is left waits. Past
+   * `maxInFlightCalls`, an answer makes room (see {@link resolve}). Above
+   * the message rate, or while the buffer drains, a timer looks again:
+   * WHATWG sockets have no drain event.
    */
   flush(): void {
     const connection = this.link.openConnection()
     if (connection === undefined) return
+    const maxInFlight = connection.limits.maxInFlightCalls ?? Infinity
     for (const call of this.table.unsent()) {
       if (connection.bufferedAmount > this.limits.highWaterMark) return this.drainSoon()
+      if (this.table.inFlight >= maxInFlight) return
+      if (!connection.canSend()) return this.drainSoon(connection.sendWaitMs())
       this.transmit(connection, call)
     }
   }
@@ -158,8 +191,13 @@ export class Calls {
    */
   private request(id: number, frame: string, retry: boolean, path: string | undefined, options: MutationOptions | undefined): Promise<unknown> {
     const connection = this.link.openConnection()
-    // Written at once only when nothing is queued ahead of it and the socket is keeping up.
-    const direct = connection !== undefined && this.table.queuedCalls === 0 && connection.bufferedAmount <= this.limits.highWaterMark
+    // Written at once only when nothing is queued ahead of it, the socket is keeping up and the server's limits allow.
+    const direct =
+      connection !== undefined &&
+      this.table.queuedCalls === 0 &&
+      connection.bufferedAmount <= this.limits.highWaterMark &&
+      this.table.inFlight < (connection.limits.maxInFlightCalls ?? Infinity) &&
+      connection.canSend()
     const bytes = direct ? undefined : utf8Length(frame)
     if (bytes !== undefined) {
       const { queuedCalls, queuedBytes } = this.table
@@ -173,7 +211,7 @@ export class Calls {
     const promise = this.table.add(id, frame, retry, path, options, bytes)
     this.link.touch()
     if (direct) this.transmit(connection, this.table.get(id)!)
-    else if (connection !== undefined) this.drainSoon()
+    else if (connection !== undefined) this.flush()
     else this.link.connect()
     return promise
   }
@@ -187,15 +225,26 @@ export class Calls {
       return this.table.settle(call, error)
     }
     this.table.markSent(call)
+    if (call.undecided !== undefined) this.decide(connection, call, call.undecided.input)
     connection.send(call.frame, call.id)
   }
 
-  private drainSoon(): void {
+  /** A mutation made before any `ack`: the connection that writes it says whether the server declared it idempotent. */
+  private decide(connection: Connection, call: PendingCall, input: unknown): void {
+    call.undecided = undefined
+    if (call.path === undefined || !connection.idempotent.has(call.path)) return
+    // Encoded before, so encodable now.
+    call.frame = callFrame(this.link.serializer, { id: call.id, method: 'mutation', path: call.path, idempotencyKey: newIdempotencyKey() }, input)
+    call.bytes = undefined
+    call.retry = true
+  }
+
+  private drainSoon(delayMs = 10): void {
     if (this.drainTimer !== undefined) return
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined
       this.flush()
-    }, 10)
+    }, delayMs)
     unref(this.drainTimer)
   }
 }

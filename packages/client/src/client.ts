@@ -8,6 +8,7 @@ import {
   decodeError,
   defaultSerializer,
   initFrame,
+  type AnnouncedLimits,
   type CallMethod,
   type Serializer,
   type ServerMessage,
@@ -58,6 +59,8 @@ export class Client implements ClientLink, IdleClient {
   /** Bumped per connect attempt, so a stale async step cannot act on a newer one. */
   private attempt = 0
   private lastId = 0
+  idempotentPaths: ReadonlySet<string> | undefined
+  limits: AnnouncedLimits | undefined
   private stopWatching: (() => void) | undefined
 
   constructor(private readonly options: RpcClientOptions) {
@@ -196,8 +199,11 @@ export class Client implements ClientLink, IdleClient {
 
   /** The server acknowledged: restore subscriptions, flush the queue, then tell listeners. */
   private opened(): void {
+    const connection = this.connection!
+    this.idempotentPaths = connection.idempotent
+    this.limits = connection.limits
     this.reconnector.connected()
-    const resumed = this.subscriptions.resubscribe(this.connection!)
+    const resumed = this.subscriptions.resubscribe(connection)
     this.calls.flush()
     this.setState('open')
     for (const subscription of resumed) this.events.emit('resubscribe', { path: subscription.path, lastEventId: subscription.lastEventId })

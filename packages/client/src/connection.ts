@@ -10,10 +10,12 @@ import {
   RpcError,
   parseServerFrame,
   truncateCloseReason,
+  type AnnouncedLimits,
   type KeepAliveOptions,
   type ServerMessage,
 } from '@wirecall/core'
 import { Heartbeat } from './heartbeat'
+import { SendBudget } from './send-budget'
 import { unref } from './timers'
 import { CLOSED, OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket'
 
@@ -49,6 +51,8 @@ export interface ConnectionTimeouts {
   keepAlive: Required<KeepAliveOptions> | undefined
 }
 
+const NONE: ReadonlySet<string> = new Set()
+
 /** Largest batch before the server's `ack` says how big a frame it takes: up to 48 KiB of UTF-8, which any server configured for RPC accepts. */
 const UNANNOUNCED_BATCH_CHARS = 16_384
 
@@ -70,6 +74,15 @@ export class Connection {
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   /** The largest frame the server said it accepts (in its `ack`), if it said. */
   maxPayload: number | undefined
+  /** The per-connection limits the server announced in its `ack` (empty if it announced none). */
+  limits: AnnouncedLimits = {}
+  /** The mutations the server declared idempotent, from its `ack`. */
+  idempotent: ReadonlySet<string> = NONE
+  /** The server's message rate, kept on this side; `undefined` when it announced none. */
+  private budget: SendBudget | undefined
+  /** Subscribe messages waiting for the rate, oldest first. */
+  private held: [message: string, id: number][] = []
+  private heldTimer: ReturnType<typeof setTimeout> | undefined
   /** The call or subscription written last. */
   private lastSentId: number | undefined
   /** Messages sent in this task, written as one frame when it ends. */
@@ -110,11 +123,33 @@ export class Connection {
     this.ws.send(frame)
   }
 
-  /** Sends one message, in a batch with the others sent in this task; `id` names the call or subscription it carries. */
+  /**
+   * Sends one message, in a batch with the others sent in this task; `id`
+   * names the call or subscription it carries. It counts against the
+   * announced rate: callers that can wait ask {@link canSend} first.
+   */
   send(message: string, id?: number): void {
     if (!this.isOpen) return
+    this.budget?.charge()
     this.out.push(message)
     if (id !== undefined) this.lastSentId = id
+  }
+
+  /** Whether a message may be sent now without going over the rate the server announced. */
+  canSend(): boolean {
+    return this.budget === undefined || (this.held.length === 0 && this.budget.available())
+  }
+
+  /** Milliseconds until {@link canSend} may be true again. */
+  sendWaitMs(): number {
+    return this.budget === undefined ? 0 : Math.max(1, this.budget.waitMs())
+  }
+
+  /** Sends a message now if the announced rate allows, else as soon as it does (subscriptions: they have no queue of their own). */
+  sendPaced(message: string, id: number): void {
+    if (this.canSend()) return this.send(message, id)
+    this.held.push([message, id])
+    this.releaseHeldSoon()
   }
 
   /** Pings now and expects an answer in time (the page became visible, the browser went offline). */
@@ -155,6 +190,20 @@ export class Connection {
     return gone
   }
 
+  /** Sends held subscribe messages as the rate allows; waits again for what is left. */
+  private releaseHeldSoon(): void {
+    if (this.heldTimer !== undefined) return
+    this.heldTimer = setTimeout(() => {
+      this.heldTimer = undefined
+      while (this.held.length > 0 && this.isOpen && this.budget!.available()) {
+        const [message, id] = this.held.shift()!
+        this.send(message, id)
+      }
+      if (this.held.length > 0 && this.isOpen) this.releaseHeldSoon()
+    }, this.budget!.waitMs())
+    unref(this.heldTimer)
+  }
+
   private fail(code: number, reason: string): void {
     void this.close(code, reason)
   }
@@ -190,6 +239,7 @@ export class Connection {
     for (const message of parsed.messages) {
       if (this.done) return
       if (message.type === 'ping') {
+        this.budget?.charge()
         this.ws.send(PONG_FRAME)
         continue
       }
@@ -200,6 +250,10 @@ export class Connection {
         // Batches stay under the server's largest frame: at most three bytes of UTF-8 per character.
         this.maxPayload = message.maxPayload
         if (message.maxPayload !== undefined) this.out.maxChars = Math.max(1, Math.min(MAX_BATCH_CHARS, Math.floor(message.maxPayload / 3)))
+        this.limits = message.limits ?? {}
+        if (message.idempotent !== undefined) this.idempotent = new Set(message.idempotent)
+        const { messagesPerSecond, burst } = this.limits
+        if (messagesPerSecond !== undefined && burst !== undefined) this.budget = new SendBudget(messagesPerSecond, burst)
         clearTimeout(this.connectTimer)
         this.connectTimer = undefined
         const keepAlive = this.timeouts.keepAlive
@@ -219,6 +273,8 @@ export class Connection {
     if (this.done) return
     this.done = true
     this.out.clear()
+    this.held = []
+    clearTimeout(this.heldTimer)
     clearTimeout(this.connectTimer)
     this.connectTimer = undefined
     this.heartbeat?.stop()

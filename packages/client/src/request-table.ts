@@ -15,16 +15,23 @@ export class PendingCall {
   signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
 
+  /**
+   * A mutation made before any server said which mutations are idempotent:
+   * its input, kept until it is written, when the connection's `ack` decides
+   * whether it carries an idempotency key.
+   */
+  undecided: { input: unknown } | undefined
+
   constructor(
     readonly id: number,
     /** The encoded message, ready to send (again). */
-    readonly frame: string,
+    public frame: string,
     /**
      * Safe to send again on a new connection when the one it went out on
      * dropped: queries and idempotent mutations. The others reject with
      * `CONNECTION_LOST` instead, since they may have run.
      */
-    readonly retry: boolean,
+    public retry: boolean,
     /** What the call is, for its timeout message: a procedure path, or `undefined` for `updateParams`. */
     readonly path: string | undefined,
     readonly timeoutMs: number,
@@ -53,7 +60,8 @@ export class PendingCall {
  */
 export class RequestTable {
   private readonly calls = new Map<number, PendingCall>()
-  private unsentCount = 0
+  /** Calls not yet written, oldest first: written from the front, so writing k of them costs k steps however many wait. */
+  private unsentCalls = new Set<PendingCall>()
   private unsentBytes = 0
   /** The one timer for every call on the default timeout; armed for the earliest deadline. */
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined
@@ -78,7 +86,12 @@ export class RequestTable {
 
   /** Calls waiting to be written. */
   get queuedCalls(): number {
-    return this.unsentCount
+    return this.unsentCalls.size
+  }
+
+  /** Calls written on the current socket and not answered yet (`reinit`s included): what the server counts as in flight, or more. */
+  get inFlight(): number {
+    return this.calls.size - this.unsentCalls.size
   }
 
   /** UTF-8 bytes of the calls waiting to be written. */
@@ -119,7 +132,7 @@ export class RequestTable {
       signal.addEventListener('abort', call.onAbort, { once: true })
     }
     this.calls.set(id, call)
-    this.count(call, 1)
+    this.enqueue(call)
     return promise
   }
 
@@ -136,7 +149,7 @@ export class RequestTable {
   settle(call: PendingCall, error: RpcError | undefined, value?: unknown): void {
     if (this.calls.get(call.id) !== call) return
     this.calls.delete(call.id)
-    if (!call.sent) this.count(call, -1)
+    if (!call.sent) this.dequeue(call)
     if (call.timer !== undefined) clearTimeout(call.timer)
     if (call.onAbort !== undefined) call.signal!.removeEventListener('abort', call.onAbort)
     if (error === undefined) call.resolve(value)
@@ -155,14 +168,12 @@ export class RequestTable {
   markSent(call: PendingCall): void {
     if (call.sent) return
     call.sent = true
-    this.count(call, -1)
+    this.dequeue(call)
   }
 
-  /** Calls not yet written to the socket, oldest first. */
-  unsent(): PendingCall[] {
-    const out: PendingCall[] = []
-    for (const call of this.calls.values()) if (!call.sent) out.push(call)
-    return out
+  /** Calls not yet written to the socket, oldest first; a call may be marked sent (or settled) while this is walked. */
+  unsent(): Iterable<PendingCall> {
+    return this.unsentCalls
   }
 
   /**
@@ -171,15 +182,19 @@ export class RequestTable {
    */
   connectionLost(error: RpcError): void {
     const lost: PendingCall[] = []
+    const waiting = this.unsentCalls
+    // The calls written before are older than those still waiting: they go first again.
+    this.unsentCalls = new Set()
     for (const call of this.calls.values()) {
       if (!call.sent) continue
       if (call.retry) {
         call.sent = false
-        this.count(call, 1)
+        this.enqueue(call)
       } else {
         lost.push(call)
       }
     }
+    for (const call of waiting) this.unsentCalls.add(call)
     for (const call of lost) this.settle(call, error)
   }
 
@@ -219,9 +234,14 @@ export class RequestTable {
     if (next !== undefined && this.deadlineTimer === undefined) this.armDeadlines(next - now)
   }
 
-  private count(call: PendingCall, sign: 1 | -1): void {
-    this.unsentCount += sign
-    this.unsentBytes += sign * (call.bytes ??= utf8Length(call.frame))
+  private enqueue(call: PendingCall): void {
+    this.unsentCalls.add(call)
+    this.unsentBytes += call.bytes ??= utf8Length(call.frame)
+  }
+
+  private dequeue(call: PendingCall): void {
+    this.unsentCalls.delete(call)
+    this.unsentBytes -= call.bytes ??= utf8Length(call.frame)
   }
 }
 

@@ -32,6 +32,10 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
   sent = false
   /** It went out on an earlier socket that dropped: the next send is a resubscribe. */
   resubscribing = false
+  /** The `lastEventId` the subscribe on the current socket carried: what `started` says whether it resumed from. */
+  private resumingFrom: string | undefined
+  /** `started` came from a stream without a position: `onStarted` waits to see whether a resync comes with it. */
+  private startUndecided = false
   private readonly sink: SubscriptionSink
   private readonly signal: AbortSignal | undefined
 
@@ -50,6 +54,7 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
   /** Stops it; the server ends its generator. No callback runs afterwards. Idempotent. */
   unsubscribe(): void {
     if (this.state === 'ended') return
+    this.startUndecided = false
     this.table.remove(this)
     if (this.sent) this.table.send(unsubscribeFrame(this.id))
     this.sink.stopped()
@@ -92,30 +97,54 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
 
   /** The `subscribe` message for the current socket. */
   frame(): string {
+    this.resumingFrom = this.lastEventId
     return subscribeFrame({ id: this.id, path: this.path, lastEventId: this.lastEventId }, this.input)
   }
 
   // ---- from the wire ----
 
+  /**
+   * The stream runs. Whether it resumed is read from the frames: a stream
+   * with a position (a channel) starts at the `lastEventId` sent exactly
+   * when it continued from it, and at its newest event, followed by a
+   * resync, when it could not. A stream without one got the `lastEventId`
+   * and resumed, unless its first message is a resync: that comes in the
+   * same frame, so `onStarted` waits for the rest of the frame (a
+   * microtask), or for the next message of this subscription, whichever
+   * is first.
+   */
   started(message: StartedMessage): void {
     if (this.state !== 'pending') return
     this.state = 'started'
+    const from = this.resumingFrom
     // The position the server's stream started from: resuming from it misses nothing even before the first event.
     if (message.eventId !== undefined) this.lastEventId = message.eventId
-    this.sink.started()
+    if (from === undefined || message.eventId !== undefined) return this.sink.started({ resumed: from !== undefined && message.eventId === from })
+    this.startUndecided = true
+    queueMicrotask(() => this.decideStart(true))
+  }
+
+  /** Tells the sink of a start that waited to see what followed it, once. */
+  private decideStart(resumed: boolean): void {
+    if (!this.startUndecided) return
+    this.startUndecided = false
+    this.sink.started({ resumed })
   }
 
   data(value: unknown, eventId: string | undefined): void {
+    this.decideStart(true)
     if (eventId !== undefined) this.lastEventId = eventId
     this.sink.data(value)
   }
 
   resync(): void {
+    this.decideStart(false)
     this.sink.resync()
   }
 
   /** Ended by the server (`complete`, `error`), or by the client closing. */
   ended(error: RpcError | undefined): void {
+    this.decideStart(true)
     this.table.remove(this)
     if (error === undefined) this.sink.complete()
     else this.sink.error(error)
@@ -152,6 +181,12 @@ export class Subscriptions {
       subscription.dispose()
       return subscription.endEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
     }
+    const max = this.link.limits?.maxSubscriptions
+    if (max !== undefined && this.live.size >= max) {
+      // The server would refuse it: it fails here, without a round trip.
+      subscription.dispose()
+      return subscription.endEarly(tooManySubscriptions(max))
+    }
     this.live.set(subscription.id, subscription)
     this.link.touch()
     const connection = this.link.openConnection()
@@ -163,7 +198,14 @@ export class Subscriptions {
   /** The connection is open: sends every subscription not yet sent on it. Returns those that resume from an earlier socket. */
   resubscribe(connection: Connection): ClientSubscription[] {
     const resumed: ClientSubscription[] = []
-    for (const subscription of this.live.values()) {
+    const max = connection.limits.maxSubscriptions ?? Infinity
+    let count = 0
+    for (const subscription of [...this.live.values()]) {
+      // A server that takes fewer than this client holds (a new deployment): the newest fail here, not there.
+      if (++count > max) {
+        subscription.ended(tooManySubscriptions(max))
+        continue
+      }
       if (subscription.sent) continue
       if (subscription.resubscribing) resumed.push(subscription)
       subscription.resubscribing = false
@@ -219,6 +261,10 @@ export class Subscriptions {
 
   private transmit(connection: Connection, subscription: ClientSubscription): void {
     subscription.sent = true
-    connection.send(subscription.frame(), subscription.id)
+    connection.sendPaced(subscription.frame(), subscription.id)
   }
+}
+
+function tooManySubscriptions(max: number): RpcError {
+  return new RpcError('TOO_MANY_REQUESTS', `at most ${max} subscriptions per connection`, { data: { maxSubscriptions: max } })
 }

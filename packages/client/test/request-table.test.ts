@@ -357,7 +357,7 @@ describe('RequestTable', () => {
       expect([table.queuedCalls, table.queuedBytes]).toEqual([2, 8])
       table.settle(b.call, new RpcError('CANCELLED'))
       expect([table.queuedCalls, table.queuedBytes]).toEqual([1, 2])
-      expect(table.unsent()).toEqual([c.call])
+      expect([...table.unsent()]).toEqual([c.call])
       table.cancelCall(c.call.id, new RpcError('CANCELLED'))
       expect([table.queuedCalls, table.queuedBytes]).toEqual([0, 0])
     })
@@ -381,7 +381,7 @@ describe('RequestTable', () => {
       expect(onceWritten.result.error).toBe(error)
       for (const pending of [retryWritten, onceQueued, retryQueued]) expect(pending.result.settled).toBe(false)
       expect(retryWritten.call.sent).toBe(false)
-      expect(table.unsent()).toEqual([retryWritten.call, onceQueued.call, retryQueued.call])
+      expect([...table.unsent()]).toEqual([retryWritten.call, onceQueued.call, retryQueued.call])
       expect([table.queuedCalls, table.queuedBytes]).toEqual([3, 9])
       expect(cancelledCalls).toEqual([]) // no socket to tell
       expect(vi.getTimerCount()).toBe(1) // the rejected call's own timer is gone; the shared one stays

@@ -132,6 +132,8 @@ export function reinitFrame(serializer: Serializer, id: number, params: unknown)
 export function ackFrame(fields: Omit<AckMessage, 'type'>): string {
   const message: AckMessage = { type: 'ack' }
   if (fields.maxPayload !== undefined) message.maxPayload = fields.maxPayload
+  if (fields.limits !== undefined) message.limits = fields.limits
+  if (fields.idempotent !== undefined && fields.idempotent.length > 0) message.idempotent = fields.idempotent
   return JSON.stringify(message)
 }
 

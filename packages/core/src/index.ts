@@ -9,6 +9,7 @@ export { ProcedureBuilder, type BuilderDef, type BuilderState, type InitialBuild
 export {
   type AnyProcedure,
   type MiddlewareFunction,
+  type IdempotencyDeclaration,
   type MiddlewareNext,
   type MiddlewareOptions,
   type MiddlewareResult,
@@ -70,6 +71,7 @@ export {
   MessageType,
   PROTOCOL,
   type AckMessage,
+  type AnnouncedLimits,
   type CallMessage,
   type CallMethod,
   type CancelMessage,

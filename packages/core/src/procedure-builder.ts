@@ -5,6 +5,7 @@ import type {
   MiddlewareFunction,
   MutationProcedure,
   Procedure,
+  IdempotencyDeclaration,
   ProcedureDef,
   ProcedureStep,
   ProcedureType,
@@ -23,6 +24,7 @@ export interface BuilderState {
   readonly steps: readonly ProcedureStep[]
   readonly output: AnySchema | undefined
   readonly meta: object | undefined
+  readonly idempotent?: IdempotencyDeclaration | undefined
 }
 
 /** The builder's state, one object so the builder has one type parameter. */
@@ -39,6 +41,8 @@ export interface BuilderDef {
   output: AnySchema | Unset
   /** Type of `.meta()` values, set with `initRpc.meta<TMeta>()`. */
   meta: object
+  /** Whether `.idempotent()` was called. */
+  idempotent: boolean
 }
 
 /** Starting state of `rpc.procedure` for a given context. */
@@ -49,6 +53,7 @@ export type InitialBuilderDef<TCtx extends object, TMeta extends object = object
   input: undefined
   clientInput: undefined | void
   output: Unset
+  idempotent: false
 }
 
 /** The input after one more `.input()`: the first sets it, later ones add object fields. */
@@ -109,6 +114,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     output: TDef['output']
     input: MergeInput<TDef['input'], SchemaOutputOf<TSchema>>
     clientInput: MergeInput<Exclude<TDef['clientInput'], void>, SchemaInputOf<TSchema>>
+    idempotent: TDef['idempotent']
   }> {
     assertSchema(schema, 'input')
     return new ProcedureBuilder({ ...this._state, steps: [...this._state.steps, { kind: 'input', schema }] })
@@ -153,6 +159,28 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     return new ProcedureBuilder({ ...this._state, meta: { ...this._state.meta, ...meta } })
   }
 
+  /**
+   * Declares a mutation idempotent: running it twice with the same input
+   * has the effect of running it once, given the key. Clients then send
+   * every call to it with an idempotency key (the server announces these
+   * paths when the connection opens), and re-send it safely after a dropped
+   * connection; the server runs it once per key. With `{ requireKey: true }`
+   * a call without a key — from a client that opted out, or another
+   * implementation — is refused with `BAD_REQUEST`. Ignored on queries
+   * (always retried) and subscriptions.
+   *
+   * @example
+   * ```ts
+   * const pay = rpc.procedure
+   *   .input(z.object({ orderId: z.string() }))
+   *   .idempotent({ requireKey: true })
+   *   .mutation(({ input, idempotencyKey }) => payments.charge(input.orderId, idempotencyKey))
+   * ```
+   */
+  idempotent(options?: { requireKey?: boolean | undefined }): ProcedureBuilder<Overwrite<TDef, { idempotent: true }>> {
+    return new ProcedureBuilder({ ...this._state, idempotent: options?.requireKey === true ? 'required' : 'key' })
+  }
+
   // The resolvers' `opts` are wrapped in `NoInfer`: only the return type
   // has anything to infer (`TOut`, `TEvent`), but without it the compiler
   // still walks the whole options type, schema-derived input included, for
@@ -170,10 +198,10 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     return this.build('query', resolver)
   }
 
-  /** A call with side effects: never re-sent automatically unless the caller marks it idempotent. */
+  /** A call with side effects: never re-sent automatically unless it is declared `.idempotent()` or the caller marks it so. */
   mutation<TOut extends ResolverReturn<TDef>>(
     resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<TOut>,
-  ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
+  ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx']; idempotent: TDef['idempotent'] }> {
     return this.build('mutation', resolver)
   }
 
@@ -194,6 +222,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
       steps: this._state.steps,
       output: this._state.output,
       meta: this._state.meta,
+      idempotent: type === 'mutation' ? this._state.idempotent : undefined,
       resolver: resolver as ProcedureDef['resolver'],
     } as ProcedureDef & { type: TType }
     return Object.freeze({ '~wirecall': 'procedure', _def: Object.freeze(def) }) as Procedure<TType, any>

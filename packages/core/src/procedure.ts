@@ -86,8 +86,17 @@ export interface ProcedureDef {
   readonly output: AnySchema | undefined
   /** What `.meta()` declared; handed to middleware. */
   readonly meta: object | undefined
+  /**
+   * Declared with `.idempotent()`: `'key'` (clients send an idempotency key
+   * by default) or `'required'` (a call without one is refused with
+   * `BAD_REQUEST`). Mutations only; `undefined` otherwise.
+   */
+  readonly idempotent?: IdempotencyDeclaration | undefined
   readonly resolver: (opts: SubscriptionResolverOptions<any, any>) => unknown
 }
+
+/** What `.idempotent()` declared for a mutation; see {@link ProcedureDef.idempotent}. */
+export type IdempotencyDeclaration = 'key' | 'required'
 
 /**
  * Types of a procedure: what a caller sends and gets back, and the context
@@ -98,6 +107,8 @@ export interface ProcedureTypes {
   input: unknown
   output: unknown
   ctx: object
+  /** `true` for a mutation declared with `.idempotent()`: the client sends an idempotency key and retries it safely. */
+  idempotent?: boolean
 }
 
 /**

@@ -31,6 +31,21 @@ const eventId = {
   optional: true,
 } as const
 
+function positiveInteger(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0
+}
+
+/** `ack.limits`: an object whose known fields, when present, are positive integers; other fields are ignored (later versions may add some). */
+function announcedLimits(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const limits = v as Record<string, unknown>
+  const has = (key: string) => Object.prototype.hasOwnProperty.call(limits, key)
+  for (const key of ['maxInFlightCalls', 'maxSubscriptions', 'burst']) if (has(key) && !positiveInteger(limits[key])) return false
+  // A rate may be fractional (0.5: one message every two seconds).
+  const rate = limits.messagesPerSecond
+  return !has('messagesPerSecond') || (typeof rate === 'number' && Number.isFinite(rate) && rate > 0)
+}
+
 /** Each message type's rules, as [field, rule] pairs of the shape's own fields. */
 type Table = ReadonlyMap<string, readonly (readonly [string, Shape[string]])[]>
 
@@ -66,7 +81,11 @@ const CLIENT_SHAPES: Table = /* @__PURE__ */ table({
 } satisfies Record<ClientMessage['type'], Shape>)
 
 const SERVER_SHAPES: Table = /* @__PURE__ */ table({
-  ack: { maxPayload: { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0, optional: true } },
+  ack: {
+    maxPayload: { check: positiveInteger, optional: true },
+    limits: { check: announcedLimits, optional: true },
+    idempotent: { check: (v: unknown) => Array.isArray(v) && v.every(path.check), optional: true },
+  },
   result: { id, data: payload, meta: payload },
   error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
   started: { id, eventId },

@@ -111,6 +111,32 @@ export interface AckMessage {
    * may leave it out, and the client then batches conservatively.
    */
   maxPayload?: number
+  /**
+   * The per-connection limits the server enforces, so that a client can keep
+   * within them instead of being refused: it holds calls past
+   * `maxInFlightCalls`, paces its messages under `messagesPerSecond` and
+   * `burst`, and fails a subscription past `maxSubscriptions` without a
+   * round trip. Each field is left out when that limit is off.
+   */
+  limits?: AnnouncedLimits
+  /**
+   * Paths of the mutations the server declared idempotent: the client sends
+   * each call to them with an idempotency key, unless the caller said
+   * otherwise, so a retry after a reconnect is safe.
+   */
+  idempotent?: string[]
+}
+
+/** What `ack.limits` announces; see {@link AckMessage}. */
+export interface AnnouncedLimits {
+  /** Most calls in flight on one connection (`TOO_MANY_REQUESTS` past it). */
+  maxInFlightCalls?: number
+  /** Most live subscriptions on one connection. */
+  maxSubscriptions?: number
+  /** Messages per second the connection may send, sustained. */
+  messagesPerSecond?: number
+  /** Messages the connection may send at once, above the sustained rate. */
+  burst?: number
 }
 /** A call's successful answer. */
 export interface ResultMessage {

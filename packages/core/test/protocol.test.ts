@@ -79,6 +79,10 @@ describe('parseClientFrame', () => {
 describe('parseServerFrame', () => {
   it.each([
     [{ type: 'ack' }],
+    [{ type: 'ack', maxPayload: 1, limits: {}, idempotent: [] }],
+    [{ type: 'ack', limits: { maxInFlightCalls: 1_000, maxSubscriptions: 1, messagesPerSecond: 0.5, burst: 3 } }],
+    [{ type: 'ack', limits: { maxInFlightCalls: 2, futureLimit: 'whatever' } }],
+    [{ type: 'ack', idempotent: ['orders.pay', 'a'] }],
     [{ type: 'result', id: 1, data: { a: 1 } }],
     [{ type: 'error', id: 1, code: 'NOT_FOUND', message: 'no' }],
     [{ type: 'started', id: 1 }],
@@ -89,7 +93,20 @@ describe('parseServerFrame', () => {
     expect(parseServerFrame(JSON.stringify(message)).ok).toBe(true)
   })
 
-  it.each(['{"type":"call","id":1,"method":"query","path":"a"}', '{"type":"error","id":1,"code":1,"message":"x"}'])(
+  it.each([
+    '{"type":"call","id":1,"method":"query","path":"a"}',
+    '{"type":"error","id":1,"code":1,"message":"x"}',
+    '{"type":"ack","limits":[]}',
+    '{"type":"ack","limits":null}',
+    '{"type":"ack","limits":{"maxInFlightCalls":0}}',
+    '{"type":"ack","limits":{"maxSubscriptions":1.5}}',
+    '{"type":"ack","limits":{"burst":"10"}}',
+    '{"type":"ack","limits":{"messagesPerSecond":-1}}',
+    '{"type":"ack","limits":{"messagesPerSecond":1e999}}',
+    '{"type":"ack","idempotent":"orders.pay"}',
+    '{"type":"ack","idempotent":[""]}',
+    '{"type":"ack","idempotent":[1]}',
+  ])(
     'rejects %s',
     (text) => {
       expect(parseServerFrame(text).ok).toBe(false)

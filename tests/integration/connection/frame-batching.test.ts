@@ -6,7 +6,7 @@ import WebSocket, { WebSocketServer } from 'ws'
 import { z } from 'zod'
 import { defaultSerializer, fromEmitter, initRpc, MAX_BATCH_CHARS, MAX_BATCH_MESSAGES, type Serializer } from '@wirecall/core'
 import { createRpcServer, type CreateContextOptions, type RpcServerOptions } from '@wirecall/server'
-import { connectClient, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
+import { DEFAULT_ACK, connectClient, readyPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * Batching on real sockets: both sides join the messages written in one
@@ -421,7 +421,7 @@ describe("batches stay under the server's maxPayload", () => {
   it('the ack announces maxPayload, and 300 concurrent calls of ~500 bytes all succeed in batches that each fit in 8,192 bytes', async () => {
     const { url } = await startServer({ router, createContext, maxPayload: 8_192 })
     const peer = await readyPeer(url)
-    expect(peer.messages[0]).toEqual({ type: 'ack', maxPayload: 8_192 })
+    expect(peer.messages[0]).toEqual({ ...DEFAULT_ACK, maxPayload: 8_192 })
 
     const proxy = await frameProxy(url)
     const api = connectClient<R>(proxy.url)

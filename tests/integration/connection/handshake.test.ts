@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { CloseCode, initRpc, PROTOCOL } from '@wirecall/core'
-import { rawPeer, sleep, startServer, tryUpgrade, waitUntil, within, type RawPeer } from '../../helpers/harness'
+import { DEFAULT_ACK, rawPeer, sleep, startServer, tryUpgrade, waitUntil, within, type RawPeer } from '../../helpers/harness'
 
 /**
  * The handshake: the `wirecall.v1` subprotocol is required before any
@@ -88,9 +88,9 @@ describe('init', () => {
     expect(peer.messages).toEqual([])
     peer.send({ type: 'init', params: { token: 't' } })
     const ack = await peer.next((m) => m.type === 'ack')
-    expect(ack).toEqual({ type: 'ack', maxPayload: 1_048_576 })
+    expect(ack).toEqual(DEFAULT_ACK)
     expect(contexts).toBe(1)
-    expect(peer.messages).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
+    expect(peer.messages).toEqual([DEFAULT_ACK])
   })
 })
 

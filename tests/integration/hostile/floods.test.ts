@@ -48,7 +48,7 @@ describe('pings before ack', () => {
 
 describe('floods', () => {
   it('5,000 pings in one burst: the first are answered, the rest dropped, and the peer is closed with 1008', async () => {
-    const { url, server } = await startServer({ router })
+    const { url, server } = await startServer({ router, rateLimit: { messagesPerSecond: 1_000, burst: 2_000 } })
     const peer = await readyPeer(url)
     for (let i = 0; i < 5; i++) peer.send(Array.from({ length: 1_000 }, () => ({ type: 'ping' })))
     expect(await within(peer.closed, 'the flood to be closed')).toEqual({ code: 1008, reason: 'message rate limit exceeded' })

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { initRpc, MAX_ID, PROTOCOL, RpcError } from '@wirecall/core'
 import type { RpcServerOptions } from '@wirecall/server'
 import { collectGarbage } from '../../helpers/async'
-import { connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, waitUntil, within, type RawPeer } from '../../helpers/harness'
+import { DEFAULT_ACK, connectClient, rawPeer, readyPeer, rpcErrorOf, startServer, waitUntil, within, type RawPeer } from '../../helpers/harness'
 import { watchInvariants, watchProcess, type Invariants } from '../../helpers/invariants'
 
 /**
@@ -266,7 +266,7 @@ describe('hostile ids are envelope errors: 4400', () => {
     const peer = inv.hostile(await readyPeer(url))
     peer.send(frame)
     expect((await within(peer.closed, 'the server to close the peer')).code).toBe(4400)
-    expect(peer.messages).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
+    expect(peer.messages).toEqual([DEFAULT_ACK])
     expect([lab.countRuns, lab.generators.length]).toEqual([0, 0])
     await inv.check()
   })
@@ -276,7 +276,7 @@ describe('hostile ids are envelope errors: 4400', () => {
     const peer = inv.hostile(await readyPeer(url))
     peer.send(`[{"type":"call","id":1,"method":"query","path":"count"},{"type":"cancel","id":1e309}]`)
     expect((await within(peer.closed, 'the server to close the peer')).code).toBe(4400)
-    expect(peer.messages).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
+    expect(peer.messages).toEqual([DEFAULT_ACK])
     expect(lab.countRuns).toBe(0)
     await inv.check()
   })

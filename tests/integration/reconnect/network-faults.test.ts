@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { initRpc, RpcError } from '@wirecall/core'
 import type { ConnectionState, RpcClient } from '@wirecall/client'
-import { connectClient, gate, rawPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../../helpers/harness'
+import { DEFAULT_ACK, connectClient, gate, rawPeer, rpcErrorOf, sleep, startServer, untilAborted, waitUntil, within } from '../../helpers/harness'
 import { startFaultProxy, type FaultProxy } from '../../helpers/fault-proxy'
 
 /**
@@ -208,7 +208,7 @@ describe('half-open link', () => {
     // Terminated, not closed: a peer that does not answer pings would not answer a close frame either.
     await expect(within(closed, 'the server to terminate the peer', 3_000)).resolves.toBe(1006)
     expect(Date.now() - ackedAt).toBeLessThanOrEqual(DETECTION_BOUND_MS)
-    expect(messages.map((m) => JSON.parse(m) as unknown)).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
+    expect(messages.map((m) => JSON.parse(m) as unknown)).toEqual([DEFAULT_ACK])
   })
 
   it('keeps a silent peer that answers ping frames connected, and its pings are control frames, not messages', async () => {
@@ -224,7 +224,7 @@ describe('half-open link', () => {
     expect(pings).toBeGreaterThanOrEqual(2)
     expect(server.connectionCount).toBe(1)
     expect(peer.ws.readyState).toBe(WebSocket.OPEN)
-    expect(peer.messages).toEqual([{ type: 'ack', maxPayload: 1_048_576 }])
+    expect(peer.messages).toEqual([DEFAULT_ACK])
   })
 })
 

@@ -94,7 +94,12 @@ export class CallTable {
     }
     const procedure = lookupProcedure(config.router, path, method)
     if (procedure instanceof RpcError) return session.sendError(id, procedure, path, method)
-    if (message.idempotencyKey !== undefined && method === 'mutation') return this.idempotent(message, procedure)
+    if (method === 'mutation') {
+      if (message.idempotencyKey !== undefined) return this.idempotent(message, procedure)
+      if (procedure._def.idempotent === 'required') {
+        return session.sendError(id, new RpcError('BAD_REQUEST', `"${path}" requires an idempotencyKey`), path, method)
+      }
+    }
     const abort = this.hold(id)
     let data: unknown
     try {

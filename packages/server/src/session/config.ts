@@ -1,4 +1,4 @@
-import { defaultSerializer, payloadLimitDefaults, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
+import { ackFrame, defaultSerializer, payloadLimitDefaults, type AnnouncedLimits, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type BackpressureOptions, type CreateContextOptions, type ErrorHandlerOptions, type RateLimitOptions, type RpcServerOptions } from '../options'
 
@@ -29,6 +29,8 @@ export interface SessionConfig {
   /** Encoded events shared by the subscriptions of all sessions (fan-out encodes once). */
   fanout: FanoutCache
   onError: ((opts: ErrorHandlerOptions) => void) | undefined
+  /** The `ack` frame, the same for every session: `maxPayload`, the limits, the idempotent paths. */
+  ack: string
 }
 
 /**
@@ -49,7 +51,7 @@ const FRAME_DEPTH_MARGIN = 64
 
 /** Resolves a server's options against {@link serverDefaults}. */
 export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConfig {
-  return {
+  const config: SessionConfig = {
     router: options.router,
     serializer: options.serializer ?? defaultSerializer,
     createContext: options.createContext,
@@ -70,5 +72,28 @@ export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConf
     },
     fanout: new WeakMap(),
     onError: options.onError,
+    ack: '',
   }
+  config.ack = ackFrame({ maxPayload: config.maxPayload, limits: announcedLimits(config), idempotent: idempotentPaths(config.router) })
+  return config
+}
+
+/** The limits a session enforces, as `ack` announces them: a limit that is off (or not a whole number) is left out. */
+function announcedLimits(config: SessionConfig): AnnouncedLimits {
+  const limits: AnnouncedLimits = {}
+  const set = (key: keyof AnnouncedLimits, value: number | undefined, whole = true) => {
+    if (value !== undefined && value > 0 && (whole ? Number.isSafeInteger(value) : Number.isFinite(value))) limits[key] = value
+  }
+  set('maxInFlightCalls', config.maxInFlightCalls)
+  set('maxSubscriptions', config.maxSubscriptions)
+  set('messagesPerSecond', config.rateLimit?.messagesPerSecond, false)
+  set('burst', config.rateLimit?.burst)
+  return limits
+}
+
+/** The mutations declared `.idempotent()`, by path. */
+function idempotentPaths(router: AnyRouter): string[] {
+  const paths: string[] = []
+  for (const [path, procedure] of router._def.procedures) if (procedure._def.idempotent !== undefined) paths.push(path)
+  return paths
 }

@@ -23,6 +23,9 @@ export const health = rpc.procedure.query(() => 'ok' as const)
 export const postRouter = rpc.router({ post: { list: health } })
 export const userRouter = rpc.router({ user: { me: health } })
 
+/** The payment service of "Declare a mutation idempotent". */
+export declare const payments: { charge(orderId: string, idempotencyKey: string | undefined): Promise<{ receipt: string }> }
+
 /** The outline of "Procedures": one middleware, one schema, one resolver. */
 export declare const middleware: MiddlewareFunction<Context, {}, object>
 export declare const audit: MiddlewareFunction<Context, {}, object>
