@@ -27,8 +27,15 @@ export interface CallProcedureOptions {
 export class LazyAbort {
   private controller: AbortController | undefined
   private why: unknown
+  private listeners: (() => void)[] | undefined
   /** True once {@link abort} was called. */
   aborted = false
+
+  /** Calls `listener` once it is aborted (at once if it is), without making the `AbortSignal`. */
+  onAbort(listener: () => void): void {
+    if (this.aborted) return listener()
+    ;(this.listeners ??= []).push(listener)
+  }
 
   /** The `AbortSignal`, created on first use. */
   get signal(): AbortSignal {
@@ -45,6 +52,9 @@ export class LazyAbort {
     this.aborted = true
     this.why = reason
     this.controller?.abort(reason)
+    const listeners = this.listeners
+    this.listeners = undefined
+    if (listeners !== undefined) for (const listener of listeners) listener()
   }
 }
 

@@ -1,4 +1,5 @@
-import { resync, tracked, withPosition, type ResyncSignal, type TrackedEnvelope } from './tracked'
+import type { TraceContext } from './trace-context'
+import { resync, tracked, withPosition, withTrace, type ResyncReason, type ResyncSignal, type TrackedEnvelope } from './tracked'
 
 /** Options of {@link createChannel}. */
 export interface ChannelOptions {
@@ -34,6 +35,40 @@ export interface ChannelOptions {
    * @default 10_000
    */
   maxTopics?: number
+  /**
+   * A name for telemetry: a template, not an id (`room:{id}`, `prices`),
+   * since it becomes an attribute value. Topics share their channel's name.
+   */
+  name?: string
+  /**
+   * Hooks told of every publish (`@wirecall/otel` starts a PRODUCER span
+   * there); the trace context one returns is stored with the event and
+   * travels with it to every subscriber. Pass the same objects as the
+   * server's `instrumentation`.
+   */
+  instrumentation?: readonly ChannelInstrumentation[]
+}
+
+/** What a channel tells its {@link ChannelOptions.instrumentation}. */
+export interface ChannelInstrumentation {
+  /**
+   * An event is being published (before any subscriber sees it). Return the
+   * trace context to record with it (the publisher's span), or nothing. Must
+   * not throw: what it throws is ignored.
+   */
+  onPublish?(event: ChannelPublishEvent): TraceContext | undefined | void
+}
+
+/** What {@link ChannelInstrumentation.onPublish} receives. */
+export interface ChannelPublishEvent {
+  /** The channel's {@link ChannelOptions.name}, if it has one. */
+  channel: string | undefined
+  /** Whether the event went to a topic (`channel.topic(key)`) rather than the channel itself. The key is not given: it may be unbounded. */
+  topic: boolean
+  /** The event's id. */
+  eventId: string
+  /** Subscribers live when it was published. */
+  subscribers: number
 }
 
 /** Options of `channel.subscribe`. */
@@ -118,7 +153,15 @@ class RingChannel<T> implements Channel<T> {
   /** Counts topics created, so a re-created topic never reuses the ids of a deleted one. */
   private topicSerial = 0
 
-  constructor(private readonly options: ChannelOptions) {
+  /** `undefined` unless some instrumentation has `onPublish`: then a publish costs one check. */
+  private readonly instrumentation: readonly ChannelInstrumentation[] | undefined
+
+  constructor(
+    private readonly options: ChannelOptions,
+    private readonly isTopic = false,
+  ) {
+    const hooks = options.instrumentation?.filter((instrumentation) => typeof instrumentation.onPublish === 'function')
+    this.instrumentation = hooks === undefined || hooks.length === 0 ? undefined : hooks
     this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
     this.history = Math.max(0, Math.floor(options.history ?? 0))
     this.capacity = Math.max(1, this.history, Math.floor(options.maxLag ?? 1_000))
@@ -136,7 +179,9 @@ class RingChannel<T> implements Channel<T> {
   publish(data: T): string {
     const seq = ++this.seq
     const id = this.idOf(seq)
-    this.ring[seq % this.capacity] = tracked(id, data)
+    const envelope = tracked(id, data)
+    if (this.instrumentation !== undefined) this.observe(envelope)
+    this.ring[seq % this.capacity] = envelope
     if (!this.closed) {
       for (const cursor of this.cursors) {
         const wake = cursor.wake
@@ -147,6 +192,25 @@ class RingChannel<T> implements Channel<T> {
       }
     }
     return id
+  }
+
+  /**
+   * Tells each instrumentation of the publish; the first trace context one
+   * returns is kept with the event. A hook that throws is skipped: a
+   * publish never fails because of telemetry.
+   */
+  private observe(envelope: TrackedEnvelope<T>): void {
+    const event: ChannelPublishEvent = { channel: this.options.name, topic: this.isTopic, eventId: envelope.id, subscribers: this.cursors.size }
+    let trace: TraceContext | undefined
+    for (const instrumentation of this.instrumentation!) {
+      try {
+        const returned = instrumentation.onPublish?.(event)
+        if (trace === undefined && typeof returned === 'object' && returned !== null) trace = returned
+      } catch {
+        // Ignored, as documented: telemetry must not break a publish.
+      }
+    }
+    if (trace !== undefined) withTrace(envelope, trace)
   }
 
   subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
@@ -166,7 +230,7 @@ class RingChannel<T> implements Channel<T> {
     // Without an epoch option every channel draws a random one; with it, the
     // key and a serial number keep topics (and re-creations) apart.
     const topicEpoch = epoch === undefined ? undefined : `${epoch}/${key}/${++this.topicSerial}`
-    channel = new RingChannel<T>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch })
+    channel = new RingChannel<T>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch }, true)
     // A closed channel hands out closed topics: their subscribers end at once.
     if (this.closed) {
       channel.close()
@@ -212,26 +276,28 @@ class RingChannel<T> implements Channel<T> {
    * {@link idOf} writes it is this channel's: `e.00001` or `e.01` is not
    * `e.1`, and is treated like an id of another channel.
    */
-  private resumableSeq(lastEventId: string): number | undefined {
+  private resumableSeq(lastEventId: string): number | Exclude<ResyncReason, 'lagging'> {
     const dot = lastEventId.lastIndexOf('.')
-    if (dot === -1 || lastEventId.slice(0, dot) !== this.epoch) return undefined
+    if (dot === -1 || lastEventId.slice(0, dot) !== this.epoch) return 'unknown-id'
     const text = lastEventId.slice(dot + 1)
     // Canonical decimal, as String(seq) writes it: no sign, no leading zero (but "0" itself).
-    if (!/^(0|[1-9]\d{0,14})$/.test(text)) return undefined
+    if (!/^(0|[1-9]\d{0,14})$/.test(text)) return 'unknown-id'
     const seq = Number(text)
+    // An id this channel has not written yet: another process's, under a reused epoch.
+    if (seq > this.seq) return 'unknown-id'
     // Every event after `seq` must still be within the replay window.
-    if (seq > this.seq || seq < this.seq - this.history) return undefined
+    if (seq < this.seq - this.history) return 'trimmed'
     return seq
   }
 
-  /** Where a subscriber starts: after `lastEventId` if it can be resumed, else at the newest event with a resync owed. */
-  private startOf(lastEventId: string | undefined): { seq: number; resync: boolean } {
-    if (lastEventId === undefined) return { seq: this.seq, resync: false }
+  /** Where a subscriber starts: after `lastEventId` if it can be resumed, else at the newest event with a resync owed (and why). */
+  private startOf(lastEventId: string | undefined): { seq: number; resync: ResyncReason | undefined } {
+    if (lastEventId === undefined) return { seq: this.seq, resync: undefined }
     const seq = this.resumableSeq(lastEventId)
-    return seq === undefined ? { seq: this.seq, resync: true } : { seq, resync: false }
+    return typeof seq === 'string' ? { seq: this.seq, resync: seq } : { seq, resync: undefined }
   }
 
-  private iterate(start: { seq: number; resync: boolean }, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
+  private iterate(start: { seq: number; resync: ResyncReason | undefined }, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
     let pendingResync = start.resync
     const startSeq = start.seq
     let done = this.closed || signal?.aborted === true
@@ -261,12 +327,13 @@ class RingChannel<T> implements Channel<T> {
           return doneResult
         }
         const lagging = cursor.seq < this.seq - this.capacity
-        if (pendingResync || lagging) {
+        if (pendingResync !== undefined || lagging) {
           // One resync covers both an unresumable lastEventId and having
           // fallen out of the ring: either way, go on from the newest event.
-          pendingResync = false
+          const reason = pendingResync ?? 'lagging'
+          pendingResync = undefined
           if (lagging) cursor.seq = this.seq
-          return { done: false, value: resync() }
+          return { done: false, value: resync(reason) }
         }
         if (cursor.seq < this.seq) {
           cursor.seq++

@@ -16,6 +16,7 @@ import {
 } from './protocol'
 import { RpcError, isRpcErrorCode } from './errors'
 import type { Serializer } from './serializer'
+import type { TraceContext } from './trace-context'
 
 /**
  * Every frame either side writes is built here, one builder per message
@@ -93,9 +94,14 @@ export function initFrame(serializer: Serializer, params: unknown): string {
 }
 
 /** `call`: a query or mutation. */
-export function callFrame(serializer: Serializer, head: Optional<Pick<CallMessage, 'id' | 'method' | 'path' | 'idempotencyKey'>>, input: unknown): string {
+export function callFrame(
+  serializer: Serializer,
+  head: Optional<Pick<CallMessage, 'id' | 'method' | 'path' | 'idempotencyKey' | 'trace'>>,
+  input: unknown,
+): string {
   const message: CallMessage = { type: 'call', id: head.id, method: head.method, path: head.path }
   if (head.idempotencyKey !== undefined) message.idempotencyKey = head.idempotencyKey
+  if (head.trace !== undefined) message.trace = head.trace
   return withPayload(message, 'input', serializer, input)
 }
 
@@ -105,13 +111,14 @@ export function cancelFrame(id: number): string {
 }
 
 /** `subscribe`, with an input encoded once and sent again on every resubscribe. */
-export function subscribeFrame(head: Optional<Pick<SubscribeMessage, 'id' | 'path' | 'lastEventId'>>, input: EncodedPayload | undefined): string {
+export function subscribeFrame(head: Optional<Pick<SubscribeMessage, 'id' | 'path' | 'lastEventId' | 'trace'>>, input: EncodedPayload | undefined): string {
   const message: SubscribeMessage = { type: 'subscribe', id: head.id, path: head.path }
   if (input !== undefined) {
     message.input = input.json
     if (input.meta !== undefined) message.meta = input.meta
   }
   if (head.lastEventId !== undefined) message.lastEventId = head.lastEventId
+  if (head.trace !== undefined) message.trace = head.trace
   return JSON.stringify(message)
 }
 
@@ -121,8 +128,9 @@ export function unsubscribeFrame(id: number): string {
 }
 
 /** `reinit`: new `connectionParams` on the open connection. */
-export function reinitFrame(serializer: Serializer, id: number, params: unknown): string {
+export function reinitFrame(serializer: Serializer, id: number, params: unknown, trace?: TraceContext): string {
   const message: ReinitMessage = { type: 'reinit', id }
+  if (trace !== undefined) message.trace = trace
   return withPayload(message, 'params', serializer, params)
 }
 
@@ -169,8 +177,8 @@ export function dataFrame(serializer: Serializer, id: number, data: unknown): st
 }
 
 /** The fields of a tracked event's `data` message: encoded once, stamped for every subscriber. */
-export function eventFields(serializer: Serializer, eventId: string, data: unknown): EncodedFields {
-  return encodeFields(serializer, { eventId }, data)
+export function eventFields(serializer: Serializer, eventId: string, data: unknown, trace?: TraceContext): EncodedFields {
+  return encodeFields(serializer, trace === undefined ? { eventId } : { eventId, trace }, data)
 }
 
 /** `resync`: the subscription cannot resume; the client reloads. */

@@ -46,11 +46,19 @@ export {
   tracked,
   withPosition,
   type PositionedIterator,
+  type ResyncReason,
   type ResyncSignal,
   type TrackedEnvelope,
   type UnwrapTracked,
 } from './tracked'
-export { createChannel, type Channel, type ChannelOptions, type ChannelSubscribeOptions } from './channel'
+export {
+  createChannel,
+  type Channel,
+  type ChannelInstrumentation,
+  type ChannelOptions,
+  type ChannelPublishEvent,
+  type ChannelSubscribeOptions,
+} from './channel'
 export {
   fromCallback,
   fromEmitter,
@@ -94,6 +102,13 @@ export {
 } from './protocol'
 export { MAX_EVENT_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PATH_LENGTH, MAX_RESTART_DELAY_MS } from './protocol-parse'
 export { CLOSE_CODES, CloseCode, closeMeaning, type CloseCodeRow, type CloseMeaning } from './close-codes'
+export {
+  MAX_BAGGAGE_LENGTH,
+  MAX_TRACESTATE_LENGTH,
+  readTraceContext,
+  traceContextOfHeaders,
+  type TraceContext,
+} from './trace-context'
 
 // ---- @internal --------------------------------------------------------------
 // For @wirecall/server and @wirecall/client only: how they run procedures and
@@ -103,7 +118,7 @@ export { CLOSE_CODES, CloseCode, closeMeaning, type CloseCodeRow, type CloseMean
 export { callProcedure, LazyAbort, type CallProcedureOptions } from './call'
 export { getProcedure } from './router'
 export { validate } from './schema'
-export { positionOf } from './tracked'
+export { positionOf, traceOf, withTrace } from './tracked'
 export { checkPayload } from './payload-guard'
 export { parseClientFrame, parseServerFrame, type ParseFrameOptions, type ParseResult } from './protocol-parse'
 export { frameShapeProblem, type FrameShapeLimits } from './frame-shape'

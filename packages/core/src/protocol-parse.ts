@@ -14,6 +14,8 @@ const any: FieldCheck = () => true
 const id = { check: isValidId }
 const payload = { check: any, optional: true } as const
 const string: FieldCheck = (v) => typeof v === 'string'
+/** Any value: a trace context that is not valid is dropped where it is read (`readTraceContext`), never an error. */
+const trace = payload
 
 /** Longest `path` accepted in an envelope; longer ones are protocol errors. */
 export const MAX_PATH_LENGTH = 1024
@@ -71,11 +73,12 @@ const CLIENT_SHAPES: Table = /* @__PURE__ */ table({
       check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH,
       optional: true,
     },
+    trace,
   },
   cancel: { id },
-  subscribe: { id, path, input: payload, meta: payload, lastEventId: eventId },
+  subscribe: { id, path, input: payload, meta: payload, lastEventId: eventId, trace },
   unsubscribe: { id },
-  reinit: { id, params: payload, meta: payload },
+  reinit: { id, params: payload, meta: payload, trace },
   ping: {},
   pong: {},
 } satisfies Record<ClientMessage['type'], Shape>)
@@ -89,7 +92,7 @@ const SERVER_SHAPES: Table = /* @__PURE__ */ table({
   result: { id, data: payload, meta: payload },
   error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
   started: { id, eventId },
-  data: { id, data: payload, meta: payload, eventId },
+  data: { id, data: payload, meta: payload, eventId, trace },
   resync: { id },
   complete: { id },
   restart: {

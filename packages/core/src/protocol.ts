@@ -7,6 +7,8 @@
  * that the client picks and the server echoes.
  */
 
+import type { TraceContext } from './trace-context'
+
 /** WebSocket subprotocol negotiated in the handshake. */
 export const PROTOCOL = 'wirecall.v1'
 
@@ -68,6 +70,8 @@ export interface CallMessage {
    * instead of running it again.
    */
   idempotencyKey?: string
+  /** W3C trace context of the caller's span (optional; an invalid one is ignored). */
+  trace?: TraceContext
 }
 /** Stops a call: the server aborts its `signal` and sends nothing more for the id. */
 export interface CancelMessage {
@@ -82,6 +86,8 @@ export interface SubscribeMessage {
   input?: unknown
   meta?: unknown
   lastEventId?: string
+  /** W3C trace context of the subscriber's span (optional; an invalid one is ignored). */
+  trace?: TraceContext
 }
 /** Stops a subscription. */
 export interface UnsubscribeMessage {
@@ -98,6 +104,8 @@ export interface ReinitMessage {
   id: number
   params?: unknown
   meta?: unknown
+  /** W3C trace context of the caller's span (optional; an invalid one is ignored). */
+  trace?: TraceContext
 }
 
 // ---- server -> client -------------------------------------------------------
@@ -172,6 +180,8 @@ export interface DataMessage {
   data?: unknown
   meta?: unknown
   eventId?: string
+  /** W3C trace context of the span that published the event, when the channel recorded one. */
+  trace?: TraceContext
 }
 /** The server cannot resume from the given `lastEventId`: reload state. */
 export interface ResyncMessage {

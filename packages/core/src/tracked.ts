@@ -1,4 +1,5 @@
 import { MAX_EVENT_ID_LENGTH } from './protocol-parse'
+import type { TraceContext } from './trace-context'
 
 /**
  * Subscription events with ids. A client remembers the id of the last
@@ -37,6 +38,24 @@ export function isTracked(value: unknown): value is TrackedEnvelope<unknown> {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[trackedBrand] === true
 }
 
+const traceKey: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.trace')
+
+/**
+ * Records the trace context of the span that published `envelope` (a
+ * channel does, when its instrumentation returns one), so that every
+ * subscriber's `data` message carries it. Under a symbol, and only on the
+ * envelopes that have one: an event without a trace costs nothing more.
+ */
+export function withTrace<T>(envelope: TrackedEnvelope<T>, trace: TraceContext): TrackedEnvelope<T> {
+  ;(envelope as unknown as Record<symbol, unknown>)[traceKey] = trace
+  return envelope
+}
+
+/** The trace context {@link withTrace} recorded on an envelope, if any. */
+export function traceOf(envelope: TrackedEnvelope<unknown>): TraceContext | undefined {
+  return (envelope as unknown as Partial<Record<symbol, TraceContext>>)[traceKey]
+}
+
 
 const resyncBrand: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.resync')
 
@@ -49,20 +68,39 @@ const resyncBrand: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.resync')
  */
 export interface ResyncSignal {
   readonly [resyncBrand]: true
+  /** Why, when the source says: see {@link ResyncReason}. Telemetry reads it; the client is not sent it. */
+  readonly reason?: ResyncReason | undefined
 }
 
-const RESYNC: ResyncSignal = Object.freeze({ [resyncBrand]: true as const })
+/**
+ * Why a subscription has to resync: the `lastEventId` is older than the
+ * history still kept (`trimmed`), it is not an id of this stream at all
+ * (`unknown-id`: another channel, another process's epoch), or the
+ * subscriber fell more than `maxLag` events behind (`lagging`).
+ */
+export type ResyncReason = 'trimmed' | 'unknown-id' | 'lagging'
+
+const signal = (reason: ResyncReason | undefined): ResyncSignal =>
+  Object.freeze(reason === undefined ? { [resyncBrand]: true as const } : { [resyncBrand]: true as const, reason })
+// One frozen signal per reason, so yielding one allocates nothing.
+const RESYNC: ResyncSignal = /* @__PURE__ */ signal(undefined)
+const RESYNC_BY_REASON: Readonly<Record<ResyncReason, ResyncSignal>> = /* @__PURE__ */ (() => ({
+  trimmed: signal('trimmed'),
+  'unknown-id': signal('unknown-id'),
+  lagging: signal('lagging'),
+}))()
 
 /**
- * The resync signal, to yield from a subscription.
+ * The resync signal, to yield from a subscription; with a reason when you
+ * know it (the server's instrumentation reports it).
  *
  * @example
  * ```ts
- * if (!history.has(lastEventId)) yield resync()
+ * if (!history.has(lastEventId)) yield resync('trimmed')
  * ```
  */
-export function resync(): ResyncSignal {
-  return RESYNC
+export function resync(reason?: ResyncReason): ResyncSignal {
+  return reason === undefined ? RESYNC : (RESYNC_BY_REASON[reason] ?? RESYNC)
 }
 
 /** True for the resync signal (on the server as yielded, on the client as received). */
