@@ -38,9 +38,9 @@ export class ForeignSocketEvents implements SocketEvents, KeptAlive {
     this.sweep?.heard(this)
   }
 
-  closed(): void {
+  closed(code?: number, reason?: string): void {
     this.sweep?.unwatch(this)
-    this.session.closed()
+    this.session.closed(code, reason)
   }
 
   ping(): void {

@@ -10,6 +10,17 @@ export {
   type RpcServerOptions,
 } from './options'
 export type { RpcSocket, SocketEvents, UpgradeInfo } from './session/socket'
+export type {
+  CallOutcome,
+  ConnectionRef,
+  ServerBackpressureEvent,
+  ServerCallEvent,
+  ServerCloseEvent,
+  ServerConnectionEvent,
+  ServerDeliverEvent,
+  ServerInstrumentation,
+  ServerSubscriptionEvent,
+} from './instrumentation'
 // Re-exported so a server needs one import.
 export {
   CloseCode,
@@ -27,7 +38,9 @@ export {
   resync,
   tracked,
   type Channel,
+  type ChannelInstrumentation,
   type ChannelOptions,
+  type ChannelPublishEvent,
   type ChannelSubscribeOptions,
   type EmitterLike,
   type ErrorOnOverflow,
@@ -36,6 +49,7 @@ export {
   type PushOptions,
   type PushSink,
   type PushStart,
+  type ResyncReason,
   type ResyncSignal,
   type TrackedEnvelope,
   type RpcErrorCode,

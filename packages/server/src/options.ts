@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+import type { ServerInstrumentation } from './instrumentation'
 import type { IdempotencyOptions } from './session/idempotency'
 
 /** What `createContext` receives, once per connection. */
@@ -208,6 +209,23 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    * the caller sees only the masked error. See `docs/server.md`.
    */
   onError?: (opts: ErrorHandlerOptions) => void
+  /**
+   * Hooks that see what the server does, for traces, metrics and logs:
+   * connections opened and closed, each call (wrapped, so a context set
+   * around `next()` reaches the resolver), subscription handshakes and
+   * ends, channel events delivered, backpressure. `@wirecall/otel`'s
+   * `wirecallOtel()` is one; a logger plugs in the same way. A hook that
+   * throws is reported to `onError` and the call or connection goes on.
+   * Without it, the server builds no event and pays one check per place.
+   * See `docs/observability.md`.
+   *
+   * @example
+   * ```ts
+   * createRpcServer({ router, instrumentation: [wirecallOtel({ tracer, meter })] })
+   * ```
+   * @default undefined (none)
+   */
+  instrumentation?: readonly ServerInstrumentation[]
 }
 
 /** Options of `backpressure`; sizes in bytes. */

@@ -105,10 +105,10 @@ class WsSocket implements RpcSocket, KeptAlive {
     this.sweep?.heard(this)
   }
 
-  /** The WebSocket closed, whichever side closed it. */
-  closed(): void {
+  /** The WebSocket closed, whichever side closed it; `code` and `reason` as `ws` reports them. */
+  closed(code?: number, reason?: Buffer): void {
     this.sweep?.unwatch(this)
-    this.session.closed()
+    this.session.closed(code, reason)
   }
 }
 
@@ -144,8 +144,8 @@ function onPong(this: WebSocket): void {
   socketOf(this).heard()
 }
 
-function onClose(this: WebSocket): void {
-  socketOf(this).closed()
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  socketOf(this).closed(code, reason)
 }
 
 /**

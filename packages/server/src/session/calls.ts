@@ -2,15 +2,20 @@ import {
   LazyAbort,
   RpcError,
   callProcedure,
+  isRpcErrorCode,
   encodeFields,
   isRpcError,
   resultFrame,
   stampFrame,
   type AnyProcedure,
   type CallMessage,
+  type ReinitMessage,
 } from '@wirecall/core'
+import type { CallOutcome, ServerCallEvent } from '../instrumentation'
+import { reinit } from './context'
+import { outcomeOf, traceOfMessage, type CallResult, type ServerHooks } from './hooks'
 import type { Outcome } from './idempotency'
-import { lookupProcedure } from './lookup'
+import { isKnown, lookupProcedure } from './lookup'
 import { canonicalJsonOfPeerValue, decodeInput } from './payload'
 import type { Session } from './session'
 
@@ -82,11 +87,73 @@ export class CallTable {
     return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve))
   }
 
-  /** Runs one call to its answer. Never throws. */
-  async call(message: CallMessage): Promise<void> {
+  /** Runs one call to its answer, through the server's instrumentation if it has some. Never rejects. */
+  call(message: CallMessage): Promise<unknown> {
+    const hooks = this.session.config.instrumentation
+    return hooks?.wrapsCalls !== true ? this.run(message) : this.observe(hooks, this.describe(message), () => this.run(message))
+  }
+
+  /** Runs a `reinit` to its answer, as {@link call} runs a call. Never rejects. */
+  reinit(message: ReinitMessage): Promise<unknown> {
+    const hooks = this.session.config.instrumentation
+    return hooks?.wrapsCalls !== true ? reinit(this.session, message) : this.observe(hooks, this.describeReinit(message), () => reinit(this.session, message))
+  }
+
+  /** What `onCall` is told of a call (only with instrumentation). */
+  describe(message: CallMessage): ServerCallEvent {
+    const { config, observed } = this.session
+    return {
+      connection: observed!.ref,
+      id: message.id,
+      method: message.method,
+      path: message.path,
+      known: isKnown(config.router, message.path, message.method),
+      trace: traceOfMessage(message),
+      idempotencyKey: message.idempotencyKey,
+      readInput: () => decodeInput(config, message.input, message.meta),
+    }
+  }
+
+  /** What `onCall` is told of a `reinit`: no path, and no input (connection params hold secrets). */
+  describeReinit(message: ReinitMessage): ServerCallEvent {
+    return {
+      connection: this.session.observed!.ref,
+      id: message.id,
+      method: 'reinit',
+      path: undefined,
+      known: true,
+      trace: traceOfMessage(message),
+      idempotencyKey: undefined,
+      readInput: () => undefined,
+    }
+  }
+
+  /**
+   * Runs `run` inside the `onCall` wrappers. The wrappers learn the outcome
+   * when the answer is written, or as soon as the call is cancelled or its
+   * connection closes, even if the resolver goes on ignoring its signal;
+   * the session still waits for the resolver itself (it is tracked apart).
+   */
+  private observe(hooks: ServerHooks, event: ServerCallEvent, run: () => Promise<CallResult>): Promise<unknown> {
+    const { session } = this
+    const { id } = event
+    return hooks.call(session, event, () => {
+      const free = !this.running.has(id)
+      const settled = run()
+      session.track(settled)
+      const outcome = settled.then(outcomeOf)
+      // Only an id this call itself put in the table: another call may hold it (then this one was refused).
+      const abort = free ? this.running.get(id) : undefined
+      return abort === undefined ? outcome : Promise.race([outcome, whenAborted(abort)])
+    })
+  }
+
+  /** Runs one call to its answer; returns how it ended. Never rejects. */
+  private async run(message: CallMessage): Promise<CallResult> {
     const { session } = this
     const { id, path, method } = message
-    if (session.refuseIdInUse(id, path, method)) return
+    const inUse = session.refuseIdInUse(id, path, method)
+    if (inUse !== undefined) return inUse
     const { config } = session
     if (this.running.size >= config.maxInFlightCalls) {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxInFlightCalls} calls in flight per connection`)
@@ -106,10 +173,9 @@ export class CallTable {
       const input = decodeInput(config, message.input, message.meta)
       data = await callProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort })
     } catch (error) {
-      if (this.release(id, abort)) session.sendError(id, error, path, method)
-      return
+      return this.release(id, abort) ? session.sendError(id, error, path, method) : abort
     }
-    if (!this.release(id, abort)) return
+    if (!this.release(id, abort)) return abort
     let frame: string
     try {
       frame = resultFrame(config.serializer, id, data)
@@ -117,6 +183,7 @@ export class CallTable {
       return session.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
     session.write(frame)
+    return 'ok'
   }
 
   /**
@@ -126,7 +193,7 @@ export class CallTable {
    * joins it (or replays its stored outcome) instead of running it twice.
    * Only an explicit cancel from every caller waiting for it aborts it.
    */
-  private async idempotent(message: CallMessage, procedure: AnyProcedure): Promise<void> {
+  private async idempotent(message: CallMessage, procedure: AnyProcedure): Promise<CallResult> {
     const { session } = this
     const { id, path } = message
     // By value: the same input with its keys in another order is the same input.
@@ -147,8 +214,9 @@ export class CallTable {
     })
     if (begun.kind === 'new') void this.execute(message, procedure, session.ctx!, run.signal).then(begun.finish)
     const outcome = await Promise.race([run.outcome, stoppedWaiting])
-    if (outcome === undefined || !this.release(id, waiter)) return
+    if (outcome === undefined || !this.release(id, waiter)) return waiter
     session.write(stampFrame(outcome.kind === 'result' ? 'result' : 'error', id, outcome.fields))
+    return outcome.kind === 'result' ? 'ok' : errorOfFields(outcome.fields)
   }
 
   /** Runs a call to its outcome, encoded once for every caller that joins it; never throws. Errors are reported to `onError` once, here. */
@@ -181,5 +249,26 @@ export class CallTable {
     if (waiters === undefined) return
     this.doneWaiters = undefined
     for (const wake of waiters) wake()
+  }
+}
+
+/** Resolves with the cancelled outcome once `abort` fires (the call was cancelled, or its connection closed). */
+function whenAborted(abort: LazyAbort): Promise<CallOutcome> {
+  // Not through `abort.signal`: that would make an AbortController for every call an instrumentation wraps.
+  return new Promise((resolve) => abort.onAbort(() => resolve(outcomeOf(abort))))
+}
+
+/**
+ * The error an idempotent mutation's stored outcome sent, for its
+ * instrumentation: rebuilt from the encoded fields (the cache keeps what
+ * the callers see, not the original error, which may hold much more).
+ */
+function errorOfFields(fields: string): RpcError {
+  try {
+    const parsed = JSON.parse(`{${fields.slice(1)}}`) as { code?: unknown; message?: unknown }
+    const code = typeof parsed.code === 'string' && isRpcErrorCode(parsed.code) ? parsed.code : 'INTERNAL'
+    return new RpcError(code, typeof parsed.message === 'string' ? parsed.message : 'Internal server error')
+  } catch {
+    return new RpcError('INTERNAL', 'Internal server error')
   }
 }

@@ -1,4 +1,5 @@
 import { ackFrame, defaultSerializer, payloadLimitDefaults, type AnnouncedLimits, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
+import { ServerHooks } from './hooks'
 import { IdempotencyCache } from './idempotency'
 import { serverDefaults, type BackpressureOptions, type CreateContextOptions, type ErrorHandlerOptions, type RateLimitOptions, type RpcServerOptions } from '../options'
 
@@ -29,6 +30,8 @@ export interface SessionConfig {
   /** Encoded events shared by the subscriptions of all sessions (fan-out encodes once). */
   fanout: FanoutCache
   onError: ((opts: ErrorHandlerOptions) => void) | undefined
+  /** The `instrumentation` option, ready to call; `undefined` without one, and then no event is ever built. */
+  instrumentation: ServerHooks | undefined
   /** The `ack` frame, the same for every session: `maxPayload`, the limits, the idempotent paths. */
   ack: string
 }
@@ -72,6 +75,7 @@ export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConf
     },
     fanout: new WeakMap(),
     onError: options.onError,
+    instrumentation: ServerHooks.of(options.instrumentation),
     ack: '',
   }
   config.ack = ackFrame({ maxPayload: config.maxPayload, limits: announcedLimits(config), idempotent: idempotentPaths(config.router) })

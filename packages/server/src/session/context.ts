@@ -1,5 +1,6 @@
 import { RpcError, isRpcError, resultFrame, utf8Length, type InitMessage, type ReinitMessage } from '@wirecall/core'
 import { decodeFromPeer, jsonOfPeerValue } from './payload'
+import type { CallResult } from './hooks'
 import type { Session } from './session'
 
 /**
@@ -33,9 +34,10 @@ export async function init(session: Session, message: InitMessage): Promise<void
  * stays). Its id is held in the calls table while `createContext` runs, so
  * it shares the id space with calls and can be cancelled like one.
  */
-export async function reinit(session: Session, message: ReinitMessage): Promise<void> {
+export async function reinit(session: Session, message: ReinitMessage): Promise<CallResult> {
   const { id } = message
-  if (session.refuseIdInUse(id, undefined, undefined)) return
+  const inUse = session.refuseIdInUse(id, undefined, undefined)
+  if (inUse !== undefined) return inUse
   const max = session.config.maxConnectionParamsBytes
   // Measured as encoded, without the rest of its frame: a client may batch a reinit with calls.
   const json = jsonOfPeerValue([message.params, message.meta])
@@ -51,16 +53,16 @@ export async function reinit(session: Session, message: ReinitMessage): Promise<
   try {
     ctx = await buildContext(session, message.params, message.meta)
   } catch (error) {
-    if (calls.release(id, held)) session.sendError(id, error, undefined, undefined)
-    return
+    return calls.release(id, held) ? session.sendError(id, error, undefined, undefined) : held
   }
-  if (!calls.release(id, held)) return
+  if (!calls.release(id, held)) return held
   // Overlapping reinits: the latest one that succeeded wins, whatever order they finish in.
   if (version > versions.applied) {
     session.ctx = ctx
     versions.applied = version
   }
   session.write(resultFrame(session.config.serializer, id, undefined))
+  return 'ok'
 }
 
 /**

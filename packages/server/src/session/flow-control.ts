@@ -22,11 +22,26 @@ export class FlowControl {
   private stopDrainWatch: (() => void) | undefined
   private stopped = false
 
+  /**
+   * @param slow cuts the reader off (the session closes with 1013).
+   * @param observe told of each pause, resume and cut-off, with the `bufferedAmount` then; only when the server's instrumentation listens.
+   */
   constructor(
     private readonly socket: RpcSocket,
     private readonly options: Required<BackpressureOptions>,
-    private readonly slow: (reason: string) => void,
-  ) {}
+    slow: (reason: string) => void,
+    private readonly observe?: ((kind: 'pause' | 'resume' | 'slow-consumer', bufferedAmount: number) => void) | undefined,
+  ) {
+    this.slow =
+      observe === undefined
+        ? slow
+        : (reason) => {
+            observe('slow-consumer', this.socket.bufferedAmount)
+            slow(reason)
+          }
+  }
+
+  private readonly slow: (reason: string) => void
 
   /** True while the reader is behind: do not pull more events for it. */
   get congested(): boolean {
@@ -57,6 +72,7 @@ export class FlowControl {
 
   private pause(): void {
     this.paused = true
+    this.observe?.('pause', this.socket.bufferedAmount)
     this.slowTimer = setTimeout(
       () => this.slow(`slow consumer: above ${this.options.highWaterMark} bytes for ${this.options.slowConsumerTimeoutMs} ms`),
       this.options.slowConsumerTimeoutMs,
@@ -75,7 +91,11 @@ export class FlowControl {
   private check(): void {
     if (!this.paused) return
     clearTimeout(this.pollTimer)
-    if (this.socket.bufferedAmount <= this.options.lowWaterMark) return this.resume()
+    const buffered = this.socket.bufferedAmount
+    if (buffered <= this.options.lowWaterMark) {
+      this.resume()
+      return this.observe?.('resume', buffered)
+    }
     this.poll()
   }
 

@@ -1,4 +1,4 @@
-import { CloseCode, RpcError, frameShapeProblem, parseClientFrame, utf8Length, type ClientMessage } from '@wirecall/core'
+import { CloseCode, frameShapeProblem, parseClientFrame, utf8Length, type ClientMessage } from '@wirecall/core'
 import { carriedOutWhenRefused } from './rate-limit'
 import type { Session } from './session'
 
@@ -46,7 +46,7 @@ function admit(session: Session, message: ClientMessage): boolean {
     return false
   }
   if (carriedOutWhenRefused(message)) return true
-  if ('id' in message && session.isReady) session.sendError(message.id, new RpcError('TOO_MANY_REQUESTS', 'Message rate limit exceeded; slow down'), undefined, undefined)
+  if ('id' in message && session.isReady) session.refuseOverRate(message)
   return false
 }
 

@@ -13,6 +13,11 @@ export function lookupProcedure(router: AnyRouter, path: string, type: Procedure
   return procedure
 }
 
+/** Whether the router has a procedure of kind `type` at `path`: what instrumentation calls `known`. */
+export function isKnown(router: AnyRouter, path: string, type: ProcedureType): boolean {
+  return getProcedure(router, path)?._def.type === type
+}
+
 function shorten(text: string): string {
   return text.length > 64 ? `${text.slice(0, 64)}…` : text
 }

@@ -6,6 +6,7 @@ import {
   PROTOCOL,
   RpcError,
   assertNever,
+  errorFields,
   refusalCloseCode,
   restartFrame,
   stampFrame,
@@ -17,9 +18,11 @@ import {
 import { serverDefaults } from '../options'
 import { CallTable } from './calls'
 import type { SessionConfig } from './config'
-import { init, reinit, type ContextVersions } from './context'
-import { callOnError, closeReport, maskedErrorFields } from './errors'
+import { init, type ContextVersions } from './context'
+import { callOnError, closeReport, maskedErrorFields, toPublicError } from './errors'
 import { FlowControl } from './flow-control'
+import { outcomeOf, subscriptionRefused, type ObservedConnection, type ServerHooks } from './hooks'
+import { isKnown } from './lookup'
 import { RateLimiter } from './rate-limit'
 import { readFrame } from './inbound'
 import { FrameIntake } from './frame-intake'
@@ -83,6 +86,8 @@ export class Session {
   private isReleased = false
   /** Resolvers and generators still running; made with the first. */
   private tasks: Tasks | undefined
+  /** What the server's instrumentation knows of this connection; `undefined` without instrumentation. */
+  readonly observed: ObservedConnection | undefined
 
   /** @param req the upgrade request, which `createContext` and `onError` receive. */
   constructor(
@@ -92,6 +97,8 @@ export class Session {
     private readonly owner: SessionOwner,
   ) {
     this.req = config.createContext === undefined && config.onError === undefined ? undefined : req
+    // First, so that every close below has its onConnection before it.
+    this.observed = config.instrumentation?.opened(this, req)
     // The session is the batcher's sink: a closure here would cost a function per session.
     this.out = new FrameBatcher(this, flushAtTurnEnd)
     this.limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit, config.maxPayload)
@@ -127,8 +134,24 @@ export class Session {
 
   /** Flow control towards this peer; made the first time the buffer passes the high-water mark, or by a subscription. */
   get flow(): FlowControl {
-    this.flowControl ??= new FlowControl(this.socket, this.config.backpressure, (reason) => this.close(CloseCode.TryAgainLater, reason))
+    this.flowControl ??= new FlowControl(
+      this.socket,
+      this.config.backpressure,
+      (reason) => this.close(CloseCode.TryAgainLater, reason),
+      this.observed !== undefined && this.config.instrumentation!.observesBackpressure ? this.observeBackpressure(this.observed) : undefined,
+    )
     return this.flowControl
+  }
+
+  /** What flow control tells `onBackpressure` through; only with an instrumentation that has it. */
+  private observeBackpressure(observed: ObservedConnection): (kind: 'pause' | 'resume' | 'slow-consumer', bufferedAmount: number) => void {
+    const hooks = this.config.instrumentation!
+    return (kind, bufferedAmount) => hooks.backpressure(this, observed.ref, kind, bufferedAmount)
+  }
+
+  /** The instrumentation, when the server has some; with the connection it knows this session by. */
+  get hooks(): ServerHooks | undefined {
+    return this.config.instrumentation
   }
 
   /** The calls table, made on the first call or reinit. */
@@ -193,7 +216,7 @@ export class Session {
         // Unknown ids are ignored: the subscription may have just ended.
         return this.subscriptions?.unsubscribe(message.id)
       case 'reinit':
-        return this.track(reinit(this, message))
+        return this.track(this.callTable().reinit(message))
       default:
         return assertNever(message)
     }
@@ -225,15 +248,33 @@ export class Session {
     if (this.state === 'ready') this.write(restartFrame(Math.max(0, Math.floor(delayMs))))
   }
 
-  /** Calls, subscriptions and reinits share one id space: an id still in use gets `BAD_REQUEST`, and the first runs on. True when refused. */
-  refuseIdInUse(id: number, path: string | undefined, type: ProcedureType | undefined): boolean {
-    if (this.calls?.has(id) !== true && this.subscriptions?.has(id) !== true) return false
-    this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, type)
-    return true
+  /** Calls, subscriptions and reinits share one id space: an id still in use gets `BAD_REQUEST`, and the first runs on. The error sent when refused. */
+  refuseIdInUse(id: number, path: string | undefined, type: ProcedureType | undefined): RpcError | undefined {
+    if (this.calls?.has(id) !== true && this.subscriptions?.has(id) !== true) return undefined
+    return this.sendError(id, new RpcError('BAD_REQUEST', `id ${id} is already in use`), path, type)
+  }
+
+  /**
+   * The rate limit refused a message with an id: it is answered
+   * `TOO_MANY_REQUESTS`, and the instrumentation sees it as a call that
+   * ended in that error, or a subscription refused.
+   */
+  refuseOverRate(message: Extract<ClientMessage, { id: number }>): void {
+    const error = new RpcError('TOO_MANY_REQUESTS', 'Message rate limit exceeded; slow down')
+    const hooks = this.config.instrumentation
+    if (hooks === undefined || this.observed === undefined) return void this.sendError(message.id, error, undefined, undefined)
+    const { ref } = this.observed
+    if (hooks.wrapsCalls && (message.type === 'call' || message.type === 'reinit')) {
+      const call = message.type === 'call' ? this.callTable().describe(message) : this.callTable().describeReinit(message)
+      this.track(hooks.call(this, call, () => Promise.resolve(outcomeOf(this.sendError(message.id, error, undefined, undefined)))))
+      return
+    }
+    this.sendError(message.id, error, undefined, undefined)
+    if (message.type === 'subscribe') subscriptionRefused(hooks, this, ref, message, isKnown(this.config.router, message.path, 'subscription'), error)
   }
 
   /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. */
-  track(task: Promise<void>): void {
+  track(task: Promise<unknown>): void {
     ;(this.tasks ??= new Tasks((cause) => this.report(new RpcError('INTERNAL', 'A message handler failed', { cause }), undefined, undefined))).track(task)
   }
 
@@ -251,9 +292,12 @@ export class Session {
     return this.calls?.done() ?? Promise.resolve()
   }
 
-  /** Sends a per-call error; the one place errors leave the server. */
-  sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): void {
-    this.write(stampFrame('error', id, this.errorFields(thrown, path, type)))
+  /** Sends a per-call error; the one place errors leave the server. Returns the error before masking, as `onError` got it. */
+  sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): RpcError {
+    const error = toPublicError(thrown, this.config.exposeInternalErrors)
+    this.report(error.original, path, type)
+    this.write(stampFrame('error', id, errorFields(this.config.serializer, error.code, error.message, error.data)))
+    return error.original
   }
 
   /** Masks and reports an error, and encodes it as the fields of an `error` message. */
@@ -312,7 +356,13 @@ export class Session {
    */
   end(code: number, reason: string): void {
     // What was written before the close (a last error, a complete) goes out before it.
-    if (this.state !== 'closed') this.out.flush()
+    if (this.state !== 'closed') {
+      this.out.flush()
+      if (this.observed !== undefined && this.observed.closeCode === undefined) {
+        this.observed.closeCode = code
+        this.observed.closeReason = reason
+      }
+    }
     this.state = 'closed'
     this.release()
     try {
@@ -325,8 +375,12 @@ export class Session {
     unrefTimer(this.cutOffTimer)
   }
 
-  /** The socket closed (either side). Aborts every call and releases the session, once. */
-  closed(): void {
+  /**
+   * The socket closed (either side). Aborts every call and releases the
+   * session, once. `code` and `reason`: the close as the socket saw it, for
+   * `onClose` when the server did not close first.
+   */
+  closed(code?: number, reason?: string | Buffer): void {
     this.state = 'closed'
     this.out.clear()
     clearTimeout(this.cutOffTimer)
@@ -334,6 +388,11 @@ export class Session {
     if (this.isReleased) return
     this.isReleased = true
     this.owner.released(this)
+    const observed = this.observed
+    if (observed === undefined) return
+    const ours = observed.closeCode !== undefined
+    // 1005 (no code in the close frame) and 1006 (no close frame) are what the socket reports when the peer gave none.
+    this.config.instrumentation!.closed(this, observed, ours ? observed.closeCode! : (code ?? 1006), ours ? observed.closeReason : String(reason ?? ''))
   }
 
   private release(): void {

@@ -60,6 +60,10 @@ export interface SocketEvents {
   receive(data: string | ArrayBuffer | ArrayBufferView): void
   /** A pong frame arrived (only for sockets with `ping()`). */
   pong(): void
-  /** The socket closed, whichever side closed it. Call it once. */
-  closed(): void
+  /**
+   * The socket closed, whichever side closed it. Call it once, with the
+   * close code and reason the socket reports when it has them (the
+   * instrumentation's `onClose` gets them; 1006 without).
+   */
+  closed(code?: number, reason?: string): void
 }

@@ -11,13 +11,16 @@ import {
   resyncFrame,
   stampFrame,
   startedFrame,
+  traceOf,
   validate,
   type AnyProcedure,
   type EncodedFields,
   type Serializer,
+  type TrackedEnvelope,
 } from '@wirecall/core'
 import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
+import type { SubscriptionEnd, SubscriptionProbe } from './hooks'
 
 /** What a subscription needs from its session (the session's {@link SubscriptionTable}). */
 export interface SubscriptionHost {
@@ -59,6 +62,8 @@ export class ServerSubscription {
     readonly path: string,
     private readonly procedure: AnyProcedure,
     private readonly host: SubscriptionHost,
+    /** What the server's instrumentation is told; `undefined` without instrumentation. */
+    private readonly probe: SubscriptionProbe | undefined = undefined,
   ) {}
 
   /**
@@ -84,6 +89,7 @@ export class ServerSubscription {
     if (!this.active) return this.closeIterator(iterator)
     const position = positionOf(iterator)
     this.host.send(startedFrame(this.id, position))
+    this.probe?.started(position)
     try {
       for (;;) {
         // Backpressure: a reader that is behind gets no more events pulled for it, so a generator waits at its yield.
@@ -94,23 +100,25 @@ export class ServerSubscription {
         const result = await iterator.next()
         if (!this.active) return
         if (result.done === true) {
-          this.stop(new RpcError('CANCELLED', 'The subscription completed'))
+          this.stop(new RpcError('CANCELLED', 'The subscription completed'), 'complete')
           return this.host.send(completeFrame(this.id))
         }
         const encoded = this.encode(result.value)
         const frame = typeof encoded === 'string' ? encoded : await encoded
         if (!this.active) return
         this.host.send(frame)
+        this.probe?.sent(result.value)
       }
     } catch (error) {
       this.fail(error)
     }
   }
 
-  /** Ends the subscription from outside (unsubscribe, disconnect, server close). Idempotent. */
-  stop(reason: RpcError): void {
+  /** Ends the subscription (unsubscribe, disconnect, server close, its end or its error); `end` says which, for the instrumentation. Idempotent. */
+  stop(reason: RpcError, end: SubscriptionEnd): void {
     if (!this.active) return
     this.release()
+    this.probe?.ended(end, reason)
     this.controller.abort(reason)
     const iterator = this.iterator
     if (iterator !== undefined) this.closeIterator(iterator)
@@ -150,10 +158,11 @@ export class ServerSubscription {
    * cached, since a generator may yield the same object again after
    * changing it.
    */
-  private serialize(envelope: { id: string } | undefined, data: unknown): string {
+  private serialize(envelope: TrackedEnvelope<unknown> | undefined, data: unknown): string {
     try {
       if (envelope === undefined) return dataFrame(this.host.serializer, this.id, data)
-      const fields: EncodedFields = eventFields(this.host.serializer, envelope.id, data)
+      // The publisher's trace context, when its channel recorded one, travels to every subscriber.
+      const fields: EncodedFields = eventFields(this.host.serializer, envelope.id, data, traceOf(envelope))
       this.host.fanout.set(envelope, { procedure: this.procedure, fields })
       return stampFrame('data', this.id, fields)
     } catch (cause) {
@@ -163,7 +172,7 @@ export class ServerSubscription {
 
   private fail(error: unknown): void {
     if (!this.active) return
-    this.stop(RpcError.from(error))
+    this.stop(RpcError.from(error), 'error')
     this.host.sendError(this.id, error, this.path)
   }
 

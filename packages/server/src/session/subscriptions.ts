@@ -1,7 +1,8 @@
 import { RpcError, type Serializer, type SubscribeMessage } from '@wirecall/core'
 import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
-import { lookupProcedure } from './lookup'
+import { SubscriptionProbe, subscriptionRefused, traceOfMessage } from './hooks'
+import { isKnown, lookupProcedure } from './lookup'
 import { decodeInput } from './payload'
 import type { Session } from './session'
 import { ServerSubscription, type SubscriptionHost } from './subscription'
@@ -35,28 +36,41 @@ export class SubscriptionTable implements SubscriptionHost {
   subscribe(message: SubscribeMessage): void {
     const { session } = this
     const { id, path } = message
-    if (session.refuseIdInUse(id, path, 'subscription')) return
+    const inUse = session.refuseIdInUse(id, path, 'subscription')
+    if (inUse !== undefined) return this.refused(message, inUse)
     const { config } = session
     if (this.live.size >= config.maxSubscriptions) {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxSubscriptions} subscriptions per connection`)
-      return session.sendError(id, error, path, 'subscription')
+      return this.refused(message, session.sendError(id, error, path, 'subscription'))
     }
     const procedure = lookupProcedure(config.router, path, 'subscription')
-    if (procedure instanceof RpcError) return session.sendError(id, procedure, path, 'subscription')
+    if (procedure instanceof RpcError) return this.refused(message, session.sendError(id, procedure, path, 'subscription'))
     let input: unknown
     try {
       input = decodeInput(config, message.input, message.meta)
     } catch (error) {
-      return session.sendError(id, error, path, 'subscription')
+      return this.refused(message, session.sendError(id, error, path, 'subscription'))
     }
-    const subscription = new ServerSubscription(id, path, procedure, this)
+    const hooks = config.instrumentation
+    const probe =
+      hooks === undefined
+        ? undefined
+        : new SubscriptionProbe(hooks, session, session.observed!.ref, id, path, traceOfMessage(message), message.lastEventId)
+    const subscription = new ServerSubscription(id, path, procedure, this, probe)
     this.live.set(id, subscription)
     session.track(subscription.run(session.ctx!, input, message.lastEventId))
   }
 
+  /** Tells the instrumentation, if any, of a subscribe refused before it had a subscription. */
+  private refused(message: SubscribeMessage, error: RpcError): void {
+    const hooks = this.session.config.instrumentation
+    if (hooks === undefined) return
+    subscriptionRefused(hooks, this.session, this.session.observed!.ref, message, isKnown(this.session.config.router, message.path, 'subscription'), error)
+  }
+
   /** The client unsubscribed. Unknown ids are ignored: the subscription may have just ended. */
   unsubscribe(id: number): void {
-    this.live.get(id)?.stop(new RpcError('CANCELLED', 'The client unsubscribed'))
+    this.live.get(id)?.stop(new RpcError('CANCELLED', 'The client unsubscribed'), 'unsubscribed')
   }
 
   /** The session is gone: every subscription stops with `reason`. */
@@ -64,7 +78,7 @@ export class SubscriptionTable implements SubscriptionHost {
     if (this.live.size === 0) return
     const subscriptions = [...this.live.values()]
     this.live.clear()
-    for (const subscription of subscriptions) subscription.stop(reason)
+    for (const subscription of subscriptions) subscription.stop(reason, 'closed')
   }
 
   // ---- SubscriptionHost ----

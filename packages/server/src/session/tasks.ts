@@ -19,7 +19,7 @@ export class Tasks {
   constructor(private readonly failed: (error: unknown) => void) {}
 
   /** Counts `task` until it settles. */
-  track(task: Promise<void>): void {
+  track(task: Promise<unknown>): void {
     this.running++
     task.then(this.done, this.fail)
   }
