@@ -10,8 +10,10 @@ import {
   type CallMethod,
   type ResultMessage,
   type Serializer,
+  type TraceContext,
 } from '@wirecall/core'
 import type { Connection } from './connection'
+import type { Tell } from './hooks'
 import { newIdempotencyKey } from './idempotency-key'
 import type { MutationOptions, OfflineQueueOptions } from './options'
 import { RequestTable, abortError, type PendingCall } from './request-table'
@@ -32,6 +34,10 @@ export interface ClientLink {
   readonly idempotentPaths: ReadonlySet<string> | undefined
   /** The limits the last server to answer announced; `undefined` until one has. */
   readonly limits: AnnouncedLimits | undefined
+  /** Tells the app's instrumentation; `undefined` when it has none. */
+  readonly tell: Tell | undefined
+  /** The URL of the current (or last) socket. */
+  readonly url: string | undefined
 }
 
 /** How the client bounds what it has not written yet. */
@@ -50,8 +56,8 @@ export interface CallLimits {
  * Their clocks and their settling belong to the {@link RequestTable}.
  */
 export class Calls {
-  private readonly table: RequestTable
-  private drainTimer: ReturnType<typeof setTimeout> | undefined
+  private declare readonly table: RequestTable
+  private declare drainTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly link: ClientLink,
@@ -74,12 +80,17 @@ export class Calls {
     return this.table.queuedBytes
   }
 
-  /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
-  call(method: CallMethod, path: string, input: unknown, options: MutationOptions | undefined): Promise<unknown> {
+  /**
+   * Sends a query or mutation, or new connection params on the open
+   * connection (`reinit`, no path), with the trace context the
+   * instrumentation gave it, if any; settles exactly once with the answer
+   * (once the server took the params), or an `RpcError`.
+   */
+  call(method: CallMethod | 'reinit', path: string | undefined, input: unknown, options: MutationOptions | undefined, trace?: TraceContext): Promise<unknown> {
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(abortError(signal))
     const id = this.link.nextId()
-    const idempotent = method === 'mutation' ? this.idempotent(path, options) : false
+    const idempotent = method === 'mutation' ? this.idempotent(path!, options) : false
     const idempotencyKey = idempotent === true ? (options?.idempotencyKey ?? newIdempotencyKey()) : undefined
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
       // The server would refuse the whole frame (4400) and end the connection; only this call is wrong.
@@ -87,15 +98,18 @@ export class Calls {
     }
     let frame: string
     try {
-      frame = callFrame(this.link.serializer, { id, method, path, idempotencyKey }, input)
+      frame =
+        method === 'reinit'
+          ? reinitFrame(this.link.serializer, id, input, trace)
+          : callFrame(this.link.serializer, { id, method, path: path!, idempotencyKey, trace }, input)
     } catch (cause) {
-      return Promise.reject(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
+      return Promise.reject(new RpcError('BAD_REQUEST', `The ${method === 'reinit' ? 'connection params' : 'input'} could not be serialized`, { cause }))
     }
     const retry = method === 'query' || idempotencyKey !== undefined
     const promise = this.request(id, frame, retry, path, options)
     if (idempotent === undefined) {
       const call = this.table.get(id)
-      if (call !== undefined && !call.sent) call.undecided = { input }
+      if (call !== undefined && !call.sent) call.undecided = { input, trace }
     }
     return promise
   }
@@ -110,18 +124,6 @@ export class Calls {
     if (options?.idempotencyKey !== undefined) return true
     if (options?.idempotent !== undefined) return options.idempotent
     return this.link.idempotentPaths?.has(path)
-  }
-
-  /** Sends new connection params on the open connection; resolves once the server took them. */
-  reinit(params: Record<string, unknown> | undefined): Promise<unknown> {
-    const id = this.link.nextId()
-    let frame: string
-    try {
-      frame = reinitFrame(this.link.serializer, id, params)
-    } catch (cause) {
-      return Promise.reject(new RpcError('BAD_REQUEST', 'The connection params could not be serialized', { cause }))
-    }
-    return this.request(id, frame, false, undefined, undefined)
   }
 
   /** A `result` arrived: the call's answer. */
@@ -225,16 +227,16 @@ export class Calls {
       return this.table.settle(call, error)
     }
     this.table.markSent(call)
-    if (call.undecided !== undefined) this.decide(connection, call, call.undecided.input)
+    if (call.undecided !== undefined) this.decide(connection, call, call.undecided)
     connection.send(call.frame, call.id)
   }
 
   /** A mutation made before any `ack`: the connection that writes it says whether the server declared it idempotent. */
-  private decide(connection: Connection, call: PendingCall, input: unknown): void {
+  private decide(connection: Connection, call: PendingCall, { input, trace }: NonNullable<PendingCall['undecided']>): void {
     call.undecided = undefined
     if (call.path === undefined || !connection.idempotent.has(call.path)) return
     // Encoded before, so encodable now.
-    call.frame = callFrame(this.link.serializer, { id: call.id, method: 'mutation', path: call.path, idempotencyKey: newIdempotencyKey() }, input)
+    call.frame = callFrame(this.link.serializer, { id: call.id, method: 'mutation', path: call.path, idempotencyKey: newIdempotencyKey(), trace }, input)
     call.bytes = undefined
     call.retry = true
   }

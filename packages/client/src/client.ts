@@ -1,4 +1,5 @@
 import {
+  ABNORMAL_CLOSURE,
   NORMAL_CLOSURE,
   MESSAGE_TOO_BIG,
   RpcError,
@@ -17,6 +18,7 @@ import { Calls, type ClientLink } from './calls'
 import { Connection, webSocketConstructor, type ConnectionHandlers, type ConnectionTimeouts } from './connection'
 import { Emitter } from './emitter'
 import { watchEnvironment } from './environment'
+import { teller, wrapCall, type Tell } from './hooks'
 import { IdleClose, type IdleClient } from './idle'
 import { clientDefaults, type ConnectionState, type MutationOptions, type RpcClientOptions } from './options'
 import { ConnectionParams } from './params'
@@ -41,30 +43,38 @@ import type { ConnectionEvents } from './types'
  * code (auth refused, protocol error), or when it gives up retrying.
  */
 export class Client implements ClientLink, IdleClient {
+  // Fields with no initializer are `declare`d, here and across the client: a class field would only define
+  // `undefined` before the constructor runs, in bytes every browser app downloads (tests/browser/budget.ts).
   state: ConnectionState = 'idle'
   readonly events = new Emitter<ConnectionEvents>()
   /** Round-trip time of the last keep-alive ping. */
-  rttMs: number | undefined
+  declare rttMs: number | undefined
   /** Why the client is `closed`. */
-  error: RpcError | undefined
-  readonly serializer: Serializer
-  readonly calls: Calls
-  readonly subscriptions: Subscriptions
-  private readonly reconnector: Reconnector
-  private readonly timeouts: ConnectionTimeouts
-  private readonly params: ConnectionParams
+  declare error: RpcError | undefined
+  declare readonly serializer: Serializer
+  declare readonly calls: Calls
+  declare readonly subscriptions: Subscriptions
+  private declare readonly reconnector: Reconnector
+  private declare readonly timeouts: ConnectionTimeouts
+  private declare readonly params: ConnectionParams
   /** Lazy clients only. */
-  private readonly idle: IdleClose | undefined
-  private connection: Connection | undefined
+  private declare readonly idle: IdleClose | undefined
+  private declare connection: Connection | undefined
   /** Bumped per connect attempt, so a stale async step cannot act on a newer one. */
   private attempt = 0
   private lastId = 0
-  idempotentPaths: ReadonlySet<string> | undefined
-  limits: AnnouncedLimits | undefined
-  private stopWatching: (() => void) | undefined
+  declare idempotentPaths: ReadonlySet<string> | undefined
+  declare limits: AnnouncedLimits | undefined
+  /** The URL of the current (or last) socket, for the instrumentation's `server.address`. */
+  declare url: string | undefined
+  /** Tells the app's instrumentation; `undefined` when it has none, the one thing checked then. */
+  declare readonly tell: Tell | undefined
+  private declare stopWatching: (() => void) | undefined
 
   constructor(private readonly options: RpcClientOptions) {
     this.serializer = options.serializer ?? defaultSerializer
+    this.tell = teller(options.instrumentation)
+    if (typeof options.url === 'string') this.url = options.url
     this.calls = new Calls(this, {
       timeoutMs: options.timeoutMs ?? clientDefaults.timeoutMs,
       queue: { ...clientDefaults.offlineQueue, ...definedOnly(options.offlineQueue) },
@@ -113,10 +123,16 @@ export class Client implements ClientLink, IdleClient {
     this.idle?.touch()
   }
 
-  /** Sends a query or mutation; settles exactly once with the answer, or an `RpcError`. */
-  call(method: CallMethod, path: string, input: unknown, options: MutationOptions | undefined): Promise<unknown> {
+  /**
+   * Sends a query or mutation (or a `reinit`: see `Calls.call`), inside the
+   * instrumentation's `onCall`s if there are any; settles exactly once with
+   * the answer, or an `RpcError`.
+   */
+  call(method: CallMethod | 'reinit', path: string | undefined, input: unknown, options: MutationOptions | undefined): Promise<unknown> {
     if (this.state === 'closed') return Promise.reject(this.closedError())
-    return this.calls.call(method, path, input, options)
+    return this.tell
+      ? wrapCall(this.options.instrumentation!, { method, path, input, url: this.url }, (trace) => this.calls.call(method, path, input, options, trace))
+      : this.calls.call(method, path, input, options)
   }
 
   /** Starts a subscription, in the handler form or the iterator form (see `Subscriptions.subscribe`). */
@@ -129,7 +145,7 @@ export class Client implements ClientLink, IdleClient {
     if (this.state === 'closed') throw this.closedError()
     if (this.connection?.isOpen !== true) return this.params.keepForNextConnect(params)
     // Given params go out in this task, in one frame with the calls made beside them.
-    await this.calls.reinit(params ?? (await this.params.evaluate()))
+    await this.call('reinit', undefined, params ?? (await this.params.evaluate()), undefined)
     this.params.accepted(params)
   }
 
@@ -173,6 +189,7 @@ export class Client implements ClientLink, IdleClient {
       return this.retryLater(error)
     }
     if (attempt !== this.attempt) return
+    this.url = url
     const handlers: ConnectionHandlers = {
       ready: () => {
         if (attempt === this.attempt) this.opened()
@@ -187,6 +204,7 @@ export class Client implements ClientLink, IdleClient {
         if (attempt !== this.attempt) return
         this.rttMs = rttMs
         this.events.emit('pong', { rttMs })
+        this.tell?.('onPong', { rttMs })
       },
     }
     try {
@@ -245,6 +263,8 @@ export class Client implements ClientLink, IdleClient {
     }
     this.setState('reconnecting')
     this.events.emit('reconnect', scheduled)
+    // An attempt that failed before it had a socket (its url or params) has no close code: 1006, as a WebSocket reports one that never connected.
+    this.tell?.('onReconnect', { code: (error.data as { closeCode?: number } | undefined)?.closeCode ?? ABNORMAL_CLOSURE, ...scheduled, error })
   }
 
   /** Ends the client for good with `error`: everything waiting rejects with it. */
@@ -300,8 +320,10 @@ export class Client implements ClientLink, IdleClient {
   }
 
   private setState(state: ConnectionState): void {
-    if (this.state === state) return
+    const from = this.state
+    if (from === state) return
     this.state = state
+    this.tell?.('onStateChange', { from, to: state })
     this.events.emit('state', state)
   }
 }

@@ -68,25 +68,25 @@ function flushAfterThisTask(batcher: FrameBatcher): void {
 export class Connection {
   private acked = false
   private done = false
-  private afterClose: (() => void) | undefined
-  private readonly ws: WebSocketLike
-  private heartbeat: Heartbeat | undefined
-  private connectTimer: ReturnType<typeof setTimeout> | undefined
+  private declare afterClose: (() => void) | undefined
+  private declare readonly ws: WebSocketLike
+  private declare heartbeat: Heartbeat | undefined
+  private declare connectTimer: ReturnType<typeof setTimeout> | undefined
   /** The largest frame the server said it accepts (in its `ack`), if it said. */
-  maxPayload: number | undefined
+  declare maxPayload: number | undefined
   /** The per-connection limits the server announced in its `ack` (empty if it announced none). */
   limits: AnnouncedLimits = {}
   /** The mutations the server declared idempotent, from its `ack`. */
   idempotent: ReadonlySet<string> = NONE
   /** The server's message rate, kept on this side; `undefined` when it announced none. */
-  private budget: SendBudget | undefined
+  private declare budget: SendBudget | undefined
   /** Subscribe messages waiting for the rate, oldest first. */
   private held: [message: string, id: number][] = []
-  private heldTimer: ReturnType<typeof setTimeout> | undefined
+  private declare heldTimer: ReturnType<typeof setTimeout> | undefined
   /** The call or subscription written last. */
-  private lastSentId: number | undefined
+  private declare lastSentId: number | undefined
   /** Messages sent in this task, written as one frame when it ends. */
-  private readonly out: FrameBatcher
+  private declare readonly out: FrameBatcher
 
   constructor(
     WebSocket: WebSocketConstructor,

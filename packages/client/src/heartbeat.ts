@@ -12,10 +12,10 @@ import { unref } from './timers'
  */
 export class Heartbeat {
   private lastHeard = Date.now()
-  private pingSentAt: number | undefined
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private readonly intervalMs: number
-  private readonly timeoutMs: number
+  private declare pingSentAt: number | undefined
+  private declare timer: ReturnType<typeof setTimeout> | undefined
+  private declare readonly intervalMs: number
+  private declare readonly timeoutMs: number
 
   constructor(
     options: Required<KeepAliveOptions>,

@@ -15,7 +15,7 @@ export interface IdleClient {
  * One timer, re-armed for the rest of the quiet time when it fires early.
  */
 export class IdleClose {
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private declare timer: ReturnType<typeof setTimeout> | undefined
   private lastActivity = 0
 
   constructor(

@@ -29,6 +29,15 @@ export type {
   SubscriptionState,
 } from './types'
 export type { WebSocketConstructor, WebSocketLike } from './websocket'
+export type {
+  ClientCallEvent,
+  ClientCallOutcome,
+  ClientEventEvent,
+  ClientInstrumentation,
+  ClientReconnectEvent,
+  ClientSubscriptionEvent,
+  ClientSubscriptionRef,
+} from './instrumentation'
 export { backoffDelay } from './backoff'
 export type { KeepAliveOptions } from '@wirecall/core'
 // Re-exported so a client needs one import.
@@ -43,6 +52,7 @@ export {
   isRpcErrorCode,
   type ResyncSignal,
   type RpcErrorCode,
+  type TraceContext,
   type ValidationErrorData,
   type ValidationIssue,
   type inferRouterInputs,

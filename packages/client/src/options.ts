@@ -1,4 +1,5 @@
 import type { KeepAliveOptions, MaybePromise, Serializer } from '@wirecall/core'
+import type { ClientInstrumentation } from './instrumentation'
 import type { WebSocketConstructor } from './websocket'
 
 /** Connection params sent in the `init` message: a value, or a function evaluated on every connect. */
@@ -76,6 +77,19 @@ export interface RpcClientOptions {
   backpressure?: { highWaterMark?: number }
   /** Must match the server's. @default compactSerializer (superjson's format, without superjson), with plain JSON passed through */
   serializer?: Serializer
+  /**
+   * Hooks that see every call, subscription, event, state change,
+   * reconnect and pong: tracing (`wirecallOtel()` from `@wirecall/otel`),
+   * metrics, logs. `onCall` wrappers compose, the first element outermost.
+   * A hook that throws is ignored. With none, the client pays one
+   * `undefined` check per event. See {@link ClientInstrumentation}.
+   *
+   * @example
+   * ```ts
+   * createRpcClient<AppRouter>({ url, instrumentation: [{ onReconnect: ({ code, delayMs }) => log.warn({ code, delayMs }, 'reconnecting') }] })
+   * ```
+   */
+  instrumentation?: readonly ClientInstrumentation[]
 }
 
 /** Options of `lazy`. */

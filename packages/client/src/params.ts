@@ -11,9 +11,9 @@ type Params = Record<string, unknown> | undefined
  */
 export class ConnectionParams {
   /** What `updateParams` set, used for later connects when the option is not a function. */
-  private override: Params
+  private declare override: Params
   /** What `updateParams` gave while disconnected: the next connect sends it. */
-  private pending: Params
+  private declare pending: Params
 
   constructor(private readonly option: RpcClientOptions['connectionParams']) {}
 

@@ -24,10 +24,10 @@ export interface ReconnectAttempt {
  */
 export class Reconnector {
   private failures = 0
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private stableTimer: ReturnType<typeof setTimeout> | undefined
-  private pending: (() => void) | undefined
-  private announcedDelayMs: number | undefined
+  private declare timer: ReturnType<typeof setTimeout> | undefined
+  private declare stableTimer: ReturnType<typeof setTimeout> | undefined
+  private declare pending: (() => void) | undefined
+  private declare announcedDelayMs: number | undefined
 
   constructor(private readonly options: Required<ReconnectOptions> | false) {}
 

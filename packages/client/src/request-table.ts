@@ -1,4 +1,4 @@
-import { RpcError, utf8Length } from '@wirecall/core'
+import { RpcError, utf8Length, type TraceContext } from '@wirecall/core'
 import { clampDelay, unref } from './timers'
 
 /** A call waiting for its answer: what the {@link RequestTable} keeps per id. */
@@ -18,9 +18,9 @@ export class PendingCall {
   /**
    * A mutation made before any server said which mutations are idempotent:
    * its input, kept until it is written, when the connection's `ack` decides
-   * whether it carries an idempotency key.
+   * whether it carries an idempotency key (and the trace context it was made with).
    */
-  undecided: { input: unknown } | undefined
+  undecided: { input: unknown; trace: TraceContext | undefined } | undefined
 
   constructor(
     readonly id: number,
@@ -64,13 +64,13 @@ export class RequestTable {
   private unsentCalls = new Set<PendingCall>()
   private unsentBytes = 0
   /** The one timer for every call on the default timeout; armed for the earliest deadline. */
-  private deadlineTimer: ReturnType<typeof setTimeout> | undefined
+  private declare deadlineTimer: ReturnType<typeof setTimeout> | undefined
 
   /**
    * @param defaultTimeoutMs the client's `timeoutMs`.
    * @param cancelled called for a call settled locally (timeout, abort) after it was written, so the server is told to stop it.
    */
-  private readonly defaultTimeoutMs: number
+  private declare readonly defaultTimeoutMs: number
 
   constructor(
     defaultTimeoutMs: number,

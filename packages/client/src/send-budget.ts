@@ -16,10 +16,10 @@ const RATE_SHARE = 0.95
  * same, and the bucket goes into debt: what waits, waits longer.
  */
 export class SendBudget {
-  private tokens: number
+  private declare tokens: number
   private last = performance.now()
-  private readonly capacity: number
-  private readonly perMs: number
+  private declare readonly capacity: number
+  private declare readonly perMs: number
 
   constructor(messagesPerSecond: number, burst: number) {
     this.capacity = Math.max(1, Math.floor(burst * BURST_SHARE) - 1)

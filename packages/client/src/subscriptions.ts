@@ -36,8 +36,8 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
   private resumingFrom: string | undefined
   /** `started` came from a stream without a position: `onStarted` waits to see whether a resync comes with it. */
   private startUndecided = false
-  private readonly sink: SubscriptionSink
-  private readonly signal: AbortSignal | undefined
+  private declare readonly sink: SubscriptionSink
+  private declare readonly signal: AbortSignal | undefined
 
   constructor(
     private readonly table: Subscriptions,
@@ -55,7 +55,7 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
   unsubscribe(): void {
     if (this.state === 'ended') return
     this.startUndecided = false
-    this.table.remove(this)
+    this.table.remove(this, 'unsubscribed')
     if (this.sent) this.table.send(unsubscribeFrame(this.id))
     this.sink.stopped()
   }
@@ -95,10 +95,12 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     return this
   }
 
-  /** The `subscribe` message for the current socket. */
+  /** The `subscribe` message for the current socket, with the trace context the instrumentation gives it. */
   frame(): string {
-    this.resumingFrom = this.lastEventId
-    return subscribeFrame({ id: this.id, path: this.path, lastEventId: this.lastEventId }, this.input)
+    const { id, path, lastEventId } = this
+    this.resumingFrom = lastEventId
+    const trace = this.table.link.tell?.('onSubscription', { phase: 'send', id, path, resubscribe: this.resubscribing, lastEventId, url: this.table.link.url })
+    return subscribeFrame({ id, path, lastEventId, trace }, this.input)
   }
 
   // ---- from the wire ----
@@ -119,33 +121,37 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     const from = this.resumingFrom
     // The position the server's stream started from: resuming from it misses nothing even before the first event.
     if (message.eventId !== undefined) this.lastEventId = message.eventId
-    if (from === undefined || message.eventId !== undefined) return this.sink.started({ resumed: from !== undefined && message.eventId === from })
     this.startUndecided = true
+    if (from === undefined || message.eventId !== undefined) return this.decideStart(from !== undefined && message.eventId === from)
     queueMicrotask(() => this.decideStart(true))
   }
 
-  /** Tells the sink of a start that waited to see what followed it, once. */
+  /** Tells the instrumentation and the sink of the start, once (a start that waited, once it knows what followed it). */
   private decideStart(resumed: boolean): void {
     if (!this.startUndecided) return
     this.startUndecided = false
+    this.table.link.tell?.('onSubscription', { phase: 'started', id: this.id, path: this.path, resumed })
     this.sink.started({ resumed })
   }
 
-  data(value: unknown, eventId: string | undefined): void {
+  /** An event, with its producer's trace context for the instrumentation (told after a start that waited for it). */
+  data(value: unknown, { eventId, trace }: DataMessage): void {
     this.decideStart(true)
     if (eventId !== undefined) this.lastEventId = eventId
+    this.table.link.tell?.('onEvent', { id: this.id, path: this.path, eventId, trace })
     this.sink.data(value)
   }
 
   resync(): void {
     this.decideStart(false)
+    this.table.link.tell?.('onSubscription', { phase: 'resync', id: this.id, path: this.path })
     this.sink.resync()
   }
 
   /** Ended by the server (`complete`, `error`), or by the client closing. */
   ended(error: RpcError | undefined): void {
     this.decideStart(true)
-    this.table.remove(this)
+    this.table.remove(this, error ? 'error' : 'complete', error)
     if (error === undefined) this.sink.complete()
     else this.sink.error(error)
   }
@@ -159,7 +165,7 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
 export class Subscriptions {
   private readonly live = new Map<number, ClientSubscription>()
 
-  constructor(private readonly link: ClientLink) {}
+  constructor(readonly link: ClientLink) {}
 
   get size(): number {
     return this.live.size
@@ -208,8 +214,9 @@ export class Subscriptions {
       }
       if (subscription.sent) continue
       if (subscription.resubscribing) resumed.push(subscription)
-      subscription.resubscribing = false
+      // Sent first: the frame tells the instrumentation whether it is a resubscribe.
       this.transmit(connection, subscription)
+      subscription.resubscribing = false
     }
     return resumed
   }
@@ -243,11 +250,12 @@ export class Subscriptions {
       this.send(unsubscribeFrame(subscription.id))
       return subscription.ended(new RpcError('INTERNAL', 'An event could not be deserialized', { cause }))
     }
-    subscription.data(value, message.eventId)
+    subscription.data(value, message)
   }
 
-  /** Takes a subscription out; it gets no more messages from the wire. */
-  remove(subscription: ClientSubscription): void {
+  /** Takes a subscription out, and tells the instrumentation why; it gets no more messages from the wire. */
+  remove(subscription: ClientSubscription, reason: 'complete' | 'error' | 'unsubscribed', error?: RpcError): void {
+    this.link.tell?.('onSubscription', { phase: 'end', id: subscription.id, path: subscription.path, reason, error })
     subscription.state = 'ended'
     subscription.dispose()
     if (this.live.get(subscription.id) === subscription) this.live.delete(subscription.id)
