@@ -13,6 +13,7 @@ export default defineConfig({
       // The subpath first: an alias also matches the imports that begin with it.
       '@wirecall/tanstack-query/react': fileURLToPath(new URL('./packages/tanstack-query/src/react.ts', import.meta.url)),
       '@wirecall/tanstack-query': src('tanstack-query'),
+      '@wirecall/otel': src('otel'),
     },
   },
   test: {

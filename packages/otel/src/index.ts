@@ -1,0 +1,2 @@
+export { wirecallOtel, type WirecallOtel } from './wirecall-otel'
+export type { WirecallOtelOptions } from './options'
