@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build, type Metafile } from 'esbuild'
-import { IMPLS, type ImplName } from './contract'
+import { IMPLS, isVariant, type ImplName, type WirecallVariant } from './contract'
 
 /**
  * What each library costs a browser app: one entry per implementation in
@@ -23,10 +23,14 @@ import { IMPLS, type ImplName } from './contract'
 /** Bytes of each implementation's bundle; `null` for one that was not measured. */
 export type BundleSizes = Record<ImplName, { minified: number; gzipped: number } | null>
 
+/** The implementations with a bundle of their own: the wirecall variants have none (tests/build/no-otel-dependency.test.ts prints what `@wirecall/otel` adds to a client bundle). */
+export type BundledImpl = Exclude<ImplName, WirecallVariant>
+const BUNDLED: readonly BundledImpl[] = IMPLS.filter((name): name is BundledImpl => !isVariant(name))
+
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 /** The entry of each implementation, and the router files it must only import the type of. */
-const ENTRIES: Record<ImplName, { entry: string; typeOnly: string[] }> = {
+const ENTRIES: Record<BundledImpl, { entry: string; typeOnly: string[] }> = {
   raw: { entry: here('./bundles/raw.ts'), typeOnly: [] },
   wirecall: { entry: here('./bundles/wirecall.ts'), typeOnly: ['bundles/wirecall-router.ts'] },
   trpc: { entry: here('./bundles/trpc.ts'), typeOnly: ['bundles/trpc-router.ts'] },
@@ -69,7 +73,7 @@ function breakdown(metafile: Metafile): [string, number][] {
  * type-only code in it (the router files, zod, ws, server packages), and
  * wirecall from its built dist, not its sources.
  */
-function assertBrowserOnly(name: ImplName, code: string, metafile: Metafile, typeOnly: string[]): void {
+function assertBrowserOnly(name: BundledImpl, code: string, metafile: Metafile, typeOnly: string[]): void {
   const problems: string[] = []
   if (/["']node:/.test(code)) problems.push('it imports a `node:` module')
   if (code.includes('require(')) problems.push('it calls `require(`')
@@ -88,7 +92,7 @@ function assertBrowserOnly(name: ImplName, code: string, metafile: Metafile, typ
 }
 
 /** Bundles and measures one implementation's entry. */
-export async function measureBundle(name: ImplName): Promise<MeasuredBundle> {
+export async function measureBundle(name: BundledImpl): Promise<MeasuredBundle> {
   if (name === 'wirecall') {
     // The workspace link resolves to packages/*/dist: without a build there is nothing to measure.
     for (const pkg of ['client', 'core']) {
@@ -123,11 +127,12 @@ export async function measureBundle(name: ImplName): Promise<MeasuredBundle> {
 
 /**
  * Bundle sizes of the given implementations (default: all), minified and
- * minified + gzipped (level 9), in bytes. Others are `null`.
+ * minified + gzipped (level 9), in bytes. Others, and the instrumented
+ * variants, are `null`.
  */
 export async function measureBundles(impls: readonly ImplName[] = IMPLS): Promise<BundleSizes> {
-  const sizes: BundleSizes = { raw: null, wirecall: null, trpc: null, socketio: null }
-  for (const name of impls) {
+  const sizes = Object.fromEntries(IMPLS.map((name) => [name, null])) as BundleSizes
+  for (const name of BUNDLED.filter((bundled) => impls.includes(bundled))) {
     const { minified, gzipped } = await measureBundle(name)
     sizes[name] = { minified, gzipped }
   }
@@ -135,14 +140,14 @@ export async function measureBundles(impls: readonly ImplName[] = IMPLS): Promis
 }
 
 async function printTable(): Promise<void> {
-  const measured = new Map<ImplName, MeasuredBundle>()
-  for (const name of IMPLS) measured.set(name, await measureBundle(name))
+  const measured = new Map<BundledImpl, MeasuredBundle>()
+  for (const name of BUNDLED) measured.set(name, await measureBundle(name))
   const raw = measured.get('raw')!
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
   const lines = [
     '| bundle | minified | min + gzip | gzip / raw | minified bytes per package |',
     '|---|---:|---:|---:|---|',
-    ...IMPLS.map((name) => {
+    ...BUNDLED.map((name) => {
       const b = measured.get(name)!
       const ratio = name === 'raw' ? 'baseline' : `${(b.gzipped / raw.gzipped).toFixed(1)}×`
       const parts = b.parts.map(([pkg, bytes]) => `${pkg} ${bytes}`).join(', ')

@@ -13,9 +13,36 @@
  *   between bursts), and answers once all are published.
  */
 
-/** The names of the implementations, in the table's column order. */
-export const IMPLS = ['raw', 'wirecall', 'trpc', 'socketio'] as const
+/**
+ * The names of the implementations, in the table's column order. Beside
+ * plain `wirecall`, three variants of it (issue 20), which run only the
+ * cases of {@link VARIANT_CASES}: `wirecall-baseline`, wirecall built from
+ * another commit (`--baseline REF`); `wirecall-hooks`, with every
+ * instrumentation hook present and doing nothing; `wirecall-otel`, with
+ * `@wirecall/otel` recording into in-memory exporters.
+ */
+export const IMPLS = ['raw', 'wirecall', 'wirecall-baseline', 'wirecall-hooks', 'wirecall-otel', 'trpc', 'socketio'] as const
 export type ImplName = (typeof IMPLS)[number]
+
+/** The variants of wirecall, which the report also compares with plain wirecall. */
+export const WIRECALL_VARIANTS = ['wirecall-baseline', 'wirecall-hooks', 'wirecall-otel'] as const satisfies readonly ImplName[]
+export type WirecallVariant = (typeof WIRECALL_VARIANTS)[number]
+
+/**
+ * The cases the variants run: a call and a pushed event are where a hook
+ * sits on the hot path. The rest would add minutes and tell nothing more
+ * (fan-out delivers from a channel, the same path as push).
+ */
+export const VARIANT_CASES = ['calls', 'push'] as const
+
+export function isVariant(impl: ImplName): impl is WirecallVariant {
+  return (WIRECALL_VARIANTS as readonly ImplName[]).includes(impl)
+}
+
+/** Whether `impl` runs `caseName` (the variants run only {@link VARIANT_CASES}). */
+export function runsCase(impl: ImplName, caseName: string): boolean {
+  return !isVariant(impl) || (VARIANT_CASES as readonly string[]).includes(caseName)
+}
 
 /** A small object, echoed by `echo`: about 90 bytes of JSON. */
 export interface EchoInput {

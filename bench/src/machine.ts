@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url))
 
 /** Packages whose versions the output names, as seen from bench/node_modules. */
-const PACKAGES = ['@wirecall/core', '@wirecall/server', '@wirecall/client', 'ws', '@trpc/server', '@trpc/client', 'socket.io', 'socket.io-client', 'superjson', 'zod', 'esbuild', 'typescript', 'tsx']
+const PACKAGES = ['@wirecall/core', '@wirecall/server', '@wirecall/client', '@wirecall/otel', '@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-metrics', 'ws', '@trpc/server', '@trpc/client', 'socket.io', 'socket.io-client', 'superjson', 'zod', 'esbuild', 'typescript', 'tsx']
 
 export interface MachineInfo {
   cpu: string

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CASE_NAMES, CASES, type CaseName, type RunSample } from './cases/index'
 import { ChildFailure, killAllChildren } from './child'
-import { IMPLS, type ImplName } from './contract'
+import { IMPLS, runsCase, VARIANT_CASES, type ImplName } from './contract'
 import { describeError } from './ipc'
 import { machineInfo } from './machine'
 import { runOnce } from './run'
@@ -27,7 +27,9 @@ const USAGE = `Usage: pnpm --filter @wirecall/bench bench [flags]
   --reps N          repetitions of every case × implementation (default 5; 1 with --quick)
   --quick           small counts, 1 repetition, no tsc: a smoke run
   --only LIST       cases, comma-separated: ${CASE_NAMES.join(',')}
-  --impls LIST      implementations, comma-separated: ${IMPLS.join(',')} (ratios need raw)
+  --impls LIST      implementations, comma-separated: ${IMPLS.join(',')} (ratios need raw;
+                    the wirecall-* variants run only ${VARIANT_CASES.join(' and ')})
+  --baseline REF    build wirecall as it was at git REF (a commit, HEAD...) and run it as wirecall-baseline
   --no-bundle       skip the bundle sizes
   --no-typecheck    skip the tsc measurement
   --typecheck       measure tsc even with --quick
@@ -42,6 +44,8 @@ interface Options {
   bundle: boolean
   typecheck: boolean
   profile: boolean
+  /** `--baseline REF`: the git ref to build wirecall-baseline from. */
+  baseline: string | undefined
 }
 
 /** Splits a comma-separated list and checks each item against `allowed`. */
@@ -64,6 +68,7 @@ function parseOptions(): Options | undefined {
       'no-typecheck': { type: 'boolean', default: false },
       typecheck: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -76,12 +81,23 @@ function parseOptions(): Options | undefined {
     reps,
     quick,
     cases: list('--only', values.only, CASE_NAMES),
-    impls: list('--impls', values.impls, IMPLS),
+    impls: implList(values.impls, values.baseline),
     bundle: !values['no-bundle'],
     // A quick run stays well under a minute; tsc alone takes half of one.
     typecheck: !values['no-typecheck'] && (!quick || values.typecheck),
     profile: values.profile,
+    baseline: values.baseline,
   }
+}
+
+/** The implementations to run: wirecall-baseline only with --baseline, and by default then. */
+function implList(text: string | undefined, baseline: string | undefined): ImplName[] {
+  const impls = list('--impls', text, IMPLS)
+  if (baseline === undefined) {
+    if (text !== undefined && impls.includes('wirecall-baseline')) throw new Error('--impls wirecall-baseline needs --baseline REF (the commit to build it from)')
+    return impls.filter((impl) => impl !== 'wirecall-baseline')
+  }
+  return impls
 }
 
 /** `list` rotated left by `by`: the order of implementations in repetition `by`. */
@@ -92,7 +108,7 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 
 function emptySamples(): Record<CaseName, Record<ImplName, RunSample[]>> {
   const samples = {} as Record<CaseName, Record<ImplName, RunSample[]>>
-  for (const name of CASE_NAMES) samples[name] = { raw: [], wirecall: [], trpc: [], socketio: [] }
+  for (const name of CASE_NAMES) samples[name] = Object.fromEntries(IMPLS.map((impl) => [impl, []])) as unknown as Record<ImplName, RunSample[]>
   return samples
 }
 
@@ -108,11 +124,21 @@ async function main(): Promise<number> {
   const profileDir = options.profile ? `${RESULTS_DIR}profiles` : undefined
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
   const samples = emptySamples()
+  let baselineCommit: string | undefined
+  if (options.baseline !== undefined && options.impls.includes('wirecall-baseline')) {
+    const { prepareBaseline } = await import('./baseline')
+    const { dir, commit } = await prepareBaseline(options.baseline)
+    baselineCommit = commit
+    // Children inherit it (run.ts reads process.env at each run).
+    process.env.WIRECALL_BASELINE_DIR = dir
+    log(`wirecall-baseline: ${options.baseline} = ${commit.slice(0, 12)}, built in ${dir}`)
+  }
 
   for (let rep = 0; rep < options.reps; rep++) {
     for (const name of options.cases) {
       const benchCase = CASES[name]
       for (const impl of rotate(options.impls, rep)) {
+        if (!runsCase(impl, name)) continue
         let sample: RunSample
         try {
           sample = await runOnce(benchCase, impl, { quick: options.quick, profileDir, rep })
@@ -153,6 +179,7 @@ async function main(): Promise<number> {
     typecheckRuns,
     machine: machineInfo(),
     profiled: options.profile,
+    baseline: baselineCommit,
   }
   console.log(renderReport(report).join('\n'))
 

@@ -19,9 +19,10 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 /**
  * The bench's tsconfig, for tsx in the children: the root one maps
  * `@wirecall/*` to the package sources, and tsx would follow it. The bench
- * measures the built packages, as an app gets them.
+ * measures the built packages, as an app gets them. Read at each run: with
+ * `--baseline`, the orchestrator adds `WIRECALL_BASELINE_DIR` first.
  */
-const CHILD_ENV = { ...process.env, TSX_TSCONFIG_PATH: here('../tsconfig.json') }
+const childEnv = () => ({ ...process.env, TSX_TSCONFIG_PATH: here('../tsconfig.json') })
 
 /** How long any one step of a run may take before the run fails. */
 const STEP_TIMEOUT_MS = 60_000
@@ -40,7 +41,7 @@ const usUsed = (cpu: NodeJS.CpuUsage) => cpu.user + cpu.system
 export async function runOnce(benchCase: BenchCase, impl: ImplName, options: RunOptions): Promise<RunSample> {
   const execArgv = (role: string) => {
     const args = ['--import', TSX_LOADER, '--expose-gc']
-    if (options.profileDir !== undefined && impl === 'wirecall') {
+    if (options.profileDir !== undefined && impl.startsWith('wirecall')) {
       // A directory per process: tsx's loader thread writes a profile of its own, which a fixed
       // --cpu-prof-name would overwrite the main thread's with. The main thread's file name has thread id 0.
       args.push('--cpu-prof', '--cpu-prof-dir', `${options.profileDir}/${impl}-${benchCase.name}-${role}-rep${options.rep + 1}`)
@@ -49,8 +50,8 @@ export async function runOnce(benchCase: BenchCase, impl: ImplName, options: Run
   }
   const label = `${benchCase.name}/${impl}`
   // Both start at once (loading a library takes a few hundred ms); the client connects once it has the port.
-  const server = new Child<ToServer, FromServer>(`${label} server`, here('./server-process.ts'), [impl], execArgv('server'), CHILD_ENV)
-  const client = new Child<ToClient, FromClient>(`${label} client`, here('./client-process.ts'), [impl, benchCase.name, options.quick ? 'quick' : 'full'], execArgv('client'), CHILD_ENV)
+  const server = new Child<ToServer, FromServer>(`${label} server`, here('./server-process.ts'), [impl], execArgv('server'), childEnv())
+  const client = new Child<ToClient, FromClient>(`${label} client`, here('./client-process.ts'), [impl, benchCase.name, options.quick ? 'quick' : 'full'], execArgv('client'), childEnv())
   // A server that dies mid-run fails the run at once, not when a client wait times out.
   const whileServerLives = <T>(wait: Promise<T>) => Promise.race([wait, server.failed])
   try {

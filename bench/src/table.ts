@@ -4,14 +4,22 @@
  */
 import type { BundleSizes } from './bundle-size'
 import { CASES, type CaseName, type RunSample } from './cases/index'
-import type { ImplName } from './contract'
+import { isVariant, runsCase, VARIANT_CASES, type ImplName } from './contract'
 import type { MachineInfo } from './machine'
 import { median } from './stats'
 
 /** Medians of the typecheck measurement, per typed library, and of zod alone (the floor: same schemas, no RPC library). */
 export type TypecheckSizes = Record<'wirecall' | 'trpc' | 'zodOnly', { checkTimeS: number; totalTimeS: number; memoryKB: number }>
 
-export const IMPL_TITLES: Record<ImplName, string> = { raw: 'raw ws', wirecall: 'wirecall', trpc: 'tRPC v11', socketio: 'socket.io v4' }
+export const IMPL_TITLES: Record<ImplName, string> = {
+  raw: 'raw ws',
+  wirecall: 'wirecall',
+  'wirecall-baseline': 'wirecall baseline',
+  'wirecall-hooks': 'wirecall + empty hooks',
+  'wirecall-otel': 'wirecall + otel',
+  trpc: 'tRPC v11',
+  socketio: 'socket.io v4',
+}
 
 /** What the tables are made of. */
 export interface Report {
@@ -25,6 +33,8 @@ export interface Report {
   typecheckRuns: number
   machine: MachineInfo
   profiled: boolean
+  /** The commit `wirecall-baseline` was built from, with `--baseline`. */
+  baseline?: string | undefined
 }
 
 /** A number as the table shows it: thousands separators for large ones, a few digits for small ones. */
@@ -69,6 +79,7 @@ export function cpuSummary(report: Report): Partial<Record<CaseName, Partial<Rec
     const perImpl: Partial<Record<ImplName, { serverUs: number; clientUs: number }>> = {}
     for (const impl of report.impls) {
       const samples = report.samples[name][impl]
+      if (samples.length === 0) continue
       perImpl[impl] = { serverUs: median(samples.map((s) => s.serverCpuUs / s.ops)), clientUs: median(samples.map((s) => s.clientCpuUs / s.ops)) }
     }
     summary[name] = perImpl
@@ -83,7 +94,7 @@ function mainRows(report: Report): Row[] {
     const derived = [{ label: benchCase.label, better: benchCase.better, value: benchCase.value }, ...(benchCase.extraRows ?? [])]
     for (const { label, better, value } of derived) {
       const values: Partial<Record<ImplName, number>> = {}
-      for (const impl of report.impls) values[impl] = median(report.samples[name][impl].map(value))
+      for (const impl of report.impls) if (runsCase(impl, name)) values[impl] = median(report.samples[name][impl].map(value))
       rows.push({ label, better, values, base: 'raw' })
     }
   }
@@ -120,6 +131,38 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)]
 }
 
+/**
+ * The variants against plain wirecall (issue 20): the ratio of each to
+ * `wirecall` in the same run. Empty when no variant ran, or plain wirecall
+ * did not.
+ */
+function instrumentationSection(report: Report, runs: string): string[] {
+  const variants = report.impls.filter(isVariant)
+  const cases = report.cases.filter((name) => (VARIANT_CASES as readonly CaseName[]).includes(name))
+  if (variants.length === 0 || cases.length === 0 || !report.impls.includes('wirecall')) return []
+  const impls: ImplName[] = ['wirecall', ...variants]
+  const cell = (value: number, base: number, impl: ImplName) => (impl === 'wirecall' ? formatNumber(value) : `${formatNumber(value)} (${ratio(value, base)})`)
+  const rows = cases.flatMap((name) => {
+    const benchCase = CASES[name]
+    const throughput = (impl: ImplName) => median(report.samples[name][impl].map(benchCase.value))
+    const cpu = (impl: ImplName, side: 'serverCpuUs' | 'clientCpuUs') => median(report.samples[name][impl].map((s) => s[side] / s.ops))
+    return [
+      [`${benchCase.label} ${arrow(benchCase.better)}`, ...impls.map((impl) => cell(throughput(impl), throughput('wirecall'), impl))],
+      [`${name}: server CPU µs per ${OP_NAMES[name]} ↓`, ...impls.map((impl) => cell(cpu(impl, 'serverCpuUs'), cpu('wirecall', 'serverCpuUs'), impl))],
+      [`${name}: client CPU µs per ${OP_NAMES[name]} ↓`, ...impls.map((impl) => cell(cpu(impl, 'clientCpuUs'), cpu('wirecall', 'clientCpuUs'), impl))],
+    ]
+  })
+  return [
+    '',
+    `### wirecall variants: ratio to plain wirecall (no instrumentation), ${runs}`,
+    '',
+    'Each cell: the median, then (its ratio to plain wirecall in the same run).' +
+      (report.baseline === undefined ? '' : ` wirecall baseline is the same, built from ${report.baseline.slice(0, 12)}: a ratio near 1.00× means no change.`),
+    '',
+    ...table(['case', ...impls.map((impl) => IMPL_TITLES[impl])], rows),
+  ]
+}
+
 /** The whole printed report, as lines. */
 export function renderReport(report: Report): string[] {
   const titles = report.impls.map((impl) => IMPL_TITLES[impl])
@@ -146,6 +189,7 @@ export function renderReport(report: Report): string[] {
         return [
           `${name} (${OP_NAMES[name]})`,
           ...report.impls.map((impl) => {
+            if (!runsCase(impl, name)) return '—'
             const server = perOp(impl, 'serverCpuUs')
             const client = perOp(impl, 'clientCpuUs')
             const text = `${formatNumber(server)} / ${formatNumber(client)}`
@@ -155,6 +199,8 @@ export function renderReport(report: Report): string[] {
       }),
     ),
   )
+
+  lines.push(...instrumentationSection(report, runs))
 
   lines.push('', 'Cases:')
   for (const name of report.cases) lines.push(`- ${name}: ${CASES[name].describe(report.quick)}`)
@@ -169,6 +215,13 @@ export function renderReport(report: Report): string[] {
     '- every run: a fresh server process and a fresh client process; impl order rotates with the repetition',
     '- wirecall: every server and client default (rate limit and limits on); socket.io: websocket transport only',
   )
+  if (report.impls.some(isVariant)) {
+    lines.push(
+      `- wirecall + empty hooks: every server and client hook present, doing nothing (onCall passes through); wirecall + otel: @wirecall/otel with the OpenTelemetry SDK, every span exported to an in-memory exporter, metrics into an in-memory reader` +
+        (report.baseline === undefined ? '' : `; wirecall baseline: plain wirecall built from ${report.baseline.slice(0, 12)}`) +
+        `; the variants run ${VARIANT_CASES.join(' and ')} only`,
+    )
+  }
   if (report.bundles === 'skipped') lines.push('- bundle sizes: skipped (--no-bundle)')
   if (report.typecheck === 'skipped') lines.push('- tsc: skipped (--no-typecheck, or --quick without --typecheck)')
   if (report.profiled) lines.push('- **--profile was on: the wirecall children ran with --cpu-prof (profiles in bench/results/profiles/), which slows them; do not compare these numbers**')

@@ -8,12 +8,16 @@
  * Every server option is at its default, the rate limit and the limit on
  * calls in flight included: the client keeps within what the server
  * announces in its `ack`, so the cost of keeping within it is measured too.
+ *
+ * {@link createWirecallImpl} makes the same implementation with
+ * instrumentation (issue 20): wirecall-hooks.ts and wirecall-otel.ts; and
+ * with another build of wirecall: wirecall-baseline.ts.
  */
-import { createRpcClient } from '@wirecall/client'
-import { createChannel, createRpcServer, initRpc } from '@wirecall/server'
+import { createRpcClient, type ClientInstrumentation } from '@wirecall/client'
+import { createChannel, createRpcServer, initRpc, type ServerInstrumentation } from '@wirecall/server'
 import WebSocket from 'ws'
 import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
-import { pushEvent, type BenchConnection, type BenchServer, type Impl, type PushEvent } from '../contract'
+import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ImplName, type PushEvent } from '../contract'
 import { failLater } from './util'
 
 // The bench measures the built packages, as an app gets them. Running the
@@ -24,14 +28,39 @@ for (const pkg of ['@wirecall/server', '@wirecall/client']) {
   if (!resolved.includes('/dist/')) throw new Error(`${pkg} resolves to ${resolved}, not to a built dist/: tsx must use bench/tsconfig.json (main.ts passes it as TSX_TSCONFIG_PATH)`)
 }
 
+/**
+ * The wirecall functions an implementation runs: the built packages
+ * imported above, or another build of them (wirecall-baseline.ts). Each
+ * side is loaded only in the process that runs it.
+ */
+export interface WirecallLib {
+  server(): Promise<{ createRpcServer: typeof createRpcServer; createChannel: typeof createChannel; initRpc: typeof initRpc }>
+  client(): Promise<{ createRpcClient: typeof createRpcClient }>
+}
 
-const rpc = initRpc.create()
+const builtPackages: WirecallLib = {
+  server: async () => ({ createRpcServer, createChannel, initRpc }),
+  client: async () => ({ createRpcClient }),
+}
+
+/**
+ * Instrumentation for a variant, made in the process that uses it (the
+ * server's in the server process, the client's in the client process), so
+ * that each process sets up only its own side.
+ */
+export interface Instrument {
+  /** The server's (and its channel's) instrumentation. */
+  server(): readonly ServerInstrumentation[]
+  /** One client's instrumentation. */
+  client(): readonly ClientInstrumentation[]
+}
 
 /** Makes the router with its own feed channel, so each server has its own subscribers. */
-function createWirecallRouter() {
+function createWirecallRouter(lib: Awaited<ReturnType<WirecallLib['server']>>, instrumentation?: readonly ServerInstrumentation[]) {
+  const rpc = lib.initRpc.create()
   // The channel is what docs/subscriptions.md recommends for fan-out: one
   // ring of events shared by every subscriber. Its defaults are kept.
-  const feed = createChannel<PushEvent>()
+  const feed = lib.createChannel<PushEvent>(instrumentation === undefined ? {} : { name: 'feed', instrumentation })
 
   return rpc.router({
     echo: rpc.procedure.input(echoInputSchema).query(({ input }) => input),
@@ -55,10 +84,16 @@ function createWirecallRouter() {
 
 type WirecallRouter = ReturnType<typeof createWirecallRouter>
 
-async function serve(): Promise<BenchServer> {
-  const server = createRpcServer({ router: createWirecallRouter() })
-  const { port } = await server.listen({ port: 0, host: '127.0.0.1', path: '/rpc' })
-  return { port, close: () => server.close() }
+async function serve(lib: WirecallLib, instrument: Instrument | undefined): Promise<BenchServer> {
+  const server = await lib.server()
+  const instrumentation = instrument?.server()
+  // Without instrumentation, the option is left out altogether, as an app that never heard of it writes it.
+  const rpcServer =
+    instrumentation === undefined
+      ? server.createRpcServer({ router: createWirecallRouter(server) })
+      : server.createRpcServer({ router: createWirecallRouter(server, instrumentation), instrumentation })
+  const { port } = await rpcServer.listen({ port: 0, host: '127.0.0.1', path: '/rpc' })
+  return { port, close: () => rpcServer.close() }
 }
 
 /** An error the client reported where no caller waits: the run must fail, not go on. */
@@ -67,8 +102,13 @@ function unexpected(what: string, detail?: unknown): Error {
   return new Error(`wirecall: ${what}${code}`, { cause: detail })
 }
 
-async function connect(port: number): Promise<BenchConnection> {
-  const api = createRpcClient<WirecallRouter>({ url: `ws://127.0.0.1:${port}/rpc`, WebSocket })
+async function connect(lib: WirecallLib, port: number, instrument: Instrument | undefined): Promise<BenchConnection> {
+  const { createRpcClient } = await lib.client()
+  const url = `ws://127.0.0.1:${port}/rpc`
+  const api =
+    instrument === undefined
+      ? createRpcClient<WirecallRouter>({ url, WebSocket })
+      : createRpcClient<WirecallRouter>({ url, WebSocket, instrumentation: instrument.client() })
   const connection = api.$connection
 
   await new Promise<void>((resolve, reject) => {
@@ -138,5 +178,14 @@ async function connect(port: number): Promise<BenchConnection> {
   }
 }
 
-/** wirecall: `@wirecall/server` + `@wirecall/client`, built packages. */
-export const wirecall: Impl = { name: 'wirecall', serve, connect }
+/**
+ * wirecall as {@link wirecall} runs it, named `name`, with the
+ * instrumentation `instrument` makes on each side, from `lib` (default: the
+ * built packages).
+ */
+export function createWirecallImpl(name: ImplName, instrument: Instrument | undefined, lib: WirecallLib = builtPackages): Impl {
+  return { name, serve: () => serve(lib, instrument), connect: (port) => connect(lib, port, instrument) }
+}
+
+/** wirecall: `@wirecall/server` + `@wirecall/client`, built packages, no instrumentation. */
+export const wirecall: Impl = createWirecallImpl('wirecall', undefined)
