@@ -1,4 +1,5 @@
 import { context, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api'
+import type { TraceContext } from '@wirecall/core'
 import type {
   CallOutcome,
   ConnectionRef,
@@ -25,6 +26,8 @@ export function serverHooks(setup: Setup): ServerHooks {
   // What was counted up, so that each is counted down once, whatever order
   // or repetition the events come in: the up-down counters return to 0.
   const open = new WeakSet<ConnectionRef>()
+  /** The upgrade request's trace context, which parents the calls and subscriptions that bring none of their own. */
+  const upgradeTrace = new WeakMap<ConnectionRef, TraceContext>()
   const running = new WeakMap<ConnectionRef, Set<number>>()
 
   /** The `rpc.method` of a path: itself when the router has it, `_OTHER` when not (a peer's path is unbounded). */
@@ -41,7 +44,8 @@ export function serverHooks(setup: Setup): ServerHooks {
       const input = inputAttribute(() => event.readInput())
       if (input !== undefined) attributes[ATTR.input] = input
     }
-    const { span, context: active } = startRemoteChild(setup, method ?? REINIT_SPAN, SpanKind.SERVER, attributes, event.trace)
+    const parent = event.trace ?? upgradeTrace.get(event.connection)
+    const { span, context: active } = startRemoteChild(setup, method ?? REINIT_SPAN, SpanKind.SERVER, attributes, parent)
     const startedAt = performance.now()
     let outcome: CallOutcome
     try {
@@ -73,7 +77,7 @@ export function serverHooks(setup: Setup): ServerHooks {
     const attributes: Attributes = { [ATTR.rpcSystemName]: SYSTEM, [ATTR.method]: 'subscription', [ATTR.rpcMethod]: method, ...outcome }
     if (event.connection.remoteAddress !== undefined) attributes[ATTR.clientAddress] = event.connection.remoteAddress
     // The handshake only: a span for a subscription's whole life would stay open for hours.
-    const { span } = startRemoteChild(setup, method, SpanKind.SERVER, attributes, event.trace)
+    const { span } = startRemoteChild(setup, method, SpanKind.SERVER, attributes, event.trace ?? upgradeTrace.get(event.connection))
     if (event.outcome === 'refused') {
       const code = event.error?.code ?? 'INTERNAL'
       span.setAttributes({ [ATTR.rpcStatusCode]: code, [ATTR.errorType]: code })
@@ -94,6 +98,7 @@ export function serverHooks(setup: Setup): ServerHooks {
   function connection(event: ServerConnectionEvent): void {
     if (open.has(event.connection)) return
     open.add(event.connection)
+    if (event.trace !== undefined) upgradeTrace.set(event.connection, event.trace)
     setup.instruments().connections.add(1)
   }
 

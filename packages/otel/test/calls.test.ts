@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import WebSocket from 'ws'
 import { z } from 'zod'
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
@@ -256,6 +257,29 @@ describe('a trace context the server cannot or must not trust', () => {
     expect(span.parentSpanContext).toBeUndefined()
     expect(span.spanContext().traceId).not.toBe(TRACE_ID)
     expect(span.links).toEqual([])
+  })
+
+  it("parents calls that carry no trace context of their own with the upgrade request's traceparent header, and a call's own wins", async () => {
+    const fixture = otelFixture()
+    const { url } = await startServer({ router: makeRouter(fixture), instrumentation: [fixture.otel()] })
+    const ws = new WebSocket(url, 'wirecall.v1', { headers: { traceparent: VALID } })
+    onTestFinished(() => ws.terminate())
+    const messages: { id?: number; type?: string }[] = []
+    ws.on('message', (data) => messages.push(...([] as { id?: number }[]).concat(JSON.parse(String(data)) as { id?: number })))
+    await new Promise((resolve) => ws.once('open', resolve))
+    ws.send(JSON.stringify({ type: 'init' }))
+    await waitUntil(() => messages.some((m) => m.type === 'ack'), 'the ack')
+    ws.send(JSON.stringify({ type: 'call', id: 1, method: 'query', path: 'greet', input: { name: 'Ada' } }))
+    await waitUntil(() => messages.some((m) => m.id === 1), 'the answer')
+    const span = await serverSpan(fixture, 'greet')
+    expect(span.parentSpanContext).toMatchObject({ traceId: TRACE_ID, spanId: PARENT_ID, isRemote: true })
+
+    const own = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`
+    ws.send(JSON.stringify({ type: 'call', id: 2, method: 'query', path: 'greet', input: { name: 'Bo' }, trace: { traceparent: own } }))
+    await waitUntil(() => messages.some((m) => m.id === 2), 'the second answer')
+    await waitUntil(() => fixture.spans().filter((s) => s.name === 'greet').length === 2, 'the second span')
+    const second = fixture.spans().filter((s) => s.name === 'greet')[1]!
+    expect(second.parentSpanContext).toMatchObject({ traceId: '1'.repeat(32), spanId: '2'.repeat(16) })
   })
 
   it('drops a tracestate over 512 characters and keeps the traceparent', async () => {
