@@ -140,11 +140,16 @@ export class CallTable {
     return hooks.call(session, event, () => {
       const free = !this.running.has(id)
       const settled = run()
-      session.track(settled)
-      const outcome = settled.then(outcomeOf)
       // Only an id this call itself put in the table: another call may hold it (then this one was refused).
       const abort = free ? this.running.get(id) : undefined
-      return abort === undefined ? outcome : Promise.race([outcome, whenAborted(abort)])
+      // One promise for the outcome, settled by whichever comes first: the answer, or a cancel or close (the
+      // resolver may go on ignoring its signal). Not a race of two promises, and not through `abort.signal`,
+      // which would make an AbortController per call: this is the cost of every wrapped call.
+      return new Promise<CallOutcome>((resolve) => {
+        // `run` never rejects; the session waits for it (tracked) whatever the outcome.
+        session.track(settled.then((result) => resolve(outcomeOf(result))))
+        abort?.onAbort(() => resolve(outcomeOf(abort)))
+      })
     })
   }
 
@@ -252,11 +257,6 @@ export class CallTable {
   }
 }
 
-/** Resolves with the cancelled outcome once `abort` fires (the call was cancelled, or its connection closed). */
-function whenAborted(abort: LazyAbort): Promise<CallOutcome> {
-  // Not through `abort.signal`: that would make an AbortController for every call an instrumentation wraps.
-  return new Promise((resolve) => abort.onAbort(() => resolve(outcomeOf(abort))))
-}
 
 /**
  * The error an idempotent mutation's stored outcome sent, for its

@@ -102,9 +102,10 @@ export class ServerHooks {
   }
 
   private async wrap(site: HookSite, event: ServerCallEvent, run: () => Promise<CallOutcome>, index: number): Promise<CallOutcome> {
-    if (index === this.wrappers.length) return run()
     let inner: Promise<CallOutcome> | undefined
-    const next = (): Promise<CallOutcome> => (inner ??= this.wrap(site, event, run, index + 1))
+    // The innermost wrapper's next() is the call itself, not one more async step around it.
+    const innermost = index === this.wrappers.length - 1
+    const next = (): Promise<CallOutcome> => (inner ??= innermost ? run() : this.wrap(site, event, run, index + 1))
     const type = event.method === 'reinit' ? undefined : event.method
     try {
       await this.wrappers[index]!.onCall!(event, next)
