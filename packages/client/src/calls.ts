@@ -19,6 +19,9 @@ import type { MutationOptions, OfflineQueueOptions } from './options'
 import { RequestTable, abortError, type PendingCall } from './request-table'
 import { unref } from './timers'
 
+/** How often a backed-up socket is looked at again: WHATWG sockets have no drain event. */
+const DRAIN_POLL_MS = 10
+
 /** What calls and subscriptions need from the client that owns them. */
 export interface ClientLink {
   readonly serializer: Serializer
@@ -177,13 +180,28 @@ export class Calls {
   flush(): void {
     const connection = this.link.openConnection()
     if (connection === undefined) return
-    const maxInFlight = connection.limits.maxInFlightCalls ?? Infinity
     for (const call of this.table.unsent()) {
-      if (connection.bufferedAmount > this.limits.highWaterMark) return this.drainSoon()
-      if (this.table.inFlight >= maxInFlight) return
-      if (!connection.canSend()) return this.drainSoon(connection.sendWaitMs())
+      const waitMs = this.waitMs(connection)
+      if (waitMs !== undefined) {
+        // Past maxInFlightCalls nothing is scheduled: the next answer flushes.
+        if (waitMs !== Infinity) this.drainSoon(waitMs)
+        return
+      }
       this.transmit(connection, call)
     }
+  }
+
+  /**
+   * When a call may be written on `connection`: now (`undefined`), or in
+   * how many milliseconds to look again — the socket is backed up (a short
+   * poll), the server's message rate is spent (until it refills), or
+   * `Infinity` past its `maxInFlightCalls`, where an answer makes room.
+   */
+  private waitMs(connection: Connection): number | undefined {
+    if (connection.bufferedAmount > this.limits.highWaterMark) return DRAIN_POLL_MS
+    if (this.table.inFlight >= (connection.limits.maxInFlightCalls ?? Infinity)) return Infinity
+    if (!connection.canSend()) return connection.sendWaitMs()
+    return undefined
   }
 
   /**
@@ -193,13 +211,8 @@ export class Calls {
    */
   private request(id: number, frame: string, retry: boolean, path: string | undefined, options: MutationOptions | undefined): Promise<unknown> {
     const connection = this.link.openConnection()
-    // Written at once only when nothing is queued ahead of it, the socket is keeping up and the server's limits allow.
-    const direct =
-      connection !== undefined &&
-      this.table.queuedCalls === 0 &&
-      connection.bufferedAmount <= this.limits.highWaterMark &&
-      this.table.inFlight < (connection.limits.maxInFlightCalls ?? Infinity) &&
-      connection.canSend()
+    // Written at once only when nothing is queued ahead of it and nothing blocks it.
+    const direct = connection !== undefined && this.table.queuedCalls === 0 && this.waitMs(connection) === undefined
     const bytes = direct ? undefined : utf8Length(frame)
     if (bytes !== undefined) {
       const { queuedCalls, queuedBytes } = this.table
@@ -210,7 +223,7 @@ export class Calls {
         )
       }
     }
-    const promise = this.table.add(id, frame, retry, path, options, bytes)
+    const promise = this.table.add(id, frame, retry, path, options, bytes, direct)
     this.link.touch()
     if (direct) this.transmit(connection, this.table.get(id)!)
     else if (connection !== undefined) this.flush()
@@ -241,7 +254,7 @@ export class Calls {
     call.retry = true
   }
 
-  private drainSoon(delayMs = 10): void {
+  private drainSoon(delayMs: number): void {
     if (this.drainTimer !== undefined) return
     this.drainTimer = setTimeout(() => {
       this.drainTimer = undefined

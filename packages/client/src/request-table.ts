@@ -103,6 +103,8 @@ export class RequestTable {
    * Makes a call and starts its clock: it times out `timeoutMs` from now
    * (`undefined`: the client's default) and is cancelled when `signal`
    * aborts. `bytes` is its size when it goes straight to the queue.
+   * `direct`: the caller writes it at once ({@link markSent}), so it is
+   * never queued, and its size is never measured.
    */
   add(
     id: number,
@@ -111,6 +113,7 @@ export class RequestTable {
     path: string | undefined,
     options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } | undefined,
     bytes: number | undefined,
+    direct = false,
   ): Promise<unknown> {
     const timeoutMs = clampDelay(options?.timeoutMs ?? this.defaultTimeoutMs)
     let call!: PendingCall
@@ -132,7 +135,7 @@ export class RequestTable {
       signal.addEventListener('abort', call.onAbort, { once: true })
     }
     this.calls.set(id, call)
-    this.enqueue(call)
+    if (!direct) this.enqueue(call)
     return promise
   }
 
@@ -240,8 +243,8 @@ export class RequestTable {
   }
 
   private dequeue(call: PendingCall): void {
-    this.unsentCalls.delete(call)
-    this.unsentBytes -= call.bytes ??= utf8Length(call.frame)
+    // A call written at once was never queued.
+    if (this.unsentCalls.delete(call)) this.unsentBytes -= call.bytes!
   }
 }
 
