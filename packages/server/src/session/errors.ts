@@ -29,17 +29,18 @@ export function toPublicError(thrown: unknown, exposeInternalErrors: boolean): P
 
 /**
  * Masks `thrown`, hands the original to `report`, and encodes what the
- * caller may see as the fields of an `error` message.
+ * caller may see as the fields of an `error` message. Returns the fields
+ * and the original, which `onError` and the instrumentation get.
  */
 export function maskedErrorFields(
   serializer: Serializer,
   exposeInternalErrors: boolean,
   thrown: unknown,
   report: (error: RpcError) => void,
-): EncodedFields {
+): { fields: EncodedFields; original: RpcError } {
   const error = toPublicError(thrown, exposeInternalErrors)
   report(error.original)
-  return errorFields(serializer, error.code, error.message, error.data)
+  return { fields: errorFields(serializer, error.code, error.message, error.data), original: error.original }
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   PROTOCOL,
   RpcError,
   assertNever,
-  errorFields,
   refusalCloseCode,
   restartFrame,
   stampFrame,
@@ -19,7 +18,7 @@ import { serverDefaults } from '../options'
 import { CallTable } from './calls'
 import type { SessionConfig } from './config'
 import { init, type ContextVersions } from './context'
-import { callOnError, closeReport, maskedErrorFields, toPublicError } from './errors'
+import { callOnError, closeReport, maskedErrorFields } from './errors'
 import { FlowControl } from './flow-control'
 import { outcomeOf, subscriptionRefused, type ObservedConnection, type ServerHooks } from './hooks'
 import { isKnown } from './lookup'
@@ -294,14 +293,17 @@ export class Session {
 
   /** Sends a per-call error; the one place errors leave the server. Returns the error before masking, as `onError` got it. */
   sendError(id: number, thrown: unknown, path: string | undefined, type: ProcedureType | undefined): RpcError {
-    const error = toPublicError(thrown, this.config.exposeInternalErrors)
-    this.report(error.original, path, type)
-    this.write(stampFrame('error', id, errorFields(this.config.serializer, error.code, error.message, error.data)))
-    return error.original
+    const { fields, original } = this.maskError(thrown, path, type)
+    this.write(stampFrame('error', id, fields))
+    return original
   }
 
   /** Masks and reports an error, and encodes it as the fields of an `error` message. */
   errorFields(thrown: unknown, path: string | undefined, type: ProcedureType | undefined): EncodedFields {
+    return this.maskError(thrown, path, type).fields
+  }
+
+  private maskError(thrown: unknown, path: string | undefined, type: ProcedureType | undefined): { fields: EncodedFields; original: RpcError } {
     const { serializer, exposeInternalErrors } = this.config
     return maskedErrorFields(serializer, exposeInternalErrors, thrown, (error) => this.report(error, path, type))
   }
