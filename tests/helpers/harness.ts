@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type RequestListener, type Server as 
 import type { AddressInfo } from 'node:net'
 import WebSocket from 'ws'
 import { inspect } from 'node:util'
-import { isRpcError, RpcError, type AnyRouter } from '@wirecall/core'
+import { isRpcError, PROTOCOL, RpcError, type AnyRouter } from '@wirecall/core'
 import { createRpcClient, type RpcClient, type RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type RpcServer, type RpcServerOptions } from '@wirecall/server'
 
@@ -53,6 +53,26 @@ export function connectClient<TRouter extends AnyRouter>(
   const api = createRpcClient<TRouter>({ url, WebSocket, ...options })
   onTestFinished(() => api.$connection.close())
   return api
+}
+
+/**
+ * The bytes of a WebSocket upgrade request offering `wirecall.v1`, with
+ * `headers` added, as a peer on raw TCP writes it (latin1): for tests that
+ * must control what `ws`'s client would not let them (pipelining after it,
+ * never reading the 101).
+ */
+export function upgradeRequest(path: string, headers: Record<string, string> = {}): Buffer {
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Protocol: ${PROTOCOL}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ]
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
 }
 
 /** A raw WebSocket peer that records every frame and close, for protocol-level tests. */

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { CloseCode, initRpc, PROTOCOL } from '@wirecall/core'
 import type { RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type ErrorHandlerOptions, type RpcServer, type RpcServerOptions, type RpcSocket } from '@wirecall/server'
-import { connectClient, rpcErrorOf, sleep, startHttpServer, waitUntil, within } from '../../helpers/harness'
+import { connectClient, rpcErrorOf, sleep, startHttpServer, upgradeRequest, waitUntil, within } from '../../helpers/harness'
 import { failOnEscapedErrors } from '../../helpers/invariants'
 
 /**
@@ -78,17 +78,7 @@ async function rawUpgrade(port: number, origin: string, waitFor101 = true): Prom
   onTestFinished(() => void socket.destroy())
   socket.on('error', () => {})
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-  const request = [
-    'GET /rpc HTTP/1.1',
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    `Sec-WebSocket-Protocol: ${PROTOCOL}`,
-    `Origin: ${origin}`,
-  ]
-  socket.write(`${request.join('\r\n')}\r\n\r\n`, 'latin1')
+  socket.write(upgradeRequest('/rpc', { Origin: origin }))
   if (waitFor101) await new Promise((resolve) => socket.once('data', resolve))
   return socket
 }

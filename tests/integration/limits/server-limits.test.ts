@@ -13,6 +13,7 @@ import {
   rpcErrorOf,
   sleep,
   startServer,
+  upgradeRequest,
   waitUntil,
   within,
   type RawPeer,
@@ -169,17 +170,7 @@ async function pipelinedUpgrade(port: number, path: string, headers: Record<stri
   let received = ''
   socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-  const lines = [
-    `GET ${path} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    `Sec-WebSocket-Protocol: ${PROTOCOL}`,
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ]
-  socket.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), after]))
+  socket.write(Buffer.concat([upgradeRequest(path, headers), after]))
   await Promise.race([new Promise((resolve) => socket.once('close', resolve)), sleep(ms)])
   socket.destroy()
   return received
