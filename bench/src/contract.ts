@@ -104,6 +104,15 @@ export interface BenchServer {
   close(): Promise<void>
 }
 
+/**
+ * How a scale case wants its server (server-process.ts takes it as JSON).
+ * Every field is optional: `{}` is the server the main cases run.
+ */
+export interface ServeOptions {
+  /** Listen on this port instead of an ephemeral one (a restarted server takes its predecessor's port). */
+  port?: number
+}
+
 /** Client side of an implementation, run in the client process: one connection. */
 export interface BenchConnection {
   echo(input: EchoInput): Promise<unknown>
@@ -124,8 +133,8 @@ export interface BenchConnection {
 /** One implementation: how to serve and how to connect. */
 export interface Impl {
   name: ImplName
-  /** Starts the server on 127.0.0.1, port 0. */
-  serve(): Promise<BenchServer>
+  /** Starts the server on 127.0.0.1, port 0 unless `options.port`. */
+  serve(options?: ServeOptions): Promise<BenchServer>
   /** Opens one connection, ready to use (handshake done). */
   connect(port: number): Promise<BenchConnection>
 }

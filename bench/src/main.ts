@@ -18,15 +18,22 @@ import { IMPLS, runsCase, VARIANT_CASES, type ImplName } from './contract'
 import { describeError } from './ipc'
 import { machineInfo } from './machine'
 import { runOnce } from './run'
+import { SCALE_CASES, type Figure } from './scale/index'
+import { figureTable } from './scale/report'
 import { IMPL_TITLES, cpuSummary, formatNumber, renderReport, summaryRows, type Report } from './table'
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
+/** Where a full run draws its charts (docs/benchmarks.md shows them); a --quick run draws into results/charts/. */
+const DOCS_CHARTS_DIR = fileURLToPath(new URL('../../docs/benchmarks/', import.meta.url))
+const SCALE_NAMES = SCALE_CASES.map((scaleCase) => scaleCase.name)
 
 const USAGE = `Usage: pnpm --filter @wirecall/bench bench [flags]
 
   --reps N          repetitions of every case × implementation (default 5; 1 with --quick)
+  --scale-reps N    repetitions of every scale point (default 3; 1 with --quick)
   --quick           small counts, 1 repetition, no tsc: a smoke run
-  --only LIST       cases, comma-separated: ${CASE_NAMES.join(',')}
+  --only LIST       cases, comma-separated: ${CASE_NAMES.join(',')} (none: no main case)
+  --scale LIST      scale cases, comma-separated: ${SCALE_NAMES.join(',')} (default all; none: skip)
   --impls LIST      implementations, comma-separated: ${IMPLS.join(',')} (ratios need raw;
                     the wirecall-* variants run only ${VARIANT_CASES.join(' and ')})
   --baseline REF    build wirecall as it was at git REF (a commit, HEAD...) and run it as wirecall-baseline
@@ -38,8 +45,11 @@ const USAGE = `Usage: pnpm --filter @wirecall/bench bench [flags]
 
 interface Options {
   reps: number
+  scaleReps: number
   quick: boolean
   cases: CaseName[]
+  /** The scale cases to run, after the main cases. */
+  scale: string[]
   impls: ImplName[]
   bundle: boolean
   typecheck: boolean
@@ -61,8 +71,10 @@ function parseOptions(): Options | undefined {
   const { values } = parseArgs({
     options: {
       reps: { type: 'string' },
+      'scale-reps': { type: 'string' },
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      scale: { type: 'string' },
       impls: { type: 'string' },
       'no-bundle': { type: 'boolean', default: false },
       'no-typecheck': { type: 'boolean', default: false },
@@ -77,10 +89,14 @@ function parseOptions(): Options | undefined {
   const quick = values.quick
   const reps = values.reps === undefined ? (quick ? 1 : 5) : Number(values.reps)
   if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps takes a positive integer')
+  const scaleReps = values['scale-reps'] === undefined ? 3 : Number(values['scale-reps'])
+  if (!Number.isInteger(scaleReps) || scaleReps < 1) throw new Error('--scale-reps takes a positive integer')
   return {
     reps,
+    scaleReps,
     quick,
-    cases: list('--only', values.only, CASE_NAMES),
+    cases: values.only === 'none' ? [] : list('--only', values.only, CASE_NAMES),
+    scale: values.scale === 'none' ? [] : list('--scale', values.scale, SCALE_NAMES),
     impls: implList(values.impls, values.baseline),
     bundle: !values['no-bundle'],
     // A quick run stays well under a minute; tsc alone takes half of one.
@@ -154,6 +170,19 @@ async function main(): Promise<number> {
     }
   }
 
+  const figures: Figure[] = []
+  for (const name of options.scale) {
+    const scaleCase = SCALE_CASES.find((candidate) => candidate.name === name)!
+    const impls = options.impls.filter((impl) => scaleCase.impls.includes(impl))
+    log(`scale: ${name} (${impls.join(', ')})...`)
+    try {
+      figures.push(...(await scaleCase.run({ quick: options.quick, reps: options.quick ? 1 : options.scaleReps, impls, log })))
+    } catch (error) {
+      const detail = error instanceof ChildFailure ? error.message : describeError(error)
+      throw new Error(`scale case "${name}" failed:\n${detail}`)
+    }
+  }
+
   let bundles: Report['bundles'] = 'skipped'
   if (options.bundle) {
     log('bundle sizes...')
@@ -181,7 +210,15 @@ async function main(): Promise<number> {
     profiled: options.profile,
     baseline: baselineCommit,
   }
-  console.log(renderReport(report).join('\n'))
+  if (options.cases.length > 0 || bundles !== 'skipped' || typecheck !== 'skipped') console.log(renderReport(report).join('\n'))
+  if (figures.length > 0) {
+    const runs = options.quick ? '1 run' : `medians of ${options.scaleReps} runs`
+    console.log(['', `## How the figures grow${options.quick ? ' (--quick: small sizes, a smoke run)' : ''}`, '', ...figures.flatMap((figure) => figureTable(figure, runs))].join('\n'))
+    const chartsDir = options.quick ? `${RESULTS_DIR}charts/` : DOCS_CHARTS_DIR
+    const { writeCharts } = await import('./charts/index')
+    writeCharts(figures, chartsDir)
+    log(`charts: ${figures.length} SVG files in ${chartsDir}`)
+  }
 
   mkdirSync(RESULTS_DIR, { recursive: true })
   const file = `${RESULTS_DIR}latest.json`
@@ -192,6 +229,7 @@ async function main(): Promise<number> {
     summary: summaryRows(report),
     cpuPerOpUs: cpuSummary(report),
     ...report,
+    scale: figures,
   }
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
   log(`\nAll samples: ${file} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`)

@@ -13,8 +13,11 @@ import type { FromClient, FromServer, ToClient, ToServer } from './ipc'
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
+/** The server child's entry: `server-process.ts <impl> [ServeOptions as JSON]`. */
+export const SERVER_PROCESS = here('./server-process.ts')
+
 /** tsx's loader as a file URL, so children run TypeScript wherever the orchestrator was started from. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
 /**
  * The bench's tsconfig, for tsx in the children: the root one maps
@@ -22,7 +25,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
  * measures the built packages, as an app gets them. Read at each run: with
  * `--baseline`, the orchestrator adds `WIRECALL_BASELINE_DIR` first.
  */
-const childEnv = () => ({ ...process.env, TSX_TSCONFIG_PATH: here('../tsconfig.json') })
+export const childEnv = () => ({ ...process.env, TSX_TSCONFIG_PATH: here('../tsconfig.json') })
 
 /** How long any one step of a run may take before the run fails. */
 const STEP_TIMEOUT_MS = 60_000
@@ -50,7 +53,7 @@ export async function runOnce(benchCase: BenchCase, impl: ImplName, options: Run
   }
   const label = `${benchCase.name}/${impl}`
   // Both start at once (loading a library takes a few hundred ms); the client connects once it has the port.
-  const server = new Child<ToServer, FromServer>(`${label} server`, here('./server-process.ts'), [impl], execArgv('server'), childEnv())
+  const server = new Child<ToServer, FromServer>(`${label} server`, SERVER_PROCESS, [impl], execArgv('server'), childEnv())
   const client = new Child<ToClient, FromClient>(`${label} client`, here('./client-process.ts'), [impl, benchCase.name, options.quick ? 'quick' : 'full'], execArgv('client'), childEnv())
   // A server that dies mid-run fails the run at once, not when a client wait times out.
   const whileServerLives = <T>(wait: Promise<T>) => Promise.race([wait, server.failed])

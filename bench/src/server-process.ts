@@ -1,11 +1,12 @@
 /**
- * Entry of the server child process: `server-process.ts <impl>`, forked by
- * main.ts with IPC and `--expose-gc`. Serves the implementation on
+ * Entry of the server child process: `server-process.ts <impl> [options]`,
+ * forked by main.ts (or a scale case) with IPC and `--expose-gc`; `options`
+ * is a {@link ServeOptions} object as JSON. Serves the implementation on
  * 127.0.0.1, says `ready` with its port, then answers the orchestrator's
  * CPU and memory questions until it is told to close.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { IMPLS, type ImplName } from './contract'
+import { IMPLS, type ImplName, type ServeOptions } from './contract'
 import { loadImpl } from './impls/index'
 import { describeError, exitWithParent, sendToParent, type MemorySample, type ToServer } from './ipc'
 
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   exitWithParent()
   const name = process.argv[2]
   if (!IMPLS.includes(name as ImplName)) throw new Error(`unknown implementation ${String(name)}`)
-  const server = await (await loadImpl(name as ImplName)).serve()
+  const options = JSON.parse(process.argv[3] ?? '{}') as ServeOptions
+  const server = await (await loadImpl(name as ImplName)).serve(options)
 
   process.on('message', (message: ToServer) => {
     void (async () => {

@@ -12,7 +12,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { pushEvent, type BenchConnection, type BenchServer, type EchoInput, type Impl, type PublishInput } from '../contract'
+import { pushEvent, type BenchConnection, type BenchServer, type EchoInput, type Impl, type PublishInput, type ServeOptions } from '../contract'
 import { failLater, openWebSocket } from './util'
 
 /** Pause a stream above this many unsent bytes: unbounded buffering is what a competent hand-written server avoids. */
@@ -29,8 +29,8 @@ function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-async function serve(): Promise<BenchServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+async function serve(options: ServeOptions = {}): Promise<BenchServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0 })
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve)
     wss.once('error', reject)

@@ -8,7 +8,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import { io, type Socket } from 'socket.io-client'
-import { pushEvent, type BenchConnection, type BenchServer, type Impl } from '../contract'
+import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ServeOptions } from '../contract'
 import { FEED_ROOM, type ClientToServerEvents, type ServerToClientEvents } from './socketio-events'
 
 /** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */
@@ -16,7 +16,7 @@ function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-async function serve(): Promise<BenchServer> {
+async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   const httpServer = createServer()
   const server = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer)
 
@@ -52,7 +52,7 @@ async function serve(): Promise<BenchServer> {
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject)
-    httpServer.listen(0, '127.0.0.1', resolve)
+    httpServer.listen(options.port ?? 0, '127.0.0.1', resolve)
   })
   const { port } = httpServer.address() as AddressInfo
 

@@ -8,11 +8,11 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client'
 import { applyWSSHandler } from '@trpc/server/adapters/ws'
 import superjson from 'superjson'
 import WebSocket, { WebSocketServer } from 'ws'
-import type { BenchConnection, BenchServer, EchoInput, Impl, PublishInput } from '../contract'
+import type { BenchConnection, BenchServer, EchoInput, Impl, PublishInput, ServeOptions } from '../contract'
 import { createTrpcRouter, type TrpcRouter } from './trpc-router'
 
-async function serve(): Promise<BenchServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+async function serve(options: ServeOptions = {}): Promise<BenchServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: options.port ?? 0 })
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve)
     wss.once('error', reject)

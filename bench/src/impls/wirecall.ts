@@ -17,7 +17,7 @@ import { createRpcClient, type ClientInstrumentation } from '@wirecall/client'
 import { createChannel, createRpcServer, initRpc, type ServerInstrumentation } from '@wirecall/server'
 import WebSocket from 'ws'
 import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
-import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ImplName, type PushEvent } from '../contract'
+import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ImplName, type PushEvent, type ServeOptions } from '../contract'
 import { failLater } from './util'
 
 // The bench measures the built packages, as an app gets them. Running the
@@ -84,7 +84,7 @@ function createWirecallRouter(lib: Awaited<ReturnType<WirecallLib['server']>>, i
 
 type WirecallRouter = ReturnType<typeof createWirecallRouter>
 
-async function serve(lib: WirecallLib, instrument: Instrument | undefined): Promise<BenchServer> {
+async function serve(lib: WirecallLib, instrument: Instrument | undefined, options: ServeOptions = {}): Promise<BenchServer> {
   const server = await lib.server()
   const instrumentation = instrument?.server()
   // Without instrumentation, the option is left out altogether, as an app that never heard of it writes it.
@@ -92,7 +92,7 @@ async function serve(lib: WirecallLib, instrument: Instrument | undefined): Prom
     instrumentation === undefined
       ? server.createRpcServer({ router: createWirecallRouter(server) })
       : server.createRpcServer({ router: createWirecallRouter(server, instrumentation), instrumentation })
-  const { port } = await rpcServer.listen({ port: 0, host: '127.0.0.1', path: '/rpc' })
+  const { port } = await rpcServer.listen({ port: options.port ?? 0, host: '127.0.0.1', path: '/rpc' })
   return { port, close: () => rpcServer.close() }
 }
 
@@ -184,7 +184,7 @@ async function connect(lib: WirecallLib, port: number, instrument: Instrument | 
  * built packages).
  */
 export function createWirecallImpl(name: ImplName, instrument: Instrument | undefined, lib: WirecallLib = builtPackages): Impl {
-  return { name, serve: () => serve(lib, instrument), connect: (port) => connect(lib, port, instrument) }
+  return { name, serve: (options) => serve(lib, instrument, options), connect: (port) => connect(lib, port, instrument) }
 }
 
 /** wirecall: `@wirecall/server` + `@wirecall/client`, built packages, no instrumentation. */
