@@ -28,7 +28,7 @@ import { FrameIntake } from './frame-intake'
 import type { RpcSocket } from './socket'
 import { SubscriptionTable } from './subscriptions'
 import { Tasks } from './tasks'
-import { flushAtTurnEnd } from './turn-end'
+import { currentTurn, flushAtTurnEnd } from './turn-end'
 import { unrefTimer } from './unref'
 
 /** Who keeps the sessions of a server: told once when a session is gone. */
@@ -78,8 +78,9 @@ export class Session {
   readonly limiter: RateLimiter | undefined
   /** Holds frames that cannot be read yet (byte budget, or this turn's slice used up); made the first time one has to wait. */
   private intake: FrameIntake | undefined
-  /** Time spent reading this peer's frames since it last yielded the event loop; see {@link readNow}. */
+  /** Time spent reading this peer's frames in the turn {@link readTurn}; see {@link readNow}. */
   private readMs = 0
+  private readTurn = -1
   private initTimer: ReturnType<typeof setTimeout> | undefined
   private cutOffTimer: ReturnType<typeof setTimeout> | undefined
   private isReleased = false
@@ -182,6 +183,12 @@ export class Session {
    * cannot keep every other connection waiting.
    */
   readNow(data: string, start = performance.now()): void {
+    // The slice is per turn: time spent in earlier turns, when other connections had theirs, does not count.
+    const turn = currentTurn()
+    if (turn !== this.readTurn) {
+      this.readTurn = turn
+      this.readMs = 0
+    }
     readFrame(this, data)
     this.readMs += performance.now() - start
     if (this.readMs < READ_SLICE_MS || this.isClosed) return

@@ -9,18 +9,35 @@ import type { FrameBatcher } from '@wirecall/core'
  */
 const due: FrameBatcher[] = []
 let armed = false
+/** Counts the turns that read or wrote something; see {@link currentTurn}. */
+let turn = 0
 
-function flushDue(): void {
+function endTurn(): void {
   armed = false
+  turn++
   // Batches scheduled while flushing (a write that starts new work) wait for the next turn.
   const batchers = due.splice(0)
   for (const batcher of batchers) batcher.flushScheduled()
 }
 
+function arm(): void {
+  if (armed) return
+  armed = true
+  setImmediate(endTurn)
+}
+
 /** Schedules `batcher` to be flushed at the end of this turn. */
 export function flushAtTurnEnd(batcher: FrameBatcher): void {
   due.push(batcher)
-  if (armed) return
-  armed = true
-  setImmediate(flushDue)
+  arm()
+}
+
+/**
+ * A number that changes when this turn of the event loop ends: a session
+ * compares it with the one it saw last to know whether its reading time
+ * belongs to the same turn. Shares the flush's `setImmediate`.
+ */
+export function currentTurn(): number {
+  arm()
+  return turn
 }
