@@ -159,6 +159,8 @@ function requestPath(req: IncomingMessage): string | undefined {
  */
 function refuseUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return
+  // A peer that resets meanwhile makes the write fail: that must not become an uncaught exception.
+  socket.on('error', ignoreError)
   const body = `${text}\n`
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
