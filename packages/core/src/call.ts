@@ -69,27 +69,50 @@ export class LazyAbort {
  * This is transport-free: the server adapter calls it, and so can tests.
  */
 export async function callProcedure(options: CallProcedureOptions): Promise<unknown> {
-  const def = options.procedure._def
-  // Middleware before the first `.input()` sees the input as sent; a procedure with no input schema gets
-  // `undefined` whatever was sent, so unchecked data never reaches its middleware or resolver.
-  const data = onlyInputs(def.steps)
-    ? await runInputsAndResolver(def, options)
-    : (await runChain(def, options, 0, options.ctx, def.steps.some((s) => s.kind === 'input') ? options.input : undefined)).data
-  if (def.type !== 'subscription' && def.output !== undefined) return check(def.output, data, 'output')
-  return data
+  return startProcedure(options)
 }
 
 /**
- * The common chain, with no middleware: validation, then the resolver,
- * without a promise per step (a synchronous schema is checked at once).
+ * {@link callProcedure} without a promise where none is needed: when every
+ * schema and the resolver are synchronous, returns the output itself (and
+ * throws what they throw); otherwise a promise of it. A sequential call's
+ * answer then leaves in the turn its frame arrived, without the microtask
+ * hops of three `await`s.
  */
-async function runInputsAndResolver(def: ProcedureDef, options: CallProcedureOptions): Promise<unknown> {
-  let input: unknown
+export function startProcedure(options: CallProcedureOptions): unknown {
+  const def = options.procedure._def
+  // Middleware before the first `.input()` sees the input as sent; a procedure with no input schema gets
+  // `undefined` whatever was sent, so unchecked data never reaches its middleware or resolver.
+  if (!onlyInputs(def.steps)) {
+    return runChain(def, options, 0, options.ctx, def.steps.some((s) => s.kind === 'input') ? options.input : undefined).then((result) => checkOutput(def, result.data))
+  }
+  const data = runInputsAndResolver(def, options, 0, undefined)
+  return isThenable(data) ? Promise.resolve(data).then((value) => checkOutput(def, value)) : checkOutput(def, data)
+}
+
+function checkOutput(def: ProcedureDef, data: unknown): unknown {
+  return def.type !== 'subscription' && def.output !== undefined ? check(def.output, data, 'output') : data
+}
+
+/** True for a promise or any other thenable (what `await` would wait for). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * The common chain, with no middleware: validation from step `from`, then
+ * the resolver, without a promise per step: a synchronous schema is checked
+ * at once, and only an asynchronous one makes the rest wait.
+ */
+function runInputsAndResolver(def: ProcedureDef, options: CallProcedureOptions, from: number, merged: unknown): unknown {
+  let input = merged
   const steps = def.steps
-  for (let i = 0; i < steps.length; i++) {
+  for (let i = from; i < steps.length; i++) {
     throwIfAborted(options.signal)
-    let parsed = check((steps[i] as Extract<ProcedureStep, { kind: 'input' }>).schema, options.input, 'input')
-    if (parsed instanceof Promise) parsed = await parsed
+    const parsed = check((steps[i] as Extract<ProcedureStep, { kind: 'input' }>).schema, options.input, 'input')
+    if (parsed instanceof Promise) {
+      return parsed.then((value) => runInputsAndResolver(def, options, i + 1, i === 0 ? value : mergeInputs(input, value, options.path)))
+    }
     input = i === 0 ? parsed : mergeInputs(input, parsed, options.path)
   }
   throwIfAborted(options.signal)

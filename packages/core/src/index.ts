@@ -115,7 +115,7 @@ export {
 // speak the protocol. Not for apps, and not covered by semver; a name moves
 // up to the API above only by decision (tests/build/exports.test.ts).
 
-export { callProcedure, LazyAbort, type CallProcedureOptions } from './call'
+export { callProcedure, isThenable, LazyAbort, startProcedure, type CallProcedureOptions } from './call'
 export { getProcedure } from './router'
 export { validate } from './schema'
 export { positionOf, traceOf, withTrace } from './tracked'

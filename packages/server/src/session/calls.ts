@@ -3,6 +3,8 @@ import {
   RpcError,
   callProcedure,
   isRpcErrorCode,
+  isThenable,
+  startProcedure,
   encodeFields,
   isRpcError,
   resultFrame,
@@ -87,10 +89,10 @@ export class CallTable {
     return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve))
   }
 
-  /** Runs one call to its answer, through the server's instrumentation if it has some. Never rejects. */
-  call(message: CallMessage): Promise<unknown> {
+  /** Runs one call to its answer, through the server's instrumentation if it has some. Never rejects; a promise only while the call runs on. */
+  call(message: CallMessage): unknown {
     const hooks = this.session.config.instrumentation
-    return hooks?.wrapsCalls !== true ? this.run(message) : this.observe(hooks, this.describe(message), () => this.run(message))
+    return hooks?.wrapsCalls !== true ? this.run(message) : this.observe(hooks, this.describe(message), () => Promise.resolve(this.run(message)))
   }
 
   /** Runs a `reinit` to its answer, as {@link call} runs a call. Never rejects. */
@@ -153,8 +155,12 @@ export class CallTable {
     })
   }
 
-  /** Runs one call to its answer; returns how it ended. Never rejects. */
-  private async run(message: CallMessage): Promise<CallResult> {
+  /**
+   * Runs one call to its answer; returns how it ended. Never rejects. A
+   * call whose schema and resolver are synchronous is answered before this
+   * returns, and returns its result itself rather than a promise.
+   */
+  private run(message: CallMessage): CallResult | Promise<CallResult> {
     const { session } = this
     const { id, path, method } = message
     const inUse = session.refuseIdInUse(id, path, method)
@@ -173,22 +179,38 @@ export class CallTable {
       }
     }
     const abort = this.hold(id)
-    let data: unknown
+    let started: unknown
     try {
       const input = decodeInput(config, message.input, message.meta)
-      data = await callProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort })
+      started = startProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort })
     } catch (error) {
-      return this.release(id, abort) ? session.sendError(id, error, path, method) : abort
+      return this.failed(message, abort, error)
     }
+    if (!isThenable(started)) return this.answer(message, abort, started)
+    return Promise.resolve(started).then(
+      (data) => this.answer(message, abort, data),
+      (error: unknown) => this.failed(message, abort, error),
+    )
+  }
+
+  /** The resolver returned `data`: answers it, unless the call was cancelled or its connection closed meanwhile. */
+  private answer(message: CallMessage, abort: LazyAbort, data: unknown): CallResult {
+    const { session } = this
+    const { id, path, method } = message
     if (!this.release(id, abort)) return abort
     let frame: string
     try {
-      frame = resultFrame(config.serializer, id, data)
+      frame = resultFrame(session.config.serializer, id, data)
     } catch (cause) {
       return session.sendError(id, new RpcError('INTERNAL', 'The result could not be serialized', { cause }), path, method)
     }
     session.write(frame)
     return 'ok'
+  }
+
+  /** The chain threw `error`: answers it, unless the call was cancelled or its connection closed meanwhile. */
+  private failed(message: CallMessage, abort: LazyAbort, error: unknown): CallResult {
+    return this.release(message.id, abort) ? this.session.sendError(message.id, error, message.path, message.method) : abort
   }
 
   /**

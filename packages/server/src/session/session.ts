@@ -6,6 +6,7 @@ import {
   PROTOCOL,
   RpcError,
   assertNever,
+  isThenable,
   refusalCloseCode,
   restartFrame,
   stampFrame,
@@ -279,8 +280,9 @@ export class Session {
     if (message.type === 'subscribe') subscriptionRefused(hooks, this, ref, message, isKnown(this.config.router, message.path, 'subscription'), error)
   }
 
-  /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. */
-  track(task: Promise<unknown>): void {
+  /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. A task that finished synchronously (not a promise) has nothing left to count. */
+  track(task: unknown): void {
+    if (!isThenable(task)) return
     ;(this.tasks ??= new Tasks((cause) => this.report(new RpcError('INTERNAL', 'A message handler failed', { cause }), undefined, undefined))).track(task)
   }
 

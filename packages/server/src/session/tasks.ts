@@ -19,7 +19,7 @@ export class Tasks {
   constructor(private readonly failed: (error: unknown) => void) {}
 
   /** Counts `task` until it settles. */
-  track(task: Promise<unknown>): void {
+  track(task: PromiseLike<unknown>): void {
     this.running++
     task.then(this.done, this.fail)
   }
