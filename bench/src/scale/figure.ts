@@ -2,7 +2,7 @@
  * What a scale case produces: figures, each a curve per library over a
  * size (connections, subscribers, in-flight calls, payload bytes, history
  * length). The orchestrator prints each figure as a table and draws it as
- * an SVG chart into docs/benchmarks/ (charts.ts).
+ * an SVG chart into docs/benchmarks/ (charts/).
  */
 import type { ImplName } from '../contract'
 
@@ -23,13 +23,20 @@ export interface Series {
   points: Point[]
 }
 
+/**
+ * What an axis counts, for its chart's tick labels: `count` (the default)
+ * as 1k, 10k, 1M; `bytes` as 100 B, 1 KiB, 1 MiB (and a log axis then
+ * ticks at 1, 10, 100 × 1024ⁿ); `us` as 500 µs, 1 ms, 1 s.
+ */
+export type AxisUnit = 'count' | 'bytes' | 'us'
+
 /** One chart and one table. */
 export interface Figure {
   /** File name stem: docs/benchmarks/<id>.svg. Lowercase, dashes. */
   id: string
   title: string
-  x: { label: string; log?: boolean }
-  y: { label: string; log?: boolean }
+  x: { label: string; log?: boolean; unit?: AxisUnit }
+  y: { label: string; log?: boolean; unit?: AxisUnit }
   better: 'higher' | 'lower'
   series: Series[]
   /** A sentence under the table: what one point is, what bounds it. */

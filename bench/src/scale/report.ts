@@ -2,6 +2,7 @@
  * Scale figures as markdown: one table per figure, a row per size, a
  * column per line, each cell with its ratio to raw ws's at the same size.
  */
+import { tickLabel } from '../charts/tick-labels'
 import { formatNumber, IMPL_TITLES } from '../table'
 import type { Figure, Series } from './figure'
 
@@ -31,7 +32,8 @@ export function figureTable(figure: Figure, runs: string): string[] {
     '',
     `| ${header.join(' | ')} |`,
     `|${header.map((_, i) => (i === 0 ? '---:' : '---:')).join('|')}|`,
-    ...xs.map((x) => `| ${formatNumber(x)} | ${figure.series.map((series) => cell(series, x)).join(' | ')} |`),
+    // Sizes as the chart's axis names them: 1, 10k, 1 KiB.
+    ...xs.map((x) => `| ${tickLabel(x, figure.x.unit)} | ${figure.series.map((series) => cell(series, x)).join(' | ')} |`),
     ...(figure.note === undefined ? [] : ['', figure.note]),
     '',
   ]
