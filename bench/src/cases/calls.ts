@@ -5,6 +5,7 @@
  */
 import { echoInput, isEcho, type BenchConnection } from '../contract'
 import { perSecond, type BenchCase } from './case'
+import { pipeline } from './pipeline'
 import { Mismatch, preview } from './verify'
 
 const IN_FLIGHT = 100
@@ -15,33 +16,11 @@ const COUNTS = {
   quick: { warmup: 500, measured: 3_000 },
 }
 
-/**
- * Makes the calls `first` .. `first + count - 1`, `inFlight` at a time, and
- * checks every answer.
- */
-export function pipeline(connection: BenchConnection, first: number, count: number, inFlight: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const end = first + count
-    let next = first
-    let answered = 0
-    let failed = false
-    const fail = (error: unknown) => {
-      if (failed) return
-      failed = true
-      reject(error)
-    }
-    const launch = (): void => {
-      const id = next++
-      connection.echo(echoInput(id)).then((output) => {
-        if (failed) return
-        if (!isEcho(output, id)) return fail(new Mismatch(`echo ${id}: got ${preview(output)}`))
-        answered++
-        if (next < end) launch()
-        else if (answered === count) resolve()
-      }, fail)
-    }
-    for (let i = 0; i < Math.min(inFlight, count); i++) launch()
-    if (count === 0) resolve()
+/** The calls `first` .. `first + count - 1`, `inFlight` at a time, every answer checked. */
+function echoes(connection: BenchConnection, first: number, count: number, inFlight: number): Promise<void> {
+  return pipeline(first, count, inFlight, async (id) => {
+    const output = await connection.echo(echoInput(id))
+    if (!isEcho(output, id)) throw new Mismatch(`echo ${id}: got ${preview(output)}`)
   })
 }
 
@@ -56,10 +35,10 @@ export const calls: BenchCase = {
   async prepare({ impl, port, quick }) {
     const { warmup, measured } = quick ? COUNTS.quick : COUNTS.full
     const connection = await impl.connect(port)
-    await pipeline(connection, 0, warmup, IN_FLIGHT)
+    await echoes(connection, 0, warmup, IN_FLIGHT)
     return {
       async run() {
-        await pipeline(connection, warmup, measured, IN_FLIGHT)
+        await echoes(connection, warmup, measured, IN_FLIGHT)
         return { ops: measured }
       },
       close: () => connection.close(),
