@@ -10,7 +10,9 @@
  *   {@link PushEvent} published after it started;
  * - `publish({ count, burst })` — a mutation that publishes `count` events to
  *   every `feed` subscriber, `burst` events per macrotask (setImmediate
- *   between bursts), and answers once all are published.
+ *   between bursts), and answers once all are published;
+ * - `echoText(input: EchoTextInput): EchoTextInput` — a query answering its
+ *   input as is, a string of any size (the payload scale case).
  */
 
 /**
@@ -75,10 +77,23 @@ export function isEcho(output: unknown, id: number): boolean {
   )
 }
 
+/** What `echoText` echoes: an id and a string of the size a case chooses. */
+export interface EchoTextInput {
+  id: number
+  text: string
+}
+
 /** One pushed event: its sequence number and a small payload. */
 export interface PushEvent {
   seq: number
   value: string
+  /**
+   * Only with `publish({ stamp: true })`: the server's
+   * `process.hrtime.bigint()` as the event was published, in ns (a number:
+   * exact up to 104 days of uptime). CLOCK_MONOTONIC, shared by every
+   * process of the machine, so a client subtracts it from its own.
+   */
+  at?: number
 }
 
 export function pushEvent(seq: number): PushEvent {
@@ -95,6 +110,10 @@ export function isPushEvent(event: unknown, seq: number): boolean {
 export interface PublishInput {
   count: number
   burst: number
+  /** Stamp every event with `at` (the fan-out scale case's latency); absent, the events are `pushEvent(seq)` as is. */
+  stamp?: boolean
+  /** Pace the bursts at this many events per second (impls/publish-events.ts) instead of one burst per macrotask. */
+  perSecond?: number
 }
 
 /** Server side of an implementation, run in the server process. */
@@ -111,11 +130,65 @@ export interface BenchServer {
 export interface ServeOptions {
   /** Listen on this port instead of an ephemeral one (a restarted server takes its predecessor's port). */
   port?: number
+  /**
+   * Largest frame the server accepts, in bytes, for a library whose default
+   * is below what a case sends (wirecall: `maxPayload`, 1 MiB; socket.io:
+   * `maxHttpBufferSize`, 1 MB; raw ws and tRPC keep ws's 100 MiB). Only the
+   * payload scale case sets it, at its largest size.
+   */
+  maxPayload?: number
+  /**
+   * wirecall only: `rateLimit: false`, its per-connection limits on
+   * messages and bytes a client may send turned off (the payload case's
+   * second wirecall line, to show what the default byte rate holds back).
+   * The other libraries have no such limit.
+   */
+  rateLimit?: false
+  /**
+   * wirecall only: `backpressure.maxBufferedAmount` (8 MiB by default), the
+   * unsent bytes past which the server cuts a reader off with 1013. Only
+   * the payload case sets it, at its largest size, where 16 answers of
+   * 1 MiB waiting for a busy client outgrow it.
+   */
+  maxBufferedAmount?: number
+  /**
+   * The server's cap on open connections, where the library has one
+   * (wirecall: `maxConnections`, 10,000 by default; raw ws, tRPC and
+   * socket.io have none). Only a case that needs more connections than the
+   * default sets it.
+   */
+  maxConnections?: number
+  /**
+   * Makes `close()` a graceful restart (a deploy) instead of a shutdown:
+   * wirecall `close({ reconnectWindowMs })`, which tells every client when
+   * to come back (absent: wirecall's default window); raw ws closes every
+   * socket with 1012 and waits for the closing handshakes; socket.io's
+   * `close()` is its graceful close either way.
+   */
+  restart?: { reconnectWindowMs?: number }
+  /**
+   * The open-file limit the server process tries to raise itself to before
+   * serving (server-process.ts; `status` tells what it got).
+   */
+  openFiles?: number
+}
+
+/** How a scale case wants one client connection. Every field is optional. */
+export interface ConnectOptions {
+  /** Bind the client socket to this source address (127.0.0.2 and up), so that many connections do not run out of ephemeral ports. */
+  localAddress?: string
+  /**
+   * The client's bound on bytes of calls waiting to be written, where the
+   * library has one (wirecall: `offlineQueue.maxBytes`, 4 MiB). Only the
+   * payload scale case sets it, at its largest size.
+   */
+  maxQueuedBytes?: number
 }
 
 /** Client side of an implementation, run in the client process: one connection. */
 export interface BenchConnection {
   echo(input: EchoInput): Promise<unknown>
+  echoText(input: EchoTextInput): Promise<unknown>
   /**
    * Subscribes to `stream`. `onEvent` gets each event; the promise resolves
    * when the stream completes, and rejects on an error.
@@ -136,5 +209,5 @@ export interface Impl {
   /** Starts the server on 127.0.0.1, port 0 unless `options.port`. */
   serve(options?: ServeOptions): Promise<BenchServer>
   /** Opens one connection, ready to use (handshake done). */
-  connect(port: number): Promise<BenchConnection>
+  connect(port: number, options?: ConnectOptions): Promise<BenchConnection>
 }

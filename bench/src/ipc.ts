@@ -4,6 +4,8 @@
  * IPC channel (JSON-serializable).
  */
 
+import type { ProcessStatus } from './proc-status'
+
 /** `process.memoryUsage()` minus what is not serializable. */
 export interface MemorySample {
   rss: number
@@ -14,13 +16,15 @@ export interface MemorySample {
 }
 
 /** The orchestrator to the server process. */
-export type ToServer = { type: 'cpu' } | { type: 'memory' } | { type: 'close' }
+export type ToServer = { type: 'cpu' } | { type: 'memory' } | { type: 'status' } | { type: 'close' }
 
 /** The server process to the orchestrator. */
 export type FromServer =
   | { type: 'ready'; port: number }
   | { type: 'cpu'; usage: NodeJS.CpuUsage }
   | { type: 'memory'; usage: MemorySample }
+  /** Its pid, open-file limit and peak RSS (scale cases). */
+  | { type: 'status'; status: ProcessStatus }
   | { type: 'failed'; error: string }
 
 /** The orchestrator to the client process. */

@@ -18,6 +18,7 @@ import { IMPLS, runsCase, VARIANT_CASES, type ImplName } from './contract'
 import { describeError } from './ipc'
 import { machineInfo } from './machine'
 import { runOnce } from './run'
+import { rotate } from './stats'
 import { SCALE_CASES, type Figure } from './scale/index'
 import { figureTable } from './scale/report'
 import { IMPL_TITLES, cpuSummary, formatNumber, renderReport, summaryRows, type Report } from './table'
@@ -116,12 +117,6 @@ function implList(text: string | undefined, baseline: string | undefined): ImplN
   return impls
 }
 
-/** `list` rotated left by `by`: the order of implementations in repetition `by`. */
-function rotate<T>(items: readonly T[], by: number): T[] {
-  const shift = by % items.length
-  return [...items.slice(shift), ...items.slice(0, shift)]
-}
-
 function emptySamples(): Record<CaseName, Record<ImplName, RunSample[]>> {
   const samples = {} as Record<CaseName, Record<ImplName, RunSample[]>>
   for (const name of CASE_NAMES) samples[name] = Object.fromEntries(IMPLS.map((impl) => [impl, []])) as unknown as Record<ImplName, RunSample[]>
@@ -213,7 +208,8 @@ async function main(): Promise<number> {
   if (options.cases.length > 0 || bundles !== 'skipped' || typecheck !== 'skipped') console.log(renderReport(report).join('\n'))
   if (figures.length > 0) {
     const runs = options.quick ? '1 run' : `medians of ${options.scaleReps} runs`
-    console.log(['', `## How the figures grow${options.quick ? ' (--quick: small sizes, a smoke run)' : ''}`, '', ...figures.flatMap((figure) => figureTable(figure, runs))].join('\n'))
+    const legend = options.scale.map((name) => `- ${name}: ${SCALE_CASES.find((scaleCase) => scaleCase.name === name)!.describe(options.quick)}`)
+    console.log(['', `## How the figures grow${options.quick ? ' (--quick: small sizes, a smoke run)' : ''}`, '', ...figures.flatMap((figure) => figureTable(figure, runs)), 'Scale cases:', ...legend].join('\n'))
     const chartsDir = options.quick ? `${RESULTS_DIR}charts/` : DOCS_CHARTS_DIR
     const { writeCharts } = await import('./charts/index')
     writeCharts(figures, chartsDir)

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { IMPLS, type ImplName, type ServeOptions } from './contract'
 import { loadImpl } from './impls/index'
 import { describeError, exitWithParent, sendToParent, type MemorySample, type ToServer } from './ipc'
+import { processStatus, raiseOpenFiles } from './proc-status'
 
 /** `process.memoryUsage()` once garbage has been collected and has settled: gc twice, 100 ms apart. */
 async function settledMemory(): Promise<MemorySample> {
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const name = process.argv[2]
   if (!IMPLS.includes(name as ImplName)) throw new Error(`unknown implementation ${String(name)}`)
   const options = JSON.parse(process.argv[3] ?? '{}') as ServeOptions
+  // Before any socket: a scale case asks for more than the default limit may allow (`status` tells what it got).
+  if (options.openFiles !== undefined) raiseOpenFiles(options.openFiles)
   const server = await (await loadImpl(name as ImplName)).serve(options)
 
   process.on('message', (message: ToServer) => {
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
           return sendToParent({ type: 'cpu', usage: process.cpuUsage() })
         case 'memory':
           return sendToParent({ type: 'memory', usage: await settledMemory() })
+        case 'status':
+          return sendToParent({ type: 'status', status: processStatus() })
         case 'close':
           await server.close()
           // A normal exit, so that --cpu-prof writes its profile.

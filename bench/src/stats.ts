@@ -16,3 +16,10 @@ export function median(values: readonly number[]): number {
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
+
+/** `items` rotated left by `by`: the order of the runs in repetition `by`, so drift on a shared machine hits every line alike. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return []
+  const shift = by % items.length
+  return [...items.slice(shift), ...items.slice(0, shift)]
+}

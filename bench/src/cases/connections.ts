@@ -1,19 +1,19 @@
 /**
  * Opening and closing many connections of one implementation.
  */
-import type { BenchConnection, Impl } from '../contract'
+import type { BenchConnection, ConnectOptions, Impl } from '../contract'
 
 /**
  * Opens `count` connections, `concurrency` at a time: all at once would
  * overflow the listen backlog (511 by default) and turn into SYN retries a
  * second later, which measures the kernel, not the library.
  */
-export async function connectMany(impl: Impl, port: number, count: number, concurrency = 100): Promise<BenchConnection[]> {
+export async function connectMany(impl: Impl, port: number, count: number, concurrency = 100, options: ConnectOptions = {}): Promise<BenchConnection[]> {
   const connections: BenchConnection[] = []
   try {
     for (let i = 0; i < count; i += concurrency) {
       const batch = Math.min(concurrency, count - i)
-      connections.push(...(await Promise.all(Array.from({ length: batch }, () => impl.connect(port)))))
+      connections.push(...(await Promise.all(Array.from({ length: batch }, () => impl.connect(port, options)))))
     }
   } catch (error) {
     await closeAll(connections)

@@ -4,15 +4,17 @@
  * `JSON.parse`, no serializer for rich types.
  *
  * Wire format (text frames, JSON):
- * - client → server: `{ id, op, input }`, `op` one of `echo`, `stream`,
- *   `feed`, `publish`, `stop` (`stop` ends the feed subscription `input`);
+ * - client → server: `{ id, op, input }`, `op` one of `echo`, `echoText`,
+ *   `stream`, `feed`, `publish`, `stop` (`stop` ends the feed subscription
+ *   `input`);
  * - server → client: `{ id, result }` answers a call (for `feed`: the
  *   subscription has started), `{ id, event }` is a pushed event,
  *   `{ id, done: true }` ends a stream, `{ id, error }` fails a call.
  */
 import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { pushEvent, type BenchConnection, type BenchServer, type EchoInput, type Impl, type PublishInput, type ServeOptions } from '../contract'
+import { pushEvent, type BenchConnection, type BenchServer, type ConnectOptions, type EchoInput, type EchoTextInput, type Impl, type PublishInput, type ServeOptions } from '../contract'
+import { burstPacer, publishedEvent } from './publish-events'
 import { failLater, openWebSocket } from './util'
 
 /** Pause a stream above this many unsent bytes: unbounded buffering is what a competent hand-written server avoids. */
@@ -50,14 +52,15 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   }
 
   async function publish(input: PublishInput): Promise<void> {
+    const paced = burstPacer(input)
     for (let seq = 0; seq < input.count; ) {
       const end = Math.min(input.count, seq + input.burst)
       for (; seq < end; seq++) {
         // Serialize the event once, and wrap it per subscription by hand.
-        const event = JSON.stringify(pushEvent(seq))
+        const event = JSON.stringify(publishedEvent(seq, input))
         for (const [socket, ids] of feed) for (const id of ids) socket.send(`{"id":${id},"event":${event}}`)
       }
-      if (seq < input.count) await nextMacrotask()
+      if (seq < input.count) await (paced?.(seq) ?? nextMacrotask())
     }
   }
 
@@ -75,6 +78,9 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
       switch (op) {
         case 'echo':
           socket.send(JSON.stringify({ id, result: input as EchoInput }))
+          return
+        case 'echoText':
+          socket.send(JSON.stringify({ id, result: input as EchoTextInput }))
           return
         case 'stream':
           void stream(socket, id, (input as { count: number }).count)
@@ -101,8 +107,13 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   return {
     port,
     close() {
-      // `wss.close()` waits for open sockets; end them first.
-      for (const client of wss.clients) client.terminate()
+      // `wss.close()` waits for open sockets; end them first. A restart
+      // closes each one properly (1012: service restart) and waits for the
+      // closing handshakes, as a hand-written graceful shutdown does.
+      for (const client of wss.clients) {
+        if (options.restart === undefined) client.terminate()
+        else client.close(1012, 'server restarting')
+      }
       return new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())))
     },
   }
@@ -116,8 +127,8 @@ interface Response {
   error?: string
 }
 
-async function connect(port: number): Promise<BenchConnection> {
-  const socket = await openWebSocket(new WebSocket(`ws://127.0.0.1:${port}`))
+async function connect(port: number, options: ConnectOptions = {}): Promise<BenchConnection> {
+  const socket = await openWebSocket(new WebSocket(`ws://127.0.0.1:${port}`, options.localAddress === undefined ? {} : { localAddress: options.localAddress }))
   let nextId = 1
   const calls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()
   const streams = new Map<number, { onEvent(event: unknown): void; done(): void }>()
@@ -150,6 +161,7 @@ async function connect(port: number): Promise<BenchConnection> {
 
   return {
     echo: (input) => call('echo', input),
+    echoText: (input) => call('echoText', input),
     stream(count, onEvent) {
       const id = nextId++
       return new Promise<void>((resolve) => {

@@ -14,11 +14,16 @@ export const echoInputSchema = z.object({
   tags: z.array(z.string()),
 })
 
+/** `echoText`'s input: `EchoTextInput` in contract.ts. */
+export const echoTextInputSchema = z.object({ id: z.number(), text: z.string() })
+
 export const streamInputSchema = z.object({ count: z.number().int().nonnegative() })
 
 export const publishInputSchema = z.object({
   count: z.number().int().nonnegative(),
   burst: z.number().int().positive(),
+  stamp: z.boolean().optional(),
+  perSecond: z.number().positive().optional(),
 })
 
 /** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */

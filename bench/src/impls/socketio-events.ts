@@ -2,12 +2,14 @@
  * The socket.io events of the benchmark, typed both ways as socket.io's docs
  * recommend, so server and client agree on names and payloads.
  */
-import type { EchoInput, PublishInput, PushEvent } from '../contract'
+import type { EchoInput, EchoTextInput, PublishInput, PushEvent } from '../contract'
 
 /** What the client emits. */
 export interface ClientToServerEvents {
   /** Answered through the ack with the input as is. */
   echo: (input: EchoInput, ack: (output: EchoInput) => void) => void
+  /** Answered through the ack with the input as is. */
+  echoText: (input: EchoTextInput, ack: (output: EchoTextInput) => void) => void
   /** Starts stream `id`: `count` 'stream-event's, then 'stream-done'. */
   stream: (request: { id: number; count: number }) => void
   /** Joins the 'feed' room; the ack says the socket is in it. */

@@ -7,8 +7,9 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
-import { io, type Socket } from 'socket.io-client'
-import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ServeOptions } from '../contract'
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
+import { pushEvent, type BenchConnection, type BenchServer, type ConnectOptions, type Impl, type ServeOptions } from '../contract'
+import { burstPacer, publishedEvent } from './publish-events'
 import { FEED_ROOM, type ClientToServerEvents, type ServerToClientEvents } from './socketio-events'
 
 /** Resolves on the next macrotask, so a burst of events goes out before the next one is made. */
@@ -18,10 +19,12 @@ function nextMacrotask(): Promise<void> {
 
 async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   const httpServer = createServer()
-  const server = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer)
+  // maxHttpBufferSize (1 MB by default) is raised only for a case whose messages it would refuse.
+  const server = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, options.maxPayload === undefined ? {} : { maxHttpBufferSize: options.maxPayload })
 
   server.on('connection', (socket) => {
     socket.on('echo', (input, ack) => ack(input))
+    socket.on('echoText', (input, ack) => ack(input))
 
     socket.on('stream', ({ id, count }) => {
       // One emit per event as fast as the loop goes: socket.io buffers what
@@ -38,12 +41,14 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
     })
     socket.on('leave', () => void socket.leave(FEED_ROOM))
 
-    socket.on('publish', ({ count, burst }, ack) => {
+    socket.on('publish', (input, ack) => {
+      const { count, burst } = input
+      const paced = burstPacer(input)
       void (async () => {
         for (let seq = 0; seq < count; ) {
           const end = Math.min(count, seq + burst)
-          for (; seq < end; seq++) server.to(FEED_ROOM).emit('feed-event', pushEvent(seq))
-          if (seq < count) await nextMacrotask()
+          for (; seq < end; seq++) server.to(FEED_ROOM).emit('feed-event', publishedEvent(seq, input))
+          if (seq < count) await (paced?.(seq) ?? nextMacrotask())
         }
         ack({ published: count })
       })()
@@ -67,8 +72,9 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   }
 }
 
-async function connect(port: number): Promise<BenchConnection> {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`http://127.0.0.1:${port}`, {
+/** The client's options: its defaults, but for these two (and a source address when asked). */
+export function socketOptions(options: ConnectOptions): Partial<ManagerOptions & SocketOptions> {
+  const chosen: Partial<ManagerOptions & SocketOptions> & ConnectOptions = {
     // WebSocket only, no HTTP long-polling first and upgrade later: the
     // benchmark compares WebSocket paths, and polling would add HTTP requests
     // to every connection's start that the other libraries do not make.
@@ -77,7 +83,14 @@ async function connect(port: number): Promise<BenchConnection> {
     // same URL by default (multiplexing namespaces). The benchmark needs one
     // real connection per client, as with every other library.
     forceNew: true,
-  })
+    // engine.io-client hands `localAddress` to ws's WebSocket in Node, though its types do not list it.
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+  }
+  return chosen
+}
+
+async function connect(port: number, options: ConnectOptions = {}): Promise<BenchConnection> {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`http://127.0.0.1:${port}`, socketOptions(options))
 
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
@@ -114,6 +127,7 @@ async function connect(port: number): Promise<BenchConnection> {
 
   return {
     echo: (input) => socket.emitWithAck('echo', input),
+    echoText: (input) => socket.emitWithAck('echoText', input),
 
     stream(count, onEvent) {
       return new Promise<void>((resolve, reject) => {

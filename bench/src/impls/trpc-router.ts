@@ -7,7 +7,8 @@
 import { EventEmitter, on } from 'node:events'
 import { initTRPC } from '@trpc/server'
 import superjson from 'superjson'
-import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
+import { burstPacer, publishedEvent } from './publish-events'
+import { echoInputSchema, echoTextInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
 import { pushEvent, type PushEvent } from '../contract'
 
 const t = initTRPC.create({ transformer: superjson })
@@ -27,6 +28,8 @@ export function createTrpcRouter() {
   return t.router({
     echo: t.procedure.input(echoInputSchema).query(({ input }) => input),
 
+    echoText: t.procedure.input(echoTextInputSchema).query(({ input }) => input),
+
     stream: t.procedure.input(streamInputSchema).subscription(async function* ({ input }) {
       for (let seq = 0; seq < input.count; seq++) yield pushEvent(seq)
     }),
@@ -45,10 +48,11 @@ export function createTrpcRouter() {
     }),
 
     publish: t.procedure.input(publishInputSchema).mutation(async ({ input }) => {
+      const paced = burstPacer(input)
       for (let seq = 0; seq < input.count; ) {
         const end = Math.min(input.count, seq + input.burst)
-        for (; seq < end; seq++) feed.emit('event', pushEvent(seq))
-        if (seq < input.count) await nextMacrotask()
+        for (; seq < end; seq++) feed.emit('event', publishedEvent(seq, input))
+        if (seq < input.count) await (paced?.(seq) ?? nextMacrotask())
       }
       return { published: input.count }
     }),

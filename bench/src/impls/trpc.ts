@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net'
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client'
 import { applyWSSHandler } from '@trpc/server/adapters/ws'
 import superjson from 'superjson'
-import WebSocket, { WebSocketServer } from 'ws'
-import type { BenchConnection, BenchServer, EchoInput, Impl, PublishInput, ServeOptions } from '../contract'
+import { WebSocketServer } from 'ws'
+import type { BenchConnection, BenchServer, ConnectOptions, EchoInput, EchoTextInput, Impl, PublishInput, ServeOptions } from '../contract'
+import { boundWebSocket } from './bound-websocket'
 import { createTrpcRouter, type TrpcRouter } from './trpc-router'
 
 async function serve(options: ServeOptions = {}): Promise<BenchServer> {
@@ -34,7 +35,7 @@ async function serve(options: ServeOptions = {}): Promise<BenchServer> {
   }
 }
 
-async function connect(port: number): Promise<BenchConnection> {
+async function connect(port: number, options: ConnectOptions = {}): Promise<BenchConnection> {
   let opened: () => void = () => {}
   let failed: (error: Error) => void = () => {}
   const open = new Promise<void>((resolve, reject) => {
@@ -46,7 +47,7 @@ async function connect(port: number): Promise<BenchConnection> {
     url: `ws://127.0.0.1:${port}`,
     // Node 20 has no global WebSocket. tRPC types this option as the DOM
     // class; the `ws` class implements the same API but is not the same type.
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket: boundWebSocket(options.localAddress) as unknown as typeof globalThis.WebSocket,
     // Off is the default; said explicitly because `connect` must open now.
     lazy: { enabled: false, closeMs: 0 },
     onOpen: () => opened(),
@@ -68,6 +69,7 @@ async function connect(port: number): Promise<BenchConnection> {
 
   return {
     echo: (input: EchoInput) => client.echo.query(input),
+    echoText: (input: EchoTextInput) => client.echoText.query(input),
 
     stream(count, onEvent) {
       return new Promise<void>((resolve, reject) => {

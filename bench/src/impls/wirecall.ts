@@ -15,9 +15,10 @@
  */
 import { createRpcClient, type ClientInstrumentation } from '@wirecall/client'
 import { createChannel, createRpcServer, initRpc, type ServerInstrumentation } from '@wirecall/server'
-import WebSocket from 'ws'
-import { echoInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
-import { pushEvent, type BenchConnection, type BenchServer, type Impl, type ImplName, type PushEvent, type ServeOptions } from '../contract'
+import { burstPacer, publishedEvent } from './publish-events'
+import { echoInputSchema, echoTextInputSchema, nextMacrotask, publishInputSchema, streamInputSchema } from './schemas'
+import { pushEvent, type BenchConnection, type BenchServer, type ConnectOptions, type Impl, type ImplName, type PushEvent, type ServeOptions } from '../contract'
+import { boundWebSocket } from './bound-websocket'
 import { failLater } from './util'
 
 // The bench measures the built packages, as an app gets them. Running the
@@ -65,6 +66,8 @@ function createWirecallRouter(lib: Awaited<ReturnType<WirecallLib['server']>>, i
   return rpc.router({
     echo: rpc.procedure.input(echoInputSchema).query(({ input }) => input),
 
+    echoText: rpc.procedure.input(echoTextInputSchema).query(({ input }) => input),
+
     stream: rpc.procedure.input(streamInputSchema).subscription(async function* ({ input }) {
       for (let seq = 0; seq < input.count; seq++) yield pushEvent(seq)
     }),
@@ -72,28 +75,41 @@ function createWirecallRouter(lib: Awaited<ReturnType<WirecallLib['server']>>, i
     feed: rpc.procedure.subscription(({ signal }) => feed.subscribe({ signal })),
 
     publish: rpc.procedure.input(publishInputSchema).mutation(async ({ input }) => {
+      const paced = burstPacer(input)
       for (let seq = 0; seq < input.count; ) {
         const end = Math.min(input.count, seq + input.burst)
-        for (; seq < end; seq++) feed.publish(pushEvent(seq))
-        if (seq < input.count) await nextMacrotask()
+        for (; seq < end; seq++) feed.publish(publishedEvent(seq, input))
+        if (seq < input.count) await (paced?.(seq) ?? nextMacrotask())
       }
       return { published: input.count }
     }),
   })
 }
 
-type WirecallRouter = ReturnType<typeof createWirecallRouter>
+/** The router's type, for clients written elsewhere (the storm scale case's). */
+export type WirecallRouter = ReturnType<typeof createWirecallRouter>
 
 async function serve(lib: WirecallLib, instrument: Instrument | undefined, options: ServeOptions = {}): Promise<BenchServer> {
   const server = await lib.server()
   const instrumentation = instrument?.server()
   // Without instrumentation, the option is left out altogether, as an app that never heard of it writes it.
+  // A scale case past the default cap on connections raises it; otherwise the option is left out.
+  const capacity = options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }
+  // Likewise the payload case, where a default refuses its largest size, and on its line with the rate limit off.
+  const frames = {
+    ...(options.maxPayload === undefined ? {} : { maxPayload: options.maxPayload }),
+    ...(options.rateLimit === false ? { rateLimit: false as const } : {}),
+    ...(options.maxBufferedAmount === undefined ? {} : { backpressure: { maxBufferedAmount: options.maxBufferedAmount } }),
+  }
   const rpcServer =
     instrumentation === undefined
-      ? server.createRpcServer({ router: createWirecallRouter(server) })
-      : server.createRpcServer({ router: createWirecallRouter(server, instrumentation), instrumentation })
+      ? server.createRpcServer({ router: createWirecallRouter(server), ...capacity, ...frames })
+      : server.createRpcServer({ router: createWirecallRouter(server, instrumentation), instrumentation, ...capacity, ...frames })
   const { port } = await rpcServer.listen({ port: options.port ?? 0, host: '127.0.0.1', path: '/rpc' })
-  return { port, close: () => rpcServer.close() }
+  // A restart (a deploy) announces the reconnect window; without one, the plain close (1001).
+  const restart = options.restart
+  const restartOptions = restart?.reconnectWindowMs === undefined ? {} : { reconnectWindowMs: restart.reconnectWindowMs }
+  return { port, close: () => (restart === undefined ? rpcServer.close() : rpcServer.close(restartOptions)) }
 }
 
 /** An error the client reported where no caller waits: the run must fail, not go on. */
@@ -102,13 +118,16 @@ function unexpected(what: string, detail?: unknown): Error {
   return new Error(`wirecall: ${what}${code}`, { cause: detail })
 }
 
-async function connect(lib: WirecallLib, port: number, instrument: Instrument | undefined): Promise<BenchConnection> {
+async function connect(lib: WirecallLib, port: number, instrument: Instrument | undefined, options: ConnectOptions = {}): Promise<BenchConnection> {
   const { createRpcClient } = await lib.client()
   const url = `ws://127.0.0.1:${port}/rpc`
+  const WebSocket = boundWebSocket(options.localAddress)
+  // The queue's default bound is left out unless a case's calls outgrow it (the payload case's largest size).
+  const queue = options.maxQueuedBytes === undefined ? {} : { offlineQueue: { maxBytes: options.maxQueuedBytes } }
   const api =
     instrument === undefined
-      ? createRpcClient<WirecallRouter>({ url, WebSocket })
-      : createRpcClient<WirecallRouter>({ url, WebSocket, instrumentation: instrument.client() })
+      ? createRpcClient<WirecallRouter>({ url, WebSocket, ...queue })
+      : createRpcClient<WirecallRouter>({ url, WebSocket, instrumentation: instrument.client(), ...queue })
   const connection = api.$connection
 
   await new Promise<void>((resolve, reject) => {
@@ -136,6 +155,7 @@ async function connect(lib: WirecallLib, port: number, instrument: Instrument | 
 
   return {
     echo: (input) => api.echo.query(input),
+    echoText: (input) => api.echoText.query(input),
 
     stream(count, onEvent) {
       return new Promise<void>((resolve, reject) => {
@@ -184,7 +204,7 @@ async function connect(lib: WirecallLib, port: number, instrument: Instrument | 
  * built packages).
  */
 export function createWirecallImpl(name: ImplName, instrument: Instrument | undefined, lib: WirecallLib = builtPackages): Impl {
-  return { name, serve: (options) => serve(lib, instrument, options), connect: (port) => connect(lib, port, instrument) }
+  return { name, serve: (options) => serve(lib, instrument, options), connect: (port, options) => connect(lib, port, instrument, options) }
 }
 
 /** wirecall: `@wirecall/server` + `@wirecall/client`, built packages, no instrumentation. */

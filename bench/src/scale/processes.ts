@@ -6,6 +6,7 @@
 import { Child } from '../child'
 import type { ImplName, ServeOptions } from '../contract'
 import type { FromServer, MemorySample, ToServer } from '../ipc'
+import type { ProcessStatus } from '../proc-status'
 import { childEnv, SERVER_PROCESS, TSX_LOADER } from '../run'
 
 /** How long a child may take to answer one request (start, measure, close). */
@@ -26,6 +27,8 @@ export interface ServerProcess {
   cpuUs(): Promise<number>
   /** Its `process.memoryUsage()` after gc has settled. */
   memory(): Promise<MemorySample>
+  /** Its pid, open-file limit, RSS now and peak RSS (VmHWM), without gc. */
+  status(): Promise<ProcessStatus>
   /** Closes the server (the implementation's own graceful close) and waits for the process to exit. */
   close(): Promise<void>
   /** SIGKILL. */
@@ -42,6 +45,7 @@ export async function startServer(impl: ImplName, options: ServeOptions = {}, la
       child,
       cpuUs: async () => usUsed((await child.request({ type: 'cpu' }, 'cpu', STEP_TIMEOUT_MS)).usage),
       memory: async () => (await child.request({ type: 'memory' }, 'memory', STEP_TIMEOUT_MS)).usage,
+      status: async () => (await child.request({ type: 'status' }, 'status', STEP_TIMEOUT_MS)).status,
       async close() {
         child.send({ type: 'close' })
         await child.exit(STEP_TIMEOUT_MS)
