@@ -9,7 +9,10 @@ import type { MachineInfo } from './machine'
 import { median } from './stats'
 
 /** Medians of the typecheck measurement, per typed library, and of zod alone (the floor: same schemas, no RPC library). */
-export type TypecheckSizes = Record<'wirecall' | 'trpc' | 'zodOnly', { checkTimeS: number; totalTimeS: number; memoryKB: number }>
+export type TypecheckSizes = Record<
+  'wirecall' | 'trpc' | 'zodOnly',
+  { checkTimeS: number; totalTimeS: number; memoryKB: number; types: number; instantiations: number }
+>
 
 export const IMPL_TITLES: Record<ImplName, string> = {
   raw: 'raw ws',
@@ -122,6 +125,10 @@ function mainRows(report: Report): Row[] {
       { label: 'tsc check time s above zod alone', better: 'lower', values: pick((r) => r.checkTimeS - zodOnly.checkTimeS), base: 'trpc' },
       { label: 'tsc total time s, 500 procedures', better: 'lower', values: pick((r) => r.totalTimeS), base: 'trpc' },
       { label: 'tsc memory MB, 500 procedures', better: 'lower', values: pick((r) => r.memoryKB / 1024), base: 'trpc' },
+      // The same on every run, whatever the load: the figure to compare changes by.
+      { label: 'tsc instantiations, 500 procedures', better: 'lower', values: pick((r) => r.instantiations), base: 'trpc' },
+      { label: 'tsc instantiations above zod alone', better: 'lower', values: pick((r) => r.instantiations - zodOnly.instantiations), base: 'trpc' },
+      { label: 'tsc types, 500 procedures', better: 'lower', values: pick((r) => r.types), base: 'trpc' },
     )
   }
   return rows
@@ -210,7 +217,7 @@ export function renderReport(report: Report): string[] {
   if (report.typecheck !== 'skipped') {
     lines.push(
       `- tsc: \`tsc --noEmit\` (strict) of a generated 500-procedure router and a client using every procedure, median of ${report.typecheckRuns} run(s) each;` +
-        ` zod alone: the same schemas and resolvers as plain functions, no RPC library (the floor), ${formatNumber(report.typecheck.zodOnly.checkTimeS)} s check, ${formatNumber(report.typecheck.zodOnly.memoryKB / 1024)} MB`,
+        ` zod alone: the same schemas and resolvers as plain functions, no RPC library (the floor), ${formatNumber(report.typecheck.zodOnly.checkTimeS)} s check, ${formatNumber(report.typecheck.zodOnly.memoryKB / 1024)} MB, ${formatNumber(report.typecheck.zodOnly.instantiations)} instantiations, ${formatNumber(report.typecheck.zodOnly.types)} types`,
     )
   }
   lines.push(

@@ -15,11 +15,17 @@ import { runTsc, type TscRun } from './tsc'
  * Standalone: `npx tsx src/typecheck/index.ts [--runs N]`.
  */
 
-/** Medians of one library's runs: seconds as tsc reports them, memory in KB. */
+/**
+ * Medians of one library's runs: seconds as tsc reports them, memory in KB;
+ * and the counts of types and instantiations, which are the same on every
+ * run (they do not depend on the machine's load, unlike the times).
+ */
 export interface TypecheckResult {
   checkTimeS: number
   totalTimeS: number
   memoryKB: number
+  types: number
+  instantiations: number
 }
 
 const LIBS: readonly TypecheckLib[] = ['wirecall', 'trpc', 'zodOnly']
@@ -53,6 +59,8 @@ export async function measureTypecheck(opts: { runs?: number } = {}): Promise<Re
     checkTimeS: median(runs.map((r) => r.checkTimeS)),
     totalTimeS: median(runs.map((r) => r.totalTimeS)),
     memoryKB: median(runs.map((r) => r.memoryKB)),
+    types: median(runs.map((r) => r.types)),
+    instantiations: median(runs.map((r) => r.instantiations)),
   })
   return { wirecall: summarize(samples.wirecall), trpc: summarize(samples.trpc), zodOnly: summarize(samples.zodOnly) }
 }

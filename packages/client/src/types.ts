@@ -1,12 +1,7 @@
-import type { AnyRouter, Procedure, ProcedureTypes, ResyncSignal, Router, RouterRecord, Simplify } from '@wirecall/core'
+import type { AnyProcedure, AnyRouter, ProcedureType, ProcedureTypes, ResyncSignal, Router, RouterRecord, Simplify } from '@wirecall/core'
 import type { RpcError } from '@wirecall/core'
 import type { CallOptions, ConnectionState, IdempotentMutationOptions, MutationOptions } from './options'
 import type { ReconnectAttempt } from './reconnector'
-
-/** Arguments of a call: the input may be left out when the procedure accepts `undefined`. */
-type CallArgs<TInput, TOptions> = undefined extends TInput
-  ? [input?: TInput, options?: TOptions]
-  : [input: TInput, options?: TOptions]
 
 // How these types print. An editor's hover and a compiler error show a
 // client type as what it is, `{ query(input: …): Promise<…> }`, rather than
@@ -15,26 +10,80 @@ type CallArgs<TInput, TOptions> = undefined extends TInput
 // `{ … } & {}` does that: the intersection with `{}` collapses to the object
 // type itself, and that object type carries no alias name. It costs nothing:
 // no extra type is built.
+//
+// The input may be left out when the procedure accepts `undefined` (no
+// input, or an optional one): each client type has two forms, `input?` and
+// `input`, chosen once per procedure. The options are a rest parameter of
+// one fixed tuple, `...options: [options?: O]`, which prints as `options?:
+// O | undefined` and makes `Parameters<…>` read `[input: I, options?: O]`,
+// as one tuple of both would; but that tuple would differ for every
+// procedure, and the compiler would build it, with all of `Array`'s
+// members, for every procedure a client calls.
 
 /** A query on the client proxy. Prints as its shape: `{ query(input, options?): Promise<output> }`. */
-export type QueryClient<T extends ProcedureTypes> = {
-  /** Runs the query; rejects with an `RpcError`. */
-  query(...args: CallArgs<T['input'], CallOptions>): Promise<T['output']>
-} & {}
+export type QueryClient<T extends ProcedureTypes> = undefined extends T['input']
+  ? {
+      /** Runs the query; rejects with an `RpcError`. */
+      query(input?: T['input'], ...options: [options?: CallOptions]): Promise<T['output']>
+    } & {}
+  : {
+      /** Runs the query; rejects with an `RpcError`. */
+      query(input: T['input'], ...options: [options?: CallOptions]): Promise<T['output']>
+    } & {}
 
 /** A mutation on the client proxy. Prints as its shape: `{ mutate(input, options?): Promise<output> }`. */
-export type MutationClient<T extends ProcedureTypes> = {
-  /** Runs the mutation; rejects with an `RpcError`. */
-  mutate(...args: CallArgs<T['input'], T['idempotent'] extends true ? IdempotentMutationOptions : MutationOptions>): Promise<T['output']>
-} & {}
+export type MutationClient<T extends ProcedureTypes> = undefined extends T['input']
+  ? {
+      /** Runs the mutation; rejects with an `RpcError`. */
+      mutate(input?: T['input'], ...options: [options?: MutationOptionsOf<T>]): Promise<T['output']>
+    } & {}
+  : {
+      /** Runs the mutation; rejects with an `RpcError`. */
+      mutate(input: T['input'], ...options: [options?: MutationOptionsOf<T>]): Promise<T['output']>
+    } & {}
 
-/** Handlers with at least one callback: what tells the handler form from the iterator form. */
-type AtLeastOneHandler<TData> = {
-  [K in keyof SubscriptionHandlers<TData>]-?: Required<Pick<SubscriptionHandlers<TData>, K>>
-}[keyof SubscriptionHandlers<TData>]
+/** The options of a mutation's calls: a mutation declared `.idempotent()` takes an idempotency key. */
+type MutationOptionsOf<T extends ProcedureTypes> = T['idempotent'] extends true ? IdempotentMutationOptions : MutationOptions
+
+// The second argument of the handler form of `subscribe`: callbacks, at
+// least one of them (what tells the handler form from the iterator form),
+// and options. One interface per callback that is present, each with that
+// callback required: a union of five plain object types, which the
+// compiler checks an argument against, and types its callbacks from, far
+// more cheaply than the same union written as intersections
+// (`SubscriptionHandlers<T> & Required<Pick<…, K>> & SubscribeOptions`).
+// Each takes its callback's type from `SubscriptionHandlers` (the same
+// type, not a copy: an error then names it once, `(data: T) => void`,
+// rather than as a union of two alike).
+
+/** {@link HandlerFormOptions} with `onStarted`. */
+interface HandlersWithOnStarted<TData> extends SubscriptionHandlers<TData>, SubscribeOptions {
+  onStarted: NonNullable<SubscriptionHandlers<TData>['onStarted']>
+}
+/** {@link HandlerFormOptions} with `onData`. */
+interface HandlersWithOnData<TData> extends SubscriptionHandlers<TData>, SubscribeOptions {
+  onData: NonNullable<SubscriptionHandlers<TData>['onData']>
+}
+/** {@link HandlerFormOptions} with `onResync`. */
+interface HandlersWithOnResync<TData> extends SubscriptionHandlers<TData>, SubscribeOptions {
+  onResync: NonNullable<SubscriptionHandlers<TData>['onResync']>
+}
+/** {@link HandlerFormOptions} with `onError`. */
+interface HandlersWithOnError<TData> extends SubscriptionHandlers<TData>, SubscribeOptions {
+  onError: NonNullable<SubscriptionHandlers<TData>['onError']>
+}
+/** {@link HandlerFormOptions} with `onComplete`. */
+interface HandlersWithOnComplete<TData> extends SubscriptionHandlers<TData>, SubscribeOptions {
+  onComplete: NonNullable<SubscriptionHandlers<TData>['onComplete']>
+}
 
 /** The second argument of the handler form of `subscribe`: callbacks (at least one) and options. */
-export type HandlerFormOptions<TData> = SubscriptionHandlers<TData> & AtLeastOneHandler<TData> & SubscribeOptions
+export type HandlerFormOptions<TData> =
+  | HandlersWithOnStarted<TData>
+  | HandlersWithOnData<TData>
+  | HandlersWithOnResync<TData>
+  | HandlersWithOnError<TData>
+  | HandlersWithOnComplete<TData>
 
 /** The second argument of the iterator form of `subscribe`: options, and no callbacks. */
 export type IteratorFormOptions = SubscribeOptions & { [K in keyof SubscriptionHandlers<unknown>]?: never }
@@ -55,56 +104,88 @@ export type HandlerFormMismatch<TData> = SubscriptionHandlers<TData> & Subscribe
 type HandlerData<TOutput> = Exclude<TOutput, ResyncSignal>
 
 /** A subscription on the client proxy. Prints as its shape: two `subscribe` overloads. */
-export type SubscriptionClient<T extends ProcedureTypes> = {
-  /**
-   * Subscribes with callbacks; returns a handle to unsubscribe.
-   *
-   * @example
-   * ```ts
-   * const sub = api.ticks.subscribe({ every: 1000 }, { onData: (t) => render(t), onResync: reload })
-   * sub.unsubscribe()
-   * ```
-   */
-  subscribe(input: T['input'], handlers: HandlerFormOptions<HandlerData<T['output']>>): Subscription
-  /**
-   * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.
-   * `break` (or `return()`) unsubscribes. A subscription that can resync
-   * yields a `ResyncSignal` in the stream: test it with `isResync`.
-   */
-  subscribe(
-    ...args: CallArgs<T['input'], IteratorFormOptions | HandlerFormMismatch<HandlerData<T['output']>>>
-  ): SubscriptionIterable<T['output']>
-} & {}
+export type SubscriptionClient<T extends ProcedureTypes> = undefined extends T['input']
+  ? {
+      /**
+       * Subscribes with callbacks; returns a handle to unsubscribe.
+       *
+       * @example
+       * ```ts
+       * const sub = api.ticks.subscribe({ every: 1000 }, { onData: (t) => render(t), onResync: reload })
+       * sub.unsubscribe()
+       * ```
+       */
+      subscribe(input: T['input'], handlers: HandlerFormOptions<HandlerData<T['output']>>): Subscription
+      /**
+       * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.
+       * `break` (or `return()`) unsubscribes. A subscription that can resync
+       * yields a `ResyncSignal` in the stream: test it with `isResync`.
+       */
+      subscribe(
+        input?: T['input'],
+        ...options: [options?: IteratorFormOptions | HandlerFormMismatch<HandlerData<T['output']>>]
+      ): SubscriptionIterable<T['output']>
+    } & {}
+  : {
+      /**
+       * Subscribes with callbacks; returns a handle to unsubscribe.
+       *
+       * @example
+       * ```ts
+       * const sub = api.ticks.subscribe({ every: 1000 }, { onData: (t) => render(t), onResync: reload })
+       * sub.unsubscribe()
+       * ```
+       */
+      subscribe(input: T['input'], handlers: HandlerFormOptions<HandlerData<T['output']>>): Subscription
+      /**
+       * Subscribes as an async iterable: `for await (const e of api.x.subscribe(input))`.
+       * `break` (or `return()`) unsubscribes. A subscription that can resync
+       * yields a `ResyncSignal` in the stream: test it with `isResync`.
+       */
+      subscribe(
+        input: T['input'],
+        ...options: [options?: IteratorFormOptions | HandlerFormMismatch<HandlerData<T['output']>>]
+      ): SubscriptionIterable<T['output']>
+    } & {}
 
 /**
- * The client of one procedure. Its kind and types are read from the
- * procedure's own slots (`_def.type`, `~types`) with indexed accesses: the
- * compiler does this for every procedure a client touches, and matching
- * `P extends Procedure<'query', infer T>` three times costs several times
- * more. The tuples keep the test exact, so that a procedure of no single
- * kind (`AnyProcedure`) stays `never`, as with the matches.
+ * The client of one procedure, from its kind and its types. The tuples keep
+ * the test exact, so that a procedure of no single kind (`AnyProcedure`)
+ * stays `never`; `| undefined` because the slot the kind is read from is
+ * optional (see {@link DecorateEntry}).
  */
-type DecorateProcedure<P extends Procedure<any, any>, K = P['_def']['type']> = [K] extends ['query']
-  ? QueryClient<NonNullable<P['~types']>>
-  : [K] extends ['mutation']
-    ? MutationClient<NonNullable<P['~types']>>
-    : [K] extends ['subscription']
-      ? SubscriptionClient<NonNullable<P['~types']>>
+type DecorateProcedure<TKind, T extends ProcedureTypes> = [TKind] extends ['query' | undefined]
+  ? QueryClient<T>
+  : [TKind] extends ['mutation' | undefined]
+    ? MutationClient<T>
+    : [TKind] extends ['subscription' | undefined]
+      ? SubscriptionClient<T>
       : never
 
 /**
  * Walks a router record into the client proxy's shape: one mapped type over
  * the whole tree. Prints as the plain nested object (`{ post: { add: { mutate(…) } } }`).
  */
-export type DecorateRecord<TRecord> = {
-  [K in keyof TRecord]: TRecord[K] extends Procedure<any, any>
-    ? DecorateProcedure<TRecord[K]>
-    : TRecord[K] extends Router<any, infer R>
-      ? DecorateRecord<R>
-      : TRecord[K] extends RouterRecord
-        ? DecorateRecord<TRecord[K]>
-        : never
+export type DecorateRecord<TRecord extends RouterRecord> = {
+  [K in keyof TRecord]: DecorateEntry<TRecord[K]>
 } & {}
+
+/**
+ * One entry of {@link DecorateRecord}. A procedure is read through its
+ * phantom slots (`~kind`, `~types`) with indexed accesses: the compiler does
+ * this for every procedure a client touches, and a conditional type whose
+ * subject is the procedure itself (`P extends Procedure<…>`) makes it copy
+ * the whole procedure type, its schemas' types included, to test it. A
+ * router (`~kind` is `'router'`) and a nested object (no `~kind`: `unknown`)
+ * are few, and cheap to match.
+ */
+type DecorateEntry<TEntry extends AnyProcedure | RouterRecord | AnyRouter> = [TEntry['~kind']] extends [ProcedureType | undefined]
+  ? DecorateProcedure<TEntry['~kind'], NonNullable<TEntry['~types']>>
+  : [TEntry] extends [Router<any, infer R extends RouterRecord>]
+    ? DecorateRecord<R>
+    : [TEntry] extends [RouterRecord]
+      ? DecorateRecord<TEntry>
+      : never
 
 /** Events of `api.$connection.on(...)`. */
 export interface ConnectionEvents {

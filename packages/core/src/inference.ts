@@ -1,4 +1,4 @@
-import type { AnyProcedure, Procedure, ProcedureTypes } from './procedure'
+import type { AnyProcedure, Procedure, ProcedureType, ProcedureTypes } from './procedure'
 import type { AnyRouter, Router, RouterRecord } from './router'
 
 /** What a caller sends to a procedure. */
@@ -8,23 +8,27 @@ export type inferProcedureOutput<P> = P extends Procedure<any, infer T extends P
 
 /**
  * Walks a router record, keeping one slot of each procedure's types. The
- * slot is read with an indexed access, as the client's proxy type does
- * (cheaper than matching `Procedure<any, infer T>`). The `& {}` makes the
- * result print as the plain nested object (`{ post: { add: { title: string } } }`)
- * instead of by this alias's name: the intersection collapses to the mapped
- * type, which has no name of its own.
+ * slots are read with indexed accesses, as the client's proxy type does:
+ * an entry is a procedure when its `~kind` is one of the procedure kinds,
+ * and its types are its `~types` (cheaper than matching the entry against
+ * `Procedure<any, infer T>` or `AnyProcedure`, which copies the whole
+ * procedure type). The `& {}` makes the result print as the plain nested
+ * object (`{ post: { add: { title: string } } }`) instead of by this
+ * alias's name: the intersection collapses to the mapped type, which has no
+ * name of its own.
  */
-type inferRecord<TRecord, TKey extends 'input' | 'output'> = {
-  [P in keyof TRecord]: TRecord[P] extends AnyProcedure
-    ? TypesOf<TRecord[P]>[TKey]
-    : TRecord[P] extends Router<any, infer R>
-      ? inferRecord<R, TKey>
-      : TRecord[P] extends RouterRecord
-        ? inferRecord<TRecord[P], TKey>
-        : never
+type inferRecord<TRecord extends RouterRecord, TKey extends 'input' | 'output'> = {
+  [P in keyof TRecord]: inferEntry<TRecord[P], TKey>
 } & {}
 
-type TypesOf<P extends AnyProcedure> = NonNullable<P['~types']>
+/** One entry of {@link inferRecord}: a procedure's slot, or a nested record's. */
+type inferEntry<TEntry extends AnyProcedure | RouterRecord | AnyRouter, TKey extends 'input' | 'output'> = [TEntry['~kind']] extends [ProcedureType | undefined]
+  ? NonNullable<TEntry['~types']>[TKey]
+  : [TEntry] extends [Router<any, infer R extends RouterRecord>]
+    ? inferRecord<R, TKey>
+    : [TEntry] extends [RouterRecord]
+      ? inferRecord<TEntry, TKey>
+      : never
 
 /**
  * Every procedure's input, as a nested object type.

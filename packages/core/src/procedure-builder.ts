@@ -56,9 +56,6 @@ export type InitialBuilderDef<TCtx extends object, TMeta extends object = object
   idempotent: false
 }
 
-/** The input after one more `.input()`: the first sets it, later ones add object fields. */
-type MergeInput<TPrevious, TNext> = [TPrevious] extends [undefined] ? TNext : Overwrite<TPrevious, TNext>
-
 type ResolverReturn<TDef extends BuilderDef> = TDef['output'] extends AnySchema ? inferSchemaInput<TDef['output']> : unknown
 type ClientOutput<TDef extends BuilderDef, TOut> = TDef['output'] extends AnySchema ? inferSchemaOutput<TDef['output']> : TOut
 type SubscriptionYield<TDef extends BuilderDef> = TDef['output'] extends AnySchema
@@ -104,7 +101,12 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    */
   // The new def is spelled out rather than `Overwrite<TDef, {...}>`: the
   // same object type (same keys, same order), without a mapped type and an
-  // intersection to build and flatten for every procedure.
+  // intersection to build and flatten for every procedure. Both inputs ask
+  // the same question, whether this is the first `.input()` (`input` is
+  // still `undefined`), written out in each member: an object type's
+  // members are computed only when read, and once, whereas a helper type
+  // taking the def would be recomputed each time the compiler instantiates
+  // this signature while inferring `TSchema`.
   input<TSchema extends AnySchema>(
     schema: TSchema,
   ): ProcedureBuilder<{
@@ -112,8 +114,10 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     rootCtx: TDef['rootCtx']
     ctx: TDef['ctx']
     output: TDef['output']
-    input: MergeInput<TDef['input'], SchemaOutputOf<TSchema>>
-    clientInput: MergeInput<Exclude<TDef['clientInput'], void>, SchemaInputOf<TSchema>>
+    input: [TDef['input']] extends [undefined] ? SchemaOutputOf<TSchema> : Overwrite<TDef['input'], SchemaOutputOf<TSchema>>
+    clientInput: [TDef['input']] extends [undefined]
+      ? SchemaInputOf<TSchema>
+      : Overwrite<Exclude<TDef['clientInput'], void>, SchemaInputOf<TSchema>>
     idempotent: TDef['idempotent']
   }> {
     assertSchema(schema, 'input')

@@ -126,6 +126,29 @@ export interface Procedure<TType extends ProcedureType, TTypes extends Procedure
    * compile time. Never set at runtime.
    */
   readonly '~needs'?: (ctx: TTypes['ctx']) => void
+  // The two slots below repeat `~types.ctx` and `_def.type` where a
+  // router has slots of the same names (see `Router`), so that the types
+  // walking a router record (`router()`'s check, the client proxy) read an
+  // entry, whatever it is, with one indexed access. Matching the entry
+  // against `Procedure<…>` in a conditional type instead makes the compiler
+  // copy the whole procedure type, schemas included, for every entry.
+  /** Phantom: the context the procedure needs from `createContext` (see {@link ContextNeeds}). Never set at runtime. */
+  readonly '~ctx'?: ContextNeeds<TTypes['ctx']>
+  /** Phantom: `_def.type`, as the client's types read it. Never set at runtime. */
+  readonly '~kind'?: TType
+}
+
+/**
+ * What a procedure or router needs from `createContext`, as a type that a
+ * router's own context must be assignable *to*: `ContextNeeds<A>` is
+ * assignable to `ContextNeeds<B>` when `B` is assignable to `A`. The `in`
+ * makes that hold whatever the compiler options (a function type's
+ * parameter alone turns bivariant without `strictFunctionTypes`), so that
+ * `router()` can check all its entries at once: their `~ctx` slots, as one
+ * union, against `ContextNeeds<TCtx>` (see `RouterRecordArg`).
+ */
+export interface ContextNeeds<in TCtx> {
+  readonly needs: (ctx: TCtx) => void
 }
 
 export type AnyProcedure = Procedure<ProcedureType, any>

@@ -1,4 +1,4 @@
-import { isProcedure, type AnyProcedure } from './procedure'
+import { isProcedure, type AnyProcedure, type ContextNeeds } from './procedure'
 import type { TypeError } from './types'
 
 /** The shape a router is defined from: procedures, nested objects and routers. */
@@ -22,6 +22,16 @@ export interface Router<TCtx, TRecord extends RouterRecord> {
   }
   /** Phantom, contravariant in the context: see {@link RouterRecordFor}. Never set at runtime. */
   readonly '~needs'?: (ctx: TCtx) => void
+  // Slots a procedure has too (see `Procedure`): an entry of a router
+  // record, procedure or router, is read with `entry['~ctx']`,
+  // `entry['~kind']` and `entry['~types']`, and a nested object reads
+  // `unknown` there.
+  /** Phantom: the context `createContext` must produce, as `_def.ctx` (see {@link ContextNeeds}). Never set at runtime. */
+  readonly '~ctx'?: ContextNeeds<TCtx>
+  /** Phantom: tells a router from a procedure's `'query' | 'mutation' | 'subscription'`. Never set at runtime. */
+  readonly '~kind'?: 'router'
+  /** Phantom: a router has no procedure types; the slot is here so that any entry can be asked for it. Never set at runtime. */
+  readonly '~types'?: undefined
 }
 
 export type AnyRouter = Router<any, any>
@@ -79,26 +89,51 @@ type ReservedKeyMessage<K extends string> = `'${K}' is reserved: keys starting w
  * "Type 'QueryProcedure<…>' is not assignable to type '"needs context key
  * 'db', which this router's context does not have"'".
  */
-export type CheckedRouterRecord<TRecord, TCtx> = {
-  [K in keyof TRecord]: K extends `$${string}` | 'then'
-    ? ReservedKeyMessage<K & string>
-    : TRecord[K] extends AnyProcedure | AnyRouter
-      ? [ContextMismatch<TCtx, NeededContext<TRecord[K]>>] extends [never]
-        ? TRecord[K]
-        : ContextMismatch<TCtx, NeededContext<TRecord[K]>>
-      : TRecord[K] extends RouterRecord
-        ? CheckedRouterRecord<TRecord[K], TCtx>
-        : TRecord[K]
+export type CheckedRouterRecord<TRecord extends RouterRecord, TCtx> = {
+  [K in keyof TRecord]: CheckedEntry<K, TRecord[K], TCtx>
 }
+
+/**
+ * One entry of {@link CheckedRouterRecord}. Written for the compiler's
+ * sake, which runs it for every entry of a router that needs checking: a
+ * procedure or router is told from a nested object by its `~wirecall` key
+ * and checked through its `~ctx` slot, so that no conditional type has the
+ * entry itself as its subject (the compiler would copy a procedure's whole
+ * type, its schemas' types included, to test it). Only an entry that does
+ * not fit that way gets its reasons computed, and is refused when there
+ * are any (an entry of no single type, as `RouterRecord`'s own, can have
+ * none).
+ */
+type CheckedEntry<K, TEntry extends AnyProcedure | RouterRecord | AnyRouter, TCtx> = K extends `$${string}` | 'then'
+  ? ReservedKeyMessage<K & string>
+  : '~wirecall' extends keyof TEntry
+    ? [TEntry['~ctx']] extends [ContextNeeds<TCtx> | undefined]
+      ? TEntry
+      : [ContextMismatch<TCtx, NeededContext<TEntry>>] extends [never]
+        ? TEntry
+        : ContextMismatch<TCtx, NeededContext<TEntry>>
+    : [TEntry] extends [RouterRecord]
+      ? CheckedRouterRecord<TEntry, TCtx>
+      : TEntry
 
 /**
  * The parameter type of `router()`: the record itself when every entry
  * fits (so the record's type is inferred from the argument alone), the
- * {@link CheckedRouterRecord} otherwise.
+ * {@link CheckedRouterRecord} otherwise. Most records are procedures and
+ * routers built for this very context, under keys that are not reserved:
+ * that is asked first, of the whole record at once (the `~ctx` slots of all
+ * its entries, as one union, and its keys), before any entry is looked at
+ * alone. A nested object, which has no `~ctx` (`unknown`), sends the record
+ * the long way, through each entry.
  */
-export type RouterRecordArg<TRecord, TCtx> = TRecord extends CheckedRouterRecord<TRecord, TCtx>
+export type RouterRecordArg<TRecord extends RouterRecord, TCtx> = [
+  TRecord[keyof TRecord]['~ctx'],
+  keyof TRecord & (`$${string}` | 'then'),
+] extends [ContextNeeds<TCtx> | undefined, never]
   ? TRecord
-  : NoInfer<CheckedRouterRecord<TRecord, TCtx>>
+  : TRecord extends CheckedRouterRecord<TRecord, TCtx>
+    ? TRecord
+    : NoInfer<CheckedRouterRecord<TRecord, TCtx>>
 
 /**
  * Flags reserved keys at compile time, where the runtime check in
