@@ -21,6 +21,7 @@
  */
 import type { ConnectOptions, ImplName, ServeOptions } from '../../contract'
 import type { Figure, ScaleCase, ScaleContext } from '../figure'
+import { tickLabel } from '../../charts/tick-labels'
 import { rotate } from '../../stats'
 import { RepSamples, type LineKey } from '../rep-samples'
 import { runPoint } from './run-point'
@@ -62,7 +63,8 @@ function connectOptions(size: number): ConnectOptions {
   return PAYLOAD_IN_FLIGHT * (size + ENVELOPE_BYTES) > DEFAULT_QUEUED_BYTES ? { maxQueuedBytes: 32 * MiB } : {}
 }
 
-const bytes = (size: number) => (size >= MiB ? `${size / MiB} MiB` : size >= KiB ? `${size / KiB} KiB` : `${size} B`)
+/** A size as the chart's byte axis names it: 100 B, 1 KiB, 1 MiB. */
+const bytes = (size: number) => tickLabel(size, 'bytes')
 
 export const payload: ScaleCase = {
   name: 'payload',
