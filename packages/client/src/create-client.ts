@@ -1,4 +1,4 @@
-import type { AnyRouter, Router } from '@wirecall/core'
+import type { AnyClientApi, AnyRouter, Router } from '@wirecall/core'
 import { Client } from './client'
 import type { RpcClientOptions } from './options'
 import { createPathProxy } from './proxy'
@@ -20,19 +20,23 @@ export type RouterTypeMissing = Router<{ readonly [routerTypeMissing]: RouterTyp
 declare const routerTypeMissing: unique symbol
 
 /**
- * `unknown` (no constraint) for a real router, the message for
- * {@link RouterTypeMissing}. An indexed access rather than a conditional
- * type: inside a generic function (`createRpcClient<TRouter>(options)` with
- * `TRouter extends AnyRouter`) the compiler checks it against `AnyRouter`'s
- * context, which is `any`, so wrappers compile; a conditional type would
- * stay unresolved there and refuse every options object.
+ * `unknown` (no constraint) for a real router or client API shape, the
+ * message for {@link RouterTypeMissing}. Read from the router's context
+ * slot, so that inside a generic function (`createRpcClient<TRouter>(options)`
+ * with `TRouter extends AnyRouter`, or `extends AnyClientApi`) the compiler
+ * resolves it from the constraint (a context of `any`, or no router at all)
+ * and wrappers compile. (A wrapper generic over both at once does not: the
+ * test stays unresolved there.)
  */
-type RouterTypeCheck<TRouter extends AnyRouter> = (TRouter['_def']['ctx'] & {
+type RouterTypeCheck<TRouter extends AnyRouter | AnyClientApi> = ((TRouter extends AnyRouter ? TRouter['_def']['ctx'] : {}) & {
   readonly [routerTypeMissing]?: unknown
 })[typeof routerTypeMissing]
 
 /**
- * Creates a typed client for a router whose type you import from the server.
+ * Creates a typed client for a router whose type you import from the server,
+ * or for a client API shape: `inferClientApi<AppRouter>`, or the `AppApi`
+ * that `wirecall generate types` writes for a repository without the
+ * server's source.
  * The router type is required: `createRpcClient({ url })` is a compile
  * error that says "pass your router type: createRpcClient<AppRouter>(…)".
  *
@@ -43,7 +47,7 @@ type RouterTypeCheck<TRouter extends AnyRouter> = (TRouter['_def']['ctx'] & {
  * const text = await api.greet.query({ name: 'Ada' })
  * ```
  */
-export function createRpcClient<TRouter extends AnyRouter = RouterTypeMissing>(
+export function createRpcClient<TRouter extends AnyRouter | AnyClientApi = RouterTypeMissing>(
   options: RpcClientOptions & RouterTypeCheck<TRouter>,
 ): RpcClient<TRouter> {
   const client = new Client(options)

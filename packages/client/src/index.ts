@@ -14,6 +14,7 @@ export {
 export type {
   ConnectionEvents,
   ConnectionHandle,
+  DecorateApi,
   DecorateRecord,
   HandlerFormMismatch,
   HandlerFormOptions,
@@ -55,6 +56,9 @@ export {
   type TraceContext,
   type ValidationErrorData,
   type ValidationIssue,
+  type AnyClientApi,
+  type ClientApiProcedure,
+  type inferClientApi,
   type inferRouterInputs,
   type inferRouterOutputs,
 } from '@wirecall/core'

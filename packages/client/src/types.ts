@@ -1,4 +1,15 @@
-import type { AnyProcedure, AnyRouter, ProcedureType, ProcedureTypes, ResyncSignal, Router, RouterRecord, Simplify } from '@wirecall/core'
+import type {
+  AnyClientApi,
+  AnyProcedure,
+  AnyRouter,
+  ClientApiProcedure,
+  ProcedureType,
+  ProcedureTypes,
+  ResyncSignal,
+  Router,
+  RouterRecord,
+  Simplify,
+} from '@wirecall/core'
 import type { RpcError } from '@wirecall/core'
 import type { CallOptions, ConnectionState, IdempotentMutationOptions, MutationOptions } from './options'
 import type { ReconnectAttempt } from './reconnector'
@@ -238,12 +249,36 @@ export interface ConnectionHandle {
 }
 
 /**
- * The typed client for a router: `api.a.b.query(input)`, plus
- * `api.$connection`. Prints as the plain tree of procedures (one mapped type
- * over the top-level keys flattens the intersection for hovers).
+ * Walks a client API shape (`inferClientApi<AppRouter>`, or a generated
+ * `api.d.ts`) into the same proxy shape as {@link DecorateRecord} makes of
+ * the router itself: a leaf is a procedure when it has a `$kind`.
  */
-export type RpcClient<TRouter extends AnyRouter> = Simplify<
-  DecorateRecord<TRouter['_def']['record']> & { readonly $connection: ConnectionHandle }
+export type DecorateApi<TApi extends AnyClientApi> = {
+  [K in keyof TApi]: TApi[K] extends ClientApiProcedure
+    ? DecorateProcedure<TApi[K]['$kind'], ApiProcedureTypes<TApi[K]>>
+    : TApi[K] extends AnyClientApi
+      ? DecorateApi<TApi[K]>
+      : never
+} & {}
+
+/** A client API procedure's types in the form the client types read. */
+type ApiProcedureTypes<P extends ClientApiProcedure> = {
+  input: P['$input']
+  output: P extends { readonly $resync: true } ? P['$output'] | ResyncSignal : P['$output']
+  ctx: {}
+  idempotent: P extends { readonly $idempotent: true } ? true : false
+}
+
+/**
+ * The typed client for a router, or for a client API shape
+ * (`inferClientApi<AppRouter>`, a generated `AppApi`): `api.a.b.query(input)`,
+ * plus `api.$connection`. Prints as the plain tree of procedures (one mapped
+ * type over the top-level keys flattens the intersection for hovers).
+ */
+export type RpcClient<TRouter extends AnyRouter | AnyClientApi> = Simplify<
+  (TRouter extends AnyRouter ? DecorateRecord<TRouter['_def']['record']> : TRouter extends AnyClientApi ? DecorateApi<TRouter> : never) & {
+    readonly $connection: ConnectionHandle
+  }
 >
 
 /** Callbacks of the handler form of `subscribe`. Each is optional. */

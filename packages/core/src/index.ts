@@ -25,6 +25,7 @@ export {
   type SubscriptionResolverOptions,
 } from './procedure'
 export { type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecord, type RouterRecordFor } from './router'
+export type { AnyClientApi, ClientApiProcedure, inferClientApi } from './client-api'
 export type { inferProcedureInput, inferProcedureOutput, inferRouterContext, inferRouterInputs, inferRouterOutputs } from './inference'
 export { createCaller, type CallerOptions, type CallerRecord, type RouterCaller } from './caller'
 export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
