@@ -23,10 +23,10 @@ declare const routerTypeMissing: unique symbol
  * `unknown` (no constraint) for a real router or client API shape, the
  * message for {@link RouterTypeMissing}. Read from the router's context
  * slot, so that inside a generic function (`createRpcClient<TRouter>(options)`
- * with `TRouter extends AnyRouter`, or `extends AnyClientApi`) the compiler
- * resolves it from the constraint (a context of `any`, or no router at all)
- * and wrappers compile. (A wrapper generic over both at once does not: the
- * test stays unresolved there.)
+ * with `TRouter extends AnyRouter`, or `extends AnyRouter | AnyClientApi`)
+ * the compiler resolves it from the constraint (a context of `any`) and
+ * wrappers compile. (Over `AnyClientApi` alone it does not: the test stays
+ * unresolved there; such a wrapper takes the union.)
  */
 type RouterTypeCheck<TRouter extends AnyRouter | AnyClientApi> = ((TRouter extends AnyRouter ? TRouter['_def']['ctx'] : {}) & {
   readonly [routerTypeMissing]?: unknown

@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import { initRpc, resync, tracked, type inferClientApi, type ResyncSignal } from '@wirecall/core'
-import { createRpcClient, type RpcClient } from '@wirecall/client'
+import { initRpc, resync, tracked, type AnyClientApi, type AnyRouter, type inferClientApi, type ResyncSignal } from '@wirecall/core'
+import { createRpcClient, type RpcClient, type RpcClientOptions } from '@wirecall/client'
 
 // A router with every kind of entry: the three kinds, an optional input, a
 // transforming validator, an idempotent mutation, a subscription that
@@ -69,5 +69,17 @@ describe('inferClientApi', () => {
     void api.greet.subscribe({ name: 'a' })
     // @ts-expect-error unknown path
     void api.nothing.query()
+  })
+
+  it('compiles in wrappers generic over routers, or over routers and API shapes, and still refuses a missing type argument', () => {
+    function connectRouter<R extends AnyRouter>(options: RpcClientOptions): RpcClient<R> {
+      return createRpcClient<R>(options)
+    }
+    function connectApi<A extends AnyRouter | AnyClientApi>(options: RpcClientOptions): RpcClient<A> {
+      return createRpcClient<A>(options)
+    }
+    expectTypeOf(connectApi<AppApi>({ url: 'ws://127.0.0.1:1/rpc', lazy: true })).toEqualTypeOf(connectRouter<AppRouter>({ url: 'ws://127.0.0.1:1/rpc', lazy: true }))
+    // @ts-expect-error pass your router type
+    void createRpcClient({ url: 'ws://127.0.0.1:1/rpc', lazy: true })
   })
 })
