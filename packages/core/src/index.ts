@@ -122,6 +122,24 @@ export { validate } from './schema'
 export { positionOf, traceOf, withTrace } from './tracked'
 export { checkPayload } from './payload-guard'
 export { parseClientFrame, parseServerFrame, type ParseFrameOptions, type ParseResult } from './protocol-parse'
+// The parser's envelope tables and rules, for @wirecall/codegen's AsyncAPI document (mapped by identity).
+export {
+  CLIENT_SHAPES,
+  SERVER_SHAPES,
+  delayMsRule,
+  eventIdRule,
+  idRule,
+  idempotencyKeyRule,
+  idempotentRule,
+  limitsRule,
+  maxPayloadRule,
+  methodRule,
+  pathRule,
+  payloadRule,
+  textRule,
+  type EnvelopeRule,
+  type EnvelopeTable,
+} from './protocol-parse'
 export { frameShapeProblem, type FrameShapeLimits } from './frame-shape'
 export {
   PING_FRAME,

@@ -8,14 +8,22 @@ import { isValidId, type ClientMessage, type ServerMessage } from './protocol'
  */
 
 type FieldCheck = (value: unknown) => boolean
-type Shape = Readonly<Record<string, { check: FieldCheck; optional?: true }>>
+/** How one envelope field is checked: `check` runs when the field is present; a field without `optional` must be present. */
+export type EnvelopeRule = Readonly<{ check: FieldCheck; optional?: true }>
+type Shape = Readonly<Record<string, EnvelopeRule>>
 
-const any: FieldCheck = () => true
-const id = { check: isValidId }
-const payload = { check: any, optional: true } as const
-const string: FieldCheck = (v) => typeof v === 'string'
-/** Any value: a trace context that is not valid is dropped where it is read (`readTraceContext`), never an error. */
-const trace = payload
+// The rules are named and exported (@internal) so that the AsyncAPI generator
+// maps each one, by identity, to a JSON Schema: the document is derived from
+// these tables and cannot drift from the parser.
+
+/** `id`: an integer from 0 to 2^53 − 1 (`isValidId`). */
+export const idRule: EnvelopeRule = { check: isValidId }
+/**
+ * `params`, `input`, `data`, `meta`: any JSON value, `null` included. Also
+ * `trace`: a trace context that is not valid is dropped where it is read
+ * (`readTraceContext`), never an error.
+ */
+export const payloadRule: EnvelopeRule = { check: () => true, optional: true } as const
 
 /** Longest `path` accepted in an envelope; longer ones are protocol errors. */
 export const MAX_PATH_LENGTH = 1024
@@ -27,29 +35,51 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 128
 /** Longest restart delay a server may announce: one hour. */
 export const MAX_RESTART_DELAY_MS = 3_600_000
 
-const path = { check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH_LENGTH }
-const eventId = {
+/** `path`: a string of 1 to {@link MAX_PATH_LENGTH} UTF-16 code units. */
+export const pathRule: EnvelopeRule = { check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH_LENGTH }
+/** `eventId`, `lastEventId` (optional): a string of at most {@link MAX_EVENT_ID_LENGTH} UTF-16 code units, empty allowed. */
+export const eventIdRule: EnvelopeRule = {
   check: (v: unknown) => typeof v === 'string' && v.length <= MAX_EVENT_ID_LENGTH,
   optional: true,
 } as const
+/** `call.method`: `"query"` or `"mutation"`. */
+export const methodRule: EnvelopeRule = { check: (v: unknown) => v === 'query' || v === 'mutation' }
+/** `call.idempotencyKey` (optional): a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} UTF-16 code units. */
+export const idempotencyKeyRule: EnvelopeRule = {
+  check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH,
+  optional: true,
+}
+/** `error.code`, `error.message`: any string (an unknown code is read as `INTERNAL`, never a protocol error). */
+export const textRule: EnvelopeRule = { check: (v: unknown) => typeof v === 'string' }
 
 function positiveInteger(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v > 0
 }
 
-/** `ack.limits`: an object whose known fields, when present, are positive integers; other fields are ignored (later versions may add some). */
-function announcedLimits(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
-  const limits = v as Record<string, unknown>
-  const has = (key: string) => Object.prototype.hasOwnProperty.call(limits, key)
-  for (const key of ['maxInFlightCalls', 'maxSubscriptions', 'burst']) if (has(key) && !positiveInteger(limits[key])) return false
-  // A rate may be fractional (0.5: one message every two seconds).
-  const rate = limits.messagesPerSecond
-  return !has('messagesPerSecond') || (typeof rate === 'number' && Number.isFinite(rate) && rate > 0)
+/** `ack.maxPayload` (optional): an integer, at least 1. */
+export const maxPayloadRule: EnvelopeRule = { check: positiveInteger, optional: true }
+/** `ack.limits` (optional): an object whose known fields, when present, are valid (later versions may add others, ignored); `maxInFlightCalls`, `maxSubscriptions`, `burst` positive integers and `messagesPerSecond` a finite number above 0 when present. */
+export const limitsRule: EnvelopeRule = {
+  check(v: unknown): boolean {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+    const limits = v as Record<string, unknown>
+    const has = (key: string) => Object.prototype.hasOwnProperty.call(limits, key)
+    for (const key of ['maxInFlightCalls', 'maxSubscriptions', 'burst']) if (has(key) && !positiveInteger(limits[key])) return false
+    // A rate may be fractional (0.5: one message every two seconds).
+    const rate = limits.messagesPerSecond
+    return !has('messagesPerSecond') || (typeof rate === 'number' && Number.isFinite(rate) && rate > 0)
+  },
+  optional: true,
+}
+/** `ack.idempotent` (optional): an array of strings each valid as {@link pathRule}. */
+export const idempotentRule: EnvelopeRule = { check: (v: unknown) => Array.isArray(v) && v.every(pathRule.check), optional: true }
+/** `restart.delayMs`: an integer from 0 to {@link MAX_RESTART_DELAY_MS}. */
+export const delayMsRule: EnvelopeRule = {
+  check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_RESTART_DELAY_MS,
 }
 
-/** Each message type's rules, as [field, rule] pairs of the shape's own fields. */
-type Table = ReadonlyMap<string, readonly (readonly [string, Shape[string]])[]>
+/** Each message type's rules, as [field, rule] pairs of the shape's own fields, in the order they are checked. */
+export type EnvelopeTable = ReadonlyMap<string, readonly (readonly [string, EnvelopeRule])[]>
 
 /**
  * A Map, so a wire-supplied `type` such as "__proto__" or "constructor"
@@ -57,51 +87,43 @@ type Table = ReadonlyMap<string, readonly (readonly [string, Shape[string]])[]>
  * to Object.prototype never becomes a rule. Pure, so a bundle that parses
  * only one direction drops the other table.
  */
-function table(shapes: Record<string, Shape>): Table {
+function table(shapes: Record<string, Shape>): EnvelopeTable {
   return new Map(Object.entries(shapes).map(([type, shape]) => [type, Object.entries(shape)]))
 }
 
-const CLIENT_SHAPES: Table = /* @__PURE__ */ table({
-  init: { params: payload, meta: payload },
+/** The envelope of every message a client sends, by `type`: what {@link parseClientFrame} checks. */
+export const CLIENT_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
+  init: { params: payloadRule, meta: payloadRule },
   call: {
-    id,
-    method: { check: (v: unknown) => v === 'query' || v === 'mutation' },
-    path,
-    input: payload,
-    meta: payload,
-    idempotencyKey: {
-      check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH,
-      optional: true,
-    },
-    trace,
+    id: idRule,
+    method: methodRule,
+    path: pathRule,
+    input: payloadRule,
+    meta: payloadRule,
+    idempotencyKey: idempotencyKeyRule,
+    trace: payloadRule,
   },
-  cancel: { id },
-  subscribe: { id, path, input: payload, meta: payload, lastEventId: eventId, trace },
-  unsubscribe: { id },
-  reinit: { id, params: payload, meta: payload, trace },
+  cancel: { id: idRule },
+  subscribe: { id: idRule, path: pathRule, input: payloadRule, meta: payloadRule, lastEventId: eventIdRule, trace: payloadRule },
+  unsubscribe: { id: idRule },
+  reinit: { id: idRule, params: payloadRule, meta: payloadRule, trace: payloadRule },
   ping: {},
   pong: {},
 } satisfies Record<ClientMessage['type'], Shape>)
 
-const SERVER_SHAPES: Table = /* @__PURE__ */ table({
-  ack: {
-    maxPayload: { check: positiveInteger, optional: true },
-    limits: { check: announcedLimits, optional: true },
-    idempotent: { check: (v: unknown) => Array.isArray(v) && v.every(path.check), optional: true },
-  },
-  result: { id, data: payload, meta: payload },
-  error: { id, code: { check: string }, message: { check: string }, data: payload, meta: payload },
-  started: { id, eventId },
-  data: { id, data: payload, meta: payload, eventId, trace },
-  resync: { id },
-  complete: { id },
-  restart: {
-    delayMs: { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_RESTART_DELAY_MS },
-  },
+/** The envelope of every message a server sends, by `type`: what {@link parseServerFrame} checks. */
+export const SERVER_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
+  ack: { maxPayload: maxPayloadRule, limits: limitsRule, idempotent: idempotentRule },
+  result: { id: idRule, data: payloadRule, meta: payloadRule },
+  error: { id: idRule, code: textRule, message: textRule, data: payloadRule, meta: payloadRule },
+  started: { id: idRule, eventId: eventIdRule },
+  data: { id: idRule, data: payloadRule, meta: payloadRule, eventId: eventIdRule, trace: payloadRule },
+  resync: { id: idRule },
+  complete: { id: idRule },
+  restart: { delayMs: delayMsRule },
   ping: {},
   pong: {},
 } satisfies Record<ServerMessage['type'], Shape>)
-
 
 /** What {@link parseFrame} returns. */
 export type ParseResult<M> = { ok: true; messages: M[] } | { ok: false; reason: string }
@@ -122,7 +144,7 @@ export function parseServerFrame(text: string, options?: ParseFrameOptions): Par
   return parseFrame<ServerMessage>(text, SERVER_SHAPES, options)
 }
 
-function parseFrame<M>(text: string, shapes: Table, options?: ParseFrameOptions): ParseResult<M> {
+function parseFrame<M>(text: string, shapes: EnvelopeTable, options?: ParseFrameOptions): ParseResult<M> {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -144,7 +166,7 @@ function parseFrame<M>(text: string, shapes: Table, options?: ParseFrameOptions)
   return { ok: true, messages: [value as M] }
 }
 
-function checkMessage(value: unknown, shapes: Table): string | undefined {
+function checkMessage(value: unknown, shapes: EnvelopeTable): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'message is not an object'
   const message = value as Record<string, unknown>
   const type = message.type
