@@ -20,4 +20,6 @@ export interface ApiModel {
   readonly procedures: readonly ProcedureModel[]
   /** Named types referred to by `{ kind: 'ref' }` nodes, by name. */
   readonly aliases: ReadonlyMap<string, TypeModel>
+  /** Doc comments of named types (by alias name), carried into the declarations. */
+  readonly aliasDocs?: ReadonlyMap<string, string> | undefined
 }

@@ -30,26 +30,31 @@ export type PrimitiveName = 'string' | 'number' | 'boolean' | 'bigint' | 'null' 
 
 /**
  * The rich types the default serializer (superjson's meta types) carries
- * across the wire. `Error` and `RegExp` travel from server to client only.
+ * across the wire, as the lib's globals name them. `Error` and `RegExp`
+ * travel from server to client only.
  */
-export type RichName =
-  | 'Date'
-  | 'Map'
-  | 'Set'
-  | 'URL'
-  | 'RegExp'
-  | 'Error'
-  | 'Int8Array'
-  | 'Uint8Array'
-  | 'Uint8ClampedArray'
-  | 'Int16Array'
-  | 'Uint16Array'
-  | 'Int32Array'
-  | 'Uint32Array'
-  | 'Float32Array'
-  | 'Float64Array'
-  | 'BigInt64Array'
-  | 'BigUint64Array'
+export const RICH_NAMES = [
+  'Date',
+  'Map',
+  'Set',
+  'URL',
+  'RegExp',
+  'Error',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+] as const
+
+/** One of {@link RICH_NAMES}. */
+export type RichName = (typeof RICH_NAMES)[number]
 
 export interface PropertyModel {
   readonly name: string
