@@ -20,6 +20,9 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'tests/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
     testTimeout: 20_000,
+    // Records the frames of tests/integration/** and checks them against the AsyncAPI document after the run (tests/codegen/asyncapi/recording/).
+    globalSetup: ['tests/codegen/asyncapi/recording/frames-global-setup.ts'],
+    setupFiles: ['tests/codegen/asyncapi/recording/record-frames.setup.ts'],
     hookTimeout: 20_000,
     typecheck: {
       enabled: true,
