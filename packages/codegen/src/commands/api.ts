@@ -1,13 +1,148 @@
-import type { Command } from '../cli/io'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import type { CliIo, Command } from '../cli/io'
+import { CliError } from '../cli-error'
+import { parseFlags, type FlagValues } from '../cli/parse-flags'
+import { loadRouter } from '../load/load-router'
+import { parseRouterSpec, type RouterSpec } from '../load/router-spec'
+import { buildManifest, manifestText } from '../manifest/build-manifest'
+import { compareManifests } from '../manifest/compare-manifests'
+import { formatChange, formatSummary } from '../manifest/format-changes'
+import type { ApiManifest } from '../manifest/manifest-types'
+import { parseManifest } from '../manifest/parse-manifest'
+import type { ApiModel } from '../model/api-model'
+import { buildSchemaSet } from '../schema/build-schema-set'
+import { printApiDeclarations } from '../types/print-declarations'
+import { readApiModel } from '../types/read-api-model'
 
-/** Placeholder until the command lands. */
-export const apiLock: Command = async (_args, io) => {
-  io.stderr.write('wirecall: api lock is not built yet\n')
-  return 1
+const OPTIONS = {
+  router: { type: 'string' },
+  out: { type: 'string' },
+  against: { type: 'string' },
+  types: { type: 'string' },
+  tsconfig: { type: 'string' },
+  name: { type: 'string' },
+  'self-contained': { type: 'boolean' },
+} as const
+
+type Values = FlagValues<typeof OPTIONS>
+
+function parse(command: string, args: readonly string[], allowed: readonly (keyof typeof OPTIONS)[]): Values {
+  const values = parseFlags(command, args, OPTIONS)
+  const extra = Object.keys(values).find((key) => !(allowed as readonly string[]).includes(key))
+  if (extra !== undefined) throw new CliError('USAGE', `${command}: --${extra} is not an option of this command`)
+  if (values.router === undefined) throw new CliError('USAGE', `${command} needs --router <file>#<export>`)
+  return values
 }
 
-/** Placeholder until the command lands. */
-export const apiCheck: Command = async (_args, io) => {
-  io.stderr.write('wirecall: api check is not built yet\n')
-  return 1
+const absolute = (io: CliIo, file: string): string => (isAbsolute(file) ? file : resolve(io.cwd, file))
+const shown = (io: CliIo, file: string): string => relative(io.cwd, file) || file
+
+/** The router's manifest now, with its API model (for `--types`) and what the schema builder warned about. */
+async function currentApi(spec: RouterSpec, tsconfig: string | undefined): Promise<{ manifest: ApiManifest; model: ApiModel; warnings: readonly string[] }> {
+  const [router, model] = await Promise.all([loadRouter(spec), readApiModel(spec, { tsconfig })])
+  const set = await buildSchemaSet(router, { model, resolveFrom: spec.file })
+  const warnings = set.warnings.map((warning) => `${warning.path} ${warning.side}: ${warning.message}`)
+  return { manifest: buildManifest(set), model, warnings }
+}
+
+/**
+ * `wirecall api lock --router <file>#<export> --out api.lock.json [--tsconfig path]`:
+ * writes the router's normalised manifest, to be checked in and compared
+ * by `api check`. Equal APIs write equal bytes.
+ */
+export const apiLock: Command = async (args, io) => {
+  const values = parse('api lock', args, ['router', 'out', 'tsconfig'])
+  if (values.out === undefined) throw new CliError('USAGE', 'api lock needs --out <api.lock.json>')
+  const spec = parseRouterSpec(values.router!, io.cwd)
+  const { manifest, warnings } = await currentApi(spec, values.tsconfig === undefined ? undefined : absolute(io, values.tsconfig))
+  for (const warning of warnings) io.stderr.write(`wirecall: warning: ${warning}\n`)
+  const out = absolute(io, values.out)
+  try {
+    await mkdir(dirname(out), { recursive: true })
+    await writeFile(out, manifestText(manifest))
+  } catch (error) {
+    throw new CliError('IO', `--out: cannot write ${out}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  io.stderr.write(`wirecall: wrote ${shown(io, out)}: ${Object.keys(manifest.procedures).length} procedures\n`)
+  return 0
+}
+
+/** The lock file, or a one-line error saying to run `api lock`. */
+async function readLock(file: string, shownName: string, relock: string): Promise<ApiManifest> {
+  if (!existsSync(file)) throw new CliError('IO', `api check: no lock file at ${shownName}; run \`${relock}\` to create it`)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new CliError('IO', `api check: cannot read ${shownName}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  try {
+    return parseManifest(text)
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    throw new CliError('DRIFT', `api check: ${shownName} is not a wirecall API lock file: ${why}; run \`${relock}\` to write it again`)
+  }
+}
+
+/** The declaration file's text without its first line when that is the `// Generated by` header (it names the command line, which may differ). */
+function withoutHeader(text: string): string {
+  return text.startsWith('// Generated by') ? text.slice(text.indexOf('\n') + 1) : text
+}
+
+/**
+ * Whether `api.d.ts` is what `wirecall generate types` writes now. Its type
+ * name and whether it imports `@wirecall/client` are read from the file
+ * unless `--name` / `--self-contained` say them.
+ */
+async function checkTypes(file: string, model: ApiModel, values: Values): Promise<{ fresh: boolean; line?: number }> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new CliError('IO', `--types: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const names = [...text.matchAll(/^export type ([A-Za-z_$][\w$]*) = \{$/gm)].map((match) => match[1]!)
+  const name = values.name ?? names.at(-1) ?? 'AppApi'
+  const selfContained = values['self-contained'] ?? !/^import type .* from '@wirecall\/client'$/m.test(text)
+  const expected = withoutHeader(printApiDeclarations(model, { name, selfContained }))
+  const actual = withoutHeader(text)
+  if (expected === actual) return { fresh: true }
+  const a = actual.split('\n'), b = expected.split('\n')
+  let line = 0
+  while (line < a.length && a[line] === b[line]) line++
+  return { fresh: false, line: line + (text.startsWith('// Generated by') ? 2 : 1) }
+}
+
+/**
+ * `wirecall api check --router <file>#<export> --against api.lock.json
+ * [--types api.d.ts [--name AppApi] [--self-contained]] [--tsconfig path]`:
+ * compares the router's API now with the lock file and prints one line per
+ * change, then a summary. Exit 1 on a breaking change, a stale `--types`
+ * file, or a missing or malformed lock file; 0 when equal or additive only.
+ */
+export const apiCheck: Command = async (args, io) => {
+  const values = parse('api check', args, ['router', 'against', 'types', 'tsconfig', 'name', 'self-contained'])
+  if (values.against === undefined) throw new CliError('USAGE', 'api check needs --against <api.lock.json>')
+  const spec = parseRouterSpec(values.router!, io.cwd)
+  const lockFile = absolute(io, values.against)
+  const lockName = shown(io, lockFile)
+  const relock = `wirecall api lock --router ${values.router} --out ${values.against}`
+  const locked = await readLock(lockFile, lockName, relock)
+  const { manifest, model, warnings } = await currentApi(spec, values.tsconfig === undefined ? undefined : absolute(io, values.tsconfig))
+  for (const warning of warnings) io.stderr.write(`wirecall: warning: ${warning}\n`)
+  const changes = compareManifests(locked, manifest)
+  for (const change of changes) io.stdout.write(`${formatChange(change)}\n`)
+  let stale = false
+  if (values.types !== undefined) {
+    const typesFile = absolute(io, values.types)
+    const result = await checkTypes(typesFile, model, values)
+    if (!result.fresh) {
+      stale = true
+      io.stdout.write(`STALE    ${shown(io, typesFile)}: not what \`wirecall generate types\` writes now (first difference at line ${result.line}); run it again\n`)
+    }
+  }
+  io.stdout.write(`${formatSummary(changes, lockName, relock)}\n`)
+  return stale || changes.some((change) => change.breaking) ? 1 : 0
 }
