@@ -57,4 +57,5 @@ export {
   type inferRouterOutputs,
 } from '@wirecall/core'
 export { idempotencyDefaults, type IdempotencyOptions } from './session/idempotency'
+export { SCHEMA_ENDPOINT_PATH, type SchemaEndpointOptions } from './session/schema-endpoint'
 export type { KeepAliveOptions } from '@wirecall/core'

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer } from '@wirecall/core'
 import type { ServerInstrumentation } from './instrumentation'
 import type { IdempotencyOptions } from './session/idempotency'
+import type { SchemaEndpointOptions } from './session/schema-endpoint'
 
 /** What `createContext` receives, once per connection. */
 export interface CreateContextOptions {
@@ -226,6 +227,28 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    * @default undefined (none)
    */
   instrumentation?: readonly ServerInstrumentation[]
+  /**
+   * Answers the reserved query `$wirecall.describe` (`SCHEMA_ENDPOINT_PATH`)
+   * with the API's manifest and its AsyncAPI 3.0 document, so that
+   * `wirecall generate types --url ws://…` (and `generate schema --url`)
+   * can generate from this running server. Off, the path is unknown like
+   * any other (`NOT_FOUND`).
+   *
+   * It tells whoever can connect every procedure, its input and output
+   * schemas: keep it off in production unless the API is public anyway
+   * (turn it on in development or on a staging server). It needs
+   * `@wirecall/codegen` installed beside the server (loaded on the first
+   * call, built once); without it the call answers `NOT_IMPLEMENTED`. The
+   * call counts against the connection's limits like any call. The object
+   * form names the public URL written into the AsyncAPI document.
+   *
+   * @example
+   * ```ts
+   * createRpcServer({ router, schemaEndpoint: process.env.NODE_ENV !== 'production' })
+   * ```
+   * @default false
+   */
+  schemaEndpoint?: boolean | SchemaEndpointOptions
 }
 
 /** Options of `backpressure`; sizes in bytes. */

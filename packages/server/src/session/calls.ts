@@ -109,7 +109,7 @@ export class CallTable {
       id: message.id,
       method: message.method,
       path: message.path,
-      known: isKnown(config.router, message.path, message.method),
+      known: isKnown(config, message.path, message.method),
       trace: traceOfMessage(message),
       idempotencyKey: message.idempotencyKey,
       readInput: () => decodeInput(config, message.input, message.meta),
@@ -170,7 +170,7 @@ export class CallTable {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxInFlightCalls} calls in flight per connection`)
       return session.sendError(id, error, path, method)
     }
-    const procedure = lookupProcedure(config.router, path, method)
+    const procedure = lookupProcedure(config, path, method)
     if (procedure instanceof RpcError) return session.sendError(id, procedure, path, method)
     if (method === 'mutation') {
       if (message.idempotencyKey !== undefined) return this.idempotent(message, procedure)

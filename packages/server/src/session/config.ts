@@ -1,6 +1,7 @@
 import { ackFrame, defaultSerializer, payloadLimitDefaults, type AnnouncedLimits, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
 import { ServerHooks } from './hooks'
 import { IdempotencyCache } from './idempotency'
+import { schemaEndpointProcedure } from './schema-endpoint'
 import { serverDefaults, type BackpressureOptions, type CreateContextOptions, type ErrorHandlerOptions, type RateLimitOptions, type RpcServerOptions } from '../options'
 
 /**
@@ -34,6 +35,8 @@ export interface SessionConfig {
   instrumentation: ServerHooks | undefined
   /** The `ack` frame, the same for every session: `maxPayload`, the limits, the idempotent paths. */
   ack: string
+  /** The query served at `SCHEMA_ENDPOINT_PATH` when `schemaEndpoint` is on; `undefined` when off (the path is then unknown like any other). */
+  schemaEndpoint: AnyProcedure | undefined
 }
 
 /**
@@ -77,6 +80,10 @@ export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConf
     onError: options.onError,
     instrumentation: ServerHooks.of(options.instrumentation),
     ack: '',
+    schemaEndpoint:
+      options.schemaEndpoint === undefined || options.schemaEndpoint === false
+        ? undefined
+        : schemaEndpointProcedure(options.router, options.schemaEndpoint === true ? {} : options.schemaEndpoint),
   }
   config.ack = ackFrame({ maxPayload: config.maxPayload, limits: announcedLimits(config), idempotent: idempotentPaths(config.router) })
   return config

@@ -277,7 +277,7 @@ export class Session {
       return
     }
     this.sendError(message.id, error, undefined, undefined)
-    if (message.type === 'subscribe') subscriptionRefused(hooks, this, ref, message, isKnown(this.config.router, message.path, 'subscription'), error)
+    if (message.type === 'subscribe') subscriptionRefused(hooks, this, ref, message, isKnown(this.config, message.path, 'subscription'), error)
   }
 
   /** Counts a resolver or generator until it settles, even after it was aborted; see {@link settled}. A task that finished synchronously (not a promise) has nothing left to count. */

@@ -43,7 +43,7 @@ export class SubscriptionTable implements SubscriptionHost {
       const error = new RpcError('TOO_MANY_REQUESTS', `at most ${config.maxSubscriptions} subscriptions per connection`)
       return this.refused(message, session.sendError(id, error, path, 'subscription'))
     }
-    const procedure = lookupProcedure(config.router, path, 'subscription')
+    const procedure = lookupProcedure(config, path, 'subscription')
     if (procedure instanceof RpcError) return this.refused(message, session.sendError(id, procedure, path, 'subscription'))
     let input: unknown
     try {
@@ -65,7 +65,7 @@ export class SubscriptionTable implements SubscriptionHost {
   private refused(message: SubscribeMessage, error: RpcError): void {
     const hooks = this.session.config.instrumentation
     if (hooks === undefined) return
-    subscriptionRefused(hooks, this.session, this.session.observed!.ref, message, isKnown(this.session.config.router, message.path, 'subscription'), error)
+    subscriptionRefused(hooks, this.session, this.session.observed!.ref, message, isKnown(this.session.config, message.path, 'subscription'), error)
   }
 
   /** The client unsubscribed. Unknown ids are ignored: the subscription may have just ended. */
