@@ -12,11 +12,14 @@ const USAGE = `wirecall — typed APIs for consumers outside the monorepo, and a
   wirecall generate schema --router <file>#<export> | --url <ws-url>  --out schema/ [--asyncapi asyncapi.json] [--strict]
   wirecall api lock        --router <file>#<export> --out api.lock.json
   wirecall api check       --router <file>#<export> --against api.lock.json [--types api.d.ts]
-  wirecall call      <url> <path> [json] [--params json] [--timeout ms]
-  wirecall subscribe <url> <path> [json] [--params json] [--last-event-id id]
+  wirecall call      <url> <path> [json] [--params json] [--timeout ms] [--mutation] [--json]
+  wirecall subscribe <url> <path> [json] [--params json] [--last-event-id id] [--json]
 
 Exit status: 0 ok; 1 usage, load or generation error, or a breaking API change;
-call/subscribe: 2 the server answered with an RpcError (its code is printed), 3 connection failure.
+call/subscribe: 2 the server answered with an RpcError (its code is printed),
+3 connection failure (refused, unreachable, closed by the server, dropped and
+not restored, or no answer within --timeout, default 10000 ms); a call
+interrupted by Ctrl-C: 130. subscribe ends with 0 on the server's complete or on Ctrl-C.
 Docs: https://github.com/wirecall/wirecall/blob/main/docs/generate.md
 `
 
