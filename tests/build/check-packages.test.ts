@@ -39,7 +39,7 @@ function brokenCore(edit: (dir: string, manifest: Record<string, unknown>) => vo
 
 describe('scripts/check-package-files.mjs', { timeout: 60_000 }, () => {
   it('passes on the published packages', async () => {
-    const result = await check('packages/core', 'packages/server', 'packages/client', 'packages/tanstack-query', 'packages/otel')
+    const result = await check('packages/core', 'packages/server', 'packages/client', 'packages/tanstack-query', 'packages/otel', 'packages/codegen')
     expect(result, result.output).toMatchObject({ code: 0 })
   })
 

@@ -17,7 +17,7 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 
 describe('built packages', () => {
   it('have been built', () => {
-    for (const pkg of ['core', 'server', 'client', 'tanstack-query', 'otel']) {
+    for (const pkg of ['core', 'server', 'client', 'tanstack-query', 'otel', 'codegen']) {
       for (const file of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts']) {
         expect(existsSync(`${root}packages/${pkg}/dist/${file}`), `${pkg}/dist/${file} (run pnpm build)`).toBe(true)
       }

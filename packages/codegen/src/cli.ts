@@ -11,6 +11,12 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
     stop.abort()
   })
 }
+// A reader that went away (`wirecall subscribe … | head -3`) ends the command as Ctrl-C does
+// (`subscribe` unsubscribes and exits 0) instead of an EPIPE crash; later writes are dropped.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') process.stderr.write(`wirecall: cannot write to stdout: ${error.message}\n`)
+  stop.abort()
+})
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env, signal: stop.signal }).then(
   (status) => {
     process.exitCode = status
