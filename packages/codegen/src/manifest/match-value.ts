@@ -1,7 +1,7 @@
 import type { JsonSchema } from '../schema/schema-types'
 import { jsonEqual } from './canonical-json'
 import { resolveRef } from './resolve-ref'
-import { isAnnotation, isSchemaObject, type SchemaNode } from './schema-keywords'
+import { isAnnotation, isSchemaObject, WIRE_TYPE, type SchemaNode } from './schema-keywords'
 
 /** `true`/`false` when known; `undefined` when the schema uses a keyword this matcher does not evaluate. */
 export type Match = boolean | undefined
@@ -10,7 +10,7 @@ const EVALUATED = new Set([
   '$ref', '$defs', 'definitions', 'type', 'const', 'enum', 'anyOf', 'oneOf', 'allOf', 'not',
   'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern',
   'items', 'prefixItems', 'minItems', 'maxItems', 'uniqueItems', 'properties', 'required', 'additionalProperties',
-  'propertyNames', 'minProperties', 'maxProperties', 'x-wirecall-type',
+  'propertyNames', 'minProperties', 'maxProperties', WIRE_TYPE,
 ])
 
 /**

@@ -1,4 +1,5 @@
 import type { JsonSchema } from '../schema/schema-types'
+import { WIRE_TYPE } from '../schema/wire-schemas'
 
 /** A JSON Schema node: an object schema, or `true` (anything) / `false` (nothing). */
 export type SchemaNode = JsonSchema | boolean
@@ -27,10 +28,8 @@ export function isAnnotation(keyword: string): boolean {
 }
 const ANNOTATIONS = new Set(['default', 'deprecated', 'readOnly', 'writeOnly', '$schema', '$id', '$anchor', '$dynamicAnchor', 'contentEncoding', 'contentMediaType'])
 
-/** The extension naming a value's serializer meta type (`Date`, `bigint`, `Map`...). */
-export const WIRE_TYPE = 'x-wirecall-type'
-/** The extension marking a side the generator could not describe (the schema is `{}`). */
-export const UNREPRESENTABLE = 'x-wirecall-unrepresentable'
+// The keywords the schema writer adds, from where it defines them.
+export { UNREPRESENTABLE, WIRE_TYPE } from '../schema/wire-schemas'
 
 export function isSchemaObject(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

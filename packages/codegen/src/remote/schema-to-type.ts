@@ -1,3 +1,4 @@
+import { UNREPRESENTABLE, WIRE_TYPE } from '../schema/wire-schemas'
 import { RICH_NAMES, type PropertyModel, type RichName, type TupleElementModel, type TypeModel } from '../model/type-model'
 
 /**
@@ -49,7 +50,7 @@ function readSchema(schema: unknown, scope: RefScope): TypeModel {
   if (schema === true) return UNKNOWN
   if (schema === false) return { kind: 'primitive', name: 'never' }
   if (!isSchema(schema)) return UNKNOWN
-  if (schema['x-wirecall-unrepresentable'] !== undefined) return UNKNOWN
+  if (schema[UNREPRESENTABLE] !== undefined) return UNKNOWN
   const marked = markedType(schema, scope)
   if (marked !== undefined) return marked
   if (typeof schema.$ref === 'string') return refType(schema.$ref, scope)
@@ -64,7 +65,7 @@ function readSchema(schema: unknown, scope: RefScope): TypeModel {
 
 /** A value the serializer carries with its own meta type: `x-wirecall-type` says which, the wire form holds its arguments. */
 function markedType(schema: Schema, scope: RefScope): TypeModel | undefined {
-  const name = markerName(schema['x-wirecall-type'])
+  const name = markerName(schema[WIRE_TYPE])
   if (name === undefined) return undefined
   if (name === 'undefined') return { kind: 'primitive', name: 'undefined' }
   // NaN, ±Infinity and -0 travel as strings: still a number to the reader (the union with the finite numbers collapses).
