@@ -79,6 +79,7 @@ export {
   MAX_ID,
   MessageType,
   PROTOCOL,
+  SCHEMA_ENDPOINT_PATH,
   type AckMessage,
   type AnnouncedLimits,
   type CallMessage,

@@ -12,6 +12,15 @@ import type { TraceContext } from './trace-context'
 /** WebSocket subprotocol negotiated in the handshake. */
 export const PROTOCOL = 'wirecall.v1'
 
+/**
+ * The reserved path of the schema endpoint (`createRpcServer({ schemaEndpoint: true })`),
+ * a query answered with the API's manifest and AsyncAPI document. It can
+ * never name a procedure: the router builder refuses keys that start with
+ * `$`, at any depth. Here, in the protocol, because both the server that
+ * serves it and the generator that calls it need it.
+ */
+export const SCHEMA_ENDPOINT_PATH = '$wirecall.describe'
+
 /** Every message type, by direction. */
 export const MessageType = {
   // client -> server

@@ -1,15 +1,12 @@
+import { SCHEMA_ENDPOINT_PATH } from '@wirecall/core'
 import { CliError } from '../cli-error'
 import type { ApiDescription } from '../describe-router'
 import { remoteQuery, RemoteQueryError, type RemoteFailure } from './remote-call'
 
 export { manifestToApiModel } from './manifest-to-model'
 
-/**
- * The schema endpoint's reserved path. `@wirecall/server` serves it as
- * `SCHEMA_ENDPOINT_PATH`; the generator does not depend on the server, so
- * it is spelled again here (a test holds the two equal).
- */
-export const SCHEMA_ENDPOINT_PATH = '$wirecall.describe'
+// The schema endpoint's reserved path, as the server serves it (both take it from core's protocol).
+export { SCHEMA_ENDPOINT_PATH }
 
 /** What a server with `schemaEndpoint: true` answers. */
 export type RemoteDescription = ApiDescription

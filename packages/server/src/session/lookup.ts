@@ -1,6 +1,5 @@
-import { RpcError, getProcedure, type AnyProcedure, type ProcedureType } from '@wirecall/core'
+import { RpcError, SCHEMA_ENDPOINT_PATH, getProcedure, type AnyProcedure, type ProcedureType } from '@wirecall/core'
 import type { SessionConfig } from './config'
-import { SCHEMA_ENDPOINT_PATH } from './schema-endpoint'
 
 /**
  * The procedure at a wire-supplied `path`, if it is of the kind the message

@@ -1,11 +1,7 @@
-import { RpcError, initRpc, type AnyProcedure, type AnyRouter } from '@wirecall/core'
+import { RpcError, SCHEMA_ENDPOINT_PATH, initRpc, type AnyProcedure, type AnyRouter } from '@wirecall/core'
 
-/**
- * The reserved path of the schema endpoint. It can never name a procedure:
- * the router builder refuses keys that start with `$` at any depth, so a
- * server without the endpoint answers it as it answers any unknown path.
- */
-export const SCHEMA_ENDPOINT_PATH = '$wirecall.describe'
+// A server without the endpoint answers SCHEMA_ENDPOINT_PATH as it answers any unknown path.
+export { SCHEMA_ENDPOINT_PATH }
 
 /** The object form of the `schemaEndpoint` option. */
 export interface SchemaEndpointOptions {
