@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRpcServer, type RpcServer } from '@wirecall/server'
-import { main } from '../../packages/codegen/src/cli/main'
+import { runCli as run } from '../codegen/run-cli'
 import { appRouter } from './fixtures/router'
 import { codeBlocks, repoRoot } from './markdown'
 
@@ -31,18 +31,6 @@ function pageCommands(): string[][] {
     .map((line) => line.trim())
     .filter((line) => /^npx wirecall (generate|api) /.test(line))
     .map((line) => line.replace(/^npx wirecall /, '').split(/\s+/))
-}
-
-async function run(argv: readonly string[], cwd: string): Promise<{ status: number; stderr: string }> {
-  let stderr = ''
-  const io = {
-    stdout: { write: () => true },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd,
-    env: {},
-    signal: new AbortController().signal,
-  }
-  return { status: await main(argv, io), stderr }
 }
 
 let folder: string

@@ -3,30 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll } from 'vitest'
-import { main } from '../../../packages/codegen/src/cli/main'
+import { runCli as run, type CliRun as Run } from '../run-cli'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 
-export interface Run {
-  readonly status: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs the CLI in-process in `cwd`, with its output captured. */
-export async function run(argv: readonly string[], cwd: string): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd,
-    env: {},
-    signal: new AbortController().signal,
-  }
-  const status = await main(argv, io)
-  return { status, stdout, stderr }
-}
+// The in-process runner every codegen test uses, under the names these files know it by.
+export { run, type Run }
 
 /** `source` with each `[from, to]` replaced once; a `from` that is not there fails the test (a stale edit would test nothing). */
 export function edit(source: string, ...edits: readonly (readonly [string, string])[]): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { main, type CliIo } from '@wirecall/codegen'
+import { runCli as run } from '../run-cli'
 
 /**
  * Mistakes in the arguments of `call` and `subscribe` are usage errors:
@@ -8,20 +8,6 @@ import { main, type CliIo } from '@wirecall/codegen'
  * on; a connection attempt would show on stderr as "connecting"). Run
  * in-process through `main`: a child process adds nothing to these.
  */
-
-async function run(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    cwd: process.cwd(),
-    env: {},
-    signal: new AbortController().signal,
-  }
-  const status = await main(argv, io)
-  return { status, stdout, stderr }
-}
 
 const url = 'ws://127.0.0.1:9/rpc'
 

@@ -2,8 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { main } from '../../../packages/codegen/src/cli/main'
-import type { CliIo } from '../../../packages/codegen/src/cli/io'
+import { runCli as run } from '../run-cli'
 import { startServer } from '../../helpers/harness'
 import { sourcesRouter } from './fixtures/sources-router'
 import { strictAjv } from './strict-ajv'
@@ -23,20 +22,6 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'wirecall-schema-'))
   dirs.push(dir)
   return dir
-}
-
-async function run(argv: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t) },
-    cwd,
-    env: {},
-    signal: new AbortController().signal,
-  }
-  const status = await main(argv, io)
-  return { status, stdout, stderr }
 }
 
 const readJson = async (file: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
