@@ -11,7 +11,7 @@ import type { Figure, ScaleCase, ScaleContext } from '../figure'
 import { rotate } from '../../stats'
 import { RepSamples } from '../rep-samples'
 import { runPoint } from './run-point'
-import { inflightCounts } from './workloads'
+import { countsLine, inflightCounts } from './workloads'
 
 const IMPLS = ['raw', 'wirecall', 'socketio', 'trpc'] as const satisfies readonly ImplName[]
 const SIZES = { full: [1, 10, 100, 1_000], quick: [1, 100] }
@@ -21,12 +21,7 @@ export const inflight: ScaleCase = {
   impls: IMPLS,
   describe(quick) {
     const sizes = quick ? SIZES.quick : SIZES.full
-    const runs = sizes
-      .map((size) => {
-        const { warmup, measured } = inflightCounts(size, quick)
-        return `${size.toLocaleString('en-US')}: ${measured.toLocaleString('en-US')} after ${warmup.toLocaleString('en-US')}`
-      })
-      .join(', ')
+    const runs = countsLine(sizes, (size) => inflightCounts(size, quick), (size) => size.toLocaleString('en-US'))
     return `1 connection, echo calls in flight; measured calls after warm-up calls: ${runs}; fresh server and client processes per size and repetition`
   },
   async run(context: ScaleContext): Promise<Figure[]> {

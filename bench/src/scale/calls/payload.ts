@@ -25,7 +25,7 @@ import { tickLabel } from '../../charts/tick-labels'
 import { rotate } from '../../stats'
 import { RepSamples, type LineKey } from '../rep-samples'
 import { runPoint } from './run-point'
-import { PAYLOAD_IN_FLIGHT, payloadCounts } from './workloads'
+import { countsLine, PAYLOAD_IN_FLIGHT, payloadCounts } from './workloads'
 
 const IMPLS = ['raw', 'wirecall', 'socketio', 'trpc'] as const satisfies readonly ImplName[]
 const KiB = 1_024
@@ -71,12 +71,7 @@ export const payload: ScaleCase = {
   impls: IMPLS,
   describe(quick) {
     const sizes = quick ? SIZES.quick : SIZES.full
-    const runs = sizes
-      .map((size) => {
-        const { warmup, measured } = payloadCounts(size, quick)
-        return `${bytes(size)}: ${measured.toLocaleString('en-US')} after ${warmup.toLocaleString('en-US')}`
-      })
-      .join(', ')
+    const runs = countsLine(sizes, (size) => payloadCounts(size, quick), bytes)
     return `1 connection, ${PAYLOAD_IN_FLIGHT} echoText calls in flight, text of ${sizes.map(bytes).join(', ')}; measured calls after warm-up calls: ${runs}; fresh server and client processes per size and repetition`
   },
   async run(context: ScaleContext): Promise<Figure[]> {

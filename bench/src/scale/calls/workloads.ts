@@ -51,6 +51,17 @@ export function payloadCounts(size: number, quick: boolean): Counts {
 }
 
 /** One run's calls: counts, window, and one call with its check. */
+/** `size: measured after warmup` for each size, as the cases' descriptions list them; `name` says how a size reads. */
+export function countsLine(sizes: readonly number[], counts: (size: number) => Counts, name: (size: number) => string): string {
+  const n = (value: number) => value.toLocaleString('en-US')
+  return sizes
+    .map((size) => {
+      const { warmup, measured } = counts(size)
+      return `${name(size)}: ${n(measured)} after ${n(warmup)}`
+    })
+    .join(', ')
+}
+
 export interface Workload extends Counts {
   inFlight: number
   /** Makes call `id` on `connection` and checks its answer; rejects with a {@link Mismatch} naming `label`. */
