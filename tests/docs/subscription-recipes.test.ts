@@ -1325,7 +1325,7 @@ describe('guide: the protocol transcript', () => {
     await sleep(50)
     expect(peer.messages.slice(1)).toEqual([
       { type: 'started', id: 1, eventId: `${epoch}.41` },
-      { type: 'resync', id: 1 },
+      { type: 'resync', id: 1, reason: 'unknown-id' },
       {
         type: 'data',
         id: 1,

@@ -299,7 +299,7 @@ export class Client implements ClientLink, IdleClient {
         const subscription = this.subscriptions.get(message.id)
         if (subscription === undefined) return
         this.events.emit('resync', { path: subscription.path })
-        return subscription.resync()
+        return subscription.resync(message.reason)
       }
       case 'complete':
         return this.subscriptions.get(message.id)?.ended(undefined)

@@ -1,4 +1,4 @@
-import { RpcError, resync, type ResyncSignal } from '@wirecall/core'
+import { RpcError, type ResyncSignal } from '@wirecall/core'
 import { reportListenerError } from './emitter'
 import type { SubscriptionHandlers } from './types'
 
@@ -10,7 +10,8 @@ export interface SubscriptionSink {
   /** The server started the stream; `resumed`: it continued from the `lastEventId` sent, with nothing missed. */
   started(info: { resumed: boolean }): void
   data(value: unknown): void
-  resync(): void
+  /** The server's resync, with its reason when it sent one. */
+  resync(signal: ResyncSignal): void
   error(error: RpcError): void
   complete(): void
   /** The app stopped it (unsubscribe, abort): handlers hear nothing more; a waiting loop ends. */
@@ -41,8 +42,8 @@ export class IteratorSink implements SubscriptionSink {
     this.push(value)
   }
 
-  resync(): void {
-    this.push(resync())
+  resync(signal: ResyncSignal): void {
+    this.push(signal)
   }
 
   error(error: RpcError): void {
@@ -118,7 +119,7 @@ export function handlerSink(handlers: SubscriptionHandlers<unknown>): Subscripti
   return {
     started: (info) => guard(handlers.onStarted, info),
     data: (value) => guard(handlers.onData, value),
-    resync: () => guard(handlers.onResync),
+    resync: (signal) => guard(handlers.onResync, signal),
     error: (error) => guard(handlers.onError, error),
     complete: () => guard(handlers.onComplete),
     stopped: () => {},

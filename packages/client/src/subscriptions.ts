@@ -2,10 +2,12 @@ import {
   RpcError,
   decodePayload,
   encodePayload,
+  resync,
   subscribeFrame,
   unsubscribeFrame,
   type DataMessage,
   type EncodedPayload,
+  type ResyncReason,
   type StartedMessage,
 } from '@wirecall/core'
 import type { ClientLink } from './calls'
@@ -142,10 +144,10 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     this.sink.data(value)
   }
 
-  resync(): void {
+  resync(reason: string | undefined): void {
     this.decideStart(false)
     this.table.link.tell?.('onSubscription', { phase: 'resync', id: this.id, path: this.path })
-    this.sink.resync()
+    this.sink.resync(resync(reason as ResyncReason))
   }
 
   /** Ended by the server (`complete`, `error`), or by the client closing. */

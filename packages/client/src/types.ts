@@ -304,9 +304,10 @@ export interface SubscriptionHandlers<TData> {
   /**
    * The server cannot resume from where this subscription left off, or it
    * fell too far behind: events were missed. Reload state, then keep
-   * receiving.
+   * receiving. `signal.reason` says why when the server sent it
+   * (`trimmed`, `stream-reset`, `position-lost`...: see `ResyncReason`).
    */
-  onResync?: () => void
+  onResync?: (signal: ResyncSignal) => void
   /** The subscription ended with an error; it will not be called again. */
   onError?: (error: RpcError) => void
   /** The server ended the subscription normally. */

@@ -65,7 +65,7 @@ export interface ChannelPublishEvent {
   channel: string | undefined
   /** Whether the event went to a topic (`channel.topic(key)`) rather than the channel itself. The key is not given: it may be unbounded. */
   topic: boolean
-  /** The event's id. */
+  /** The event's id; `''` for a channel with a backend (`@wirecall/server`'s `createChannel({ backend })`), where the backend gives the id once it stored the event. */
   eventId: string
   /** Subscribers live when it was published. */
   subscribers: number

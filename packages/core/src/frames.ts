@@ -181,9 +181,9 @@ export function eventFields(serializer: Serializer, eventId: string, data: unkno
   return encodeFields(serializer, trace === undefined ? { eventId } : { eventId, trace }, data)
 }
 
-/** `resync`: the subscription cannot resume; the client reloads. */
-export function resyncFrame(id: number): string {
-  return idFrame('resync', id)
+/** `resync`: the subscription cannot resume; the client reloads. `reason` (a `ResyncReason`) is sent when known. */
+export function resyncFrame(id: number, reason?: string): string {
+  return reason === undefined ? idFrame('resync', id) : `{"type":"resync","id":${id},"reason":${JSON.stringify(reason)}}`
 }
 
 /** `complete`: the subscription ended normally. */

@@ -44,6 +44,7 @@ export {
   isResync,
   isTracked,
   resync,
+  RESYNC_REASONS,
   tracked,
   withPosition,
   type PositionedIterator,
@@ -138,6 +139,7 @@ export {
   pathRule,
   payloadRule,
   textRule,
+  reasonRule,
   type EnvelopeRule,
   type EnvelopeTable,
 } from './protocol-parse'

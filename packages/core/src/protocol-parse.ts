@@ -44,6 +44,8 @@ export const eventIdRule: EnvelopeRule = {
 } as const
 /** `call.method`: `"query"` or `"mutation"`. */
 export const methodRule: EnvelopeRule = { check: (v: unknown) => v === 'query' || v === 'mutation' }
+/** `resync.reason` (optional): a string of at most 64 UTF-16 code units; one the reader does not know reads as no reason. */
+export const reasonRule: EnvelopeRule = { check: (v: unknown) => typeof v === 'string' && v.length <= 64, optional: true }
 /** `call.idempotencyKey` (optional): a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} UTF-16 code units. */
 export const idempotencyKeyRule: EnvelopeRule = {
   check: (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= MAX_IDEMPOTENCY_KEY_LENGTH,
@@ -118,7 +120,7 @@ export const SERVER_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
   error: { id: idRule, code: textRule, message: textRule, data: payloadRule, meta: payloadRule },
   started: { id: idRule, eventId: eventIdRule },
   data: { id: idRule, data: payloadRule, meta: payloadRule, eventId: eventIdRule, trace: payloadRule },
-  resync: { id: idRule },
+  resync: { id: idRule, reason: reasonRule },
   complete: { id: idRule },
   restart: { delayMs: delayMsRule },
   ping: {},

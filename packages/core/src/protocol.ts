@@ -196,6 +196,8 @@ export interface DataMessage {
 export interface ResyncMessage {
   type: typeof MessageType.Resync
   id: number
+  /** Why (a `ResyncReason`), when the server knows; a client ignores a reason it does not know. */
+  reason?: string
 }
 /** The subscription ended normally. */
 export interface CompleteMessage {

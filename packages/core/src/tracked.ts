@@ -68,27 +68,35 @@ const resyncBrand: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.resync')
  */
 export interface ResyncSignal {
   readonly [resyncBrand]: true
-  /** Why, when the source says: see {@link ResyncReason}. Telemetry reads it; the client is not sent it. */
+  /**
+   * Why, when the source says: see {@link ResyncReason}. The server sends
+   * it in the `resync` message, so the client's `onResync` and iterator
+   * receive it too (a reason this client does not know reads as none).
+   */
   readonly reason?: ResyncReason | undefined
 }
 
 /**
- * Why a subscription has to resync: the `lastEventId` is older than the
- * history still kept (`trimmed`), it is not an id of this stream at all
- * (`unknown-id`: another channel, another process's epoch), or the
- * subscriber fell more than `maxLag` events behind (`lagging`).
+ * Why a subscription has to resync:
+ * - `trimmed`: the `lastEventId` is older than the history still kept;
+ * - `unknown-id`: it is not an id of this stream at all (another channel,
+ *   another backend, a malformed id);
+ * - `lagging`: the subscriber fell more than `maxLag` events behind;
+ * - `stream-reset`: the stream was lost and started again (a Redis
+ *   restarted without persistence, an expired stream): its epoch changed;
+ * - `position-lost`: the `lastEventId` is newer than the stream's newest
+ *   event (writes lost in a failover);
+ * - `too-far-behind`: resuming would replay more than the backend's
+ *   `maxReplay` events.
  */
-export type ResyncReason = 'trimmed' | 'unknown-id' | 'lagging'
+export type ResyncReason = 'trimmed' | 'unknown-id' | 'lagging' | 'stream-reset' | 'position-lost' | 'too-far-behind'
 
-const signal = (reason: ResyncReason | undefined): ResyncSignal =>
-  Object.freeze(reason === undefined ? { [resyncBrand]: true as const } : { [resyncBrand]: true as const, reason })
-// One frozen signal per reason, so yielding one allocates nothing.
-const RESYNC: ResyncSignal = /* @__PURE__ */ signal(undefined)
-const RESYNC_BY_REASON: Readonly<Record<ResyncReason, ResyncSignal>> = /* @__PURE__ */ (() => ({
-  trimmed: signal('trimmed'),
-  'unknown-id': signal('unknown-id'),
-  lagging: signal('lagging'),
-}))()
+/** Every {@link ResyncReason}, for code that checks a reason read from the wire. */
+export const RESYNC_REASONS: readonly ResyncReason[] = ['trimmed', 'unknown-id', 'lagging', 'stream-reset', 'position-lost', 'too-far-behind']
+
+// One frozen signal per reason, made on first use, so yielding one allocates nothing after that.
+const RESYNC: ResyncSignal = /* @__PURE__ */ Object.freeze({ [resyncBrand]: true as const })
+const byReason = /* @__PURE__ */ new Map<string, ResyncSignal>()
 
 /**
  * The resync signal, to yield from a subscription; with a reason when you
@@ -100,7 +108,10 @@ const RESYNC_BY_REASON: Readonly<Record<ResyncReason, ResyncSignal>> = /* @__PUR
  * ```
  */
 export function resync(reason?: ResyncReason): ResyncSignal {
-  return reason === undefined ? RESYNC : (RESYNC_BY_REASON[reason] ?? RESYNC)
+  if (reason === undefined || !RESYNC_REASONS.includes(reason)) return RESYNC
+  let made = byReason.get(reason)
+  if (made === undefined) byReason.set(reason, (made = Object.freeze({ [resyncBrand]: true as const, reason })))
+  return made
 }
 
 /** True for the resync signal (on the server as yielded, on the client as received). */

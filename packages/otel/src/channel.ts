@@ -17,10 +17,11 @@ export function publishHook(setup: Setup): (event: ChannelPublishEvent) => Trace
       [ATTR.messagingSystem]: SYSTEM,
       [ATTR.messagingOperationType]: 'send',
       [ATTR.messagingOperationName]: 'publish',
-      [ATTR.messagingMessageId]: event.eventId,
       [ATTR.channelTopic]: event.topic,
       [ATTR.channelSubscribers]: event.subscribers,
     }
+    // A channel with a backend learns the id only once the backend stored the event: '' then, and no id attribute.
+    if (event.eventId !== '') attributes[ATTR.messagingMessageId] = event.eventId
     // The channel's name is a template (`room:{id}`), never a topic key: safe as a destination.
     if (event.channel !== undefined) {
       attributes[ATTR.messagingDestinationName] = event.channel

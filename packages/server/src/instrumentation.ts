@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { ChannelInstrumentation, RpcError, TraceContext } from '@wirecall/core'
+import type { ChannelInstrumentation, ResyncReason, RpcError, TraceContext } from '@wirecall/core'
 
 /**
  * Hooks that see what a server does, for traces, metrics and logs: pass an
@@ -120,8 +120,13 @@ export type ServerSubscriptionEvent =
        * reloads), or `refused` (an error before it started).
        */
       outcome: 'started' | 'resumed' | 'resync' | 'refused'
-      /** Why it had to resync: the history no longer holds the id (`trimmed`), or the id is not this channel's (`unknown-id`). */
-      reason?: 'trimmed' | 'unknown-id' | undefined
+      /**
+       * Why it had to resync: the history no longer holds the id (`trimmed`),
+       * the id is not this channel's (`unknown-id`), or, with a channel
+       * backend, the stream restarted (`stream-reset`), is behind the id
+       * (`position-lost`) or is too far ahead of it (`too-far-behind`).
+       */
+      reason?: Exclude<ResyncReason, 'lagging'> | undefined
       /** For `refused`: the error sent. */
       error?: RpcError | undefined
     }

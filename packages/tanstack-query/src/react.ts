@@ -72,7 +72,7 @@ export function useSubscription<TEvent>(options: RpcSubscriptionOptions<TEvent>)
         const subscription: Subscription = self.options.subscribe({
           onStarted: (info) => (to('live'), self.options.onStarted?.(info)),
           onData: (data) => (to('live', { data, lastEventId: subscription.lastEventId }), self.options.onData?.(data)),
-          onResync: () => (to('resyncing'), self.options.onResync?.()),
+          onResync: (signal) => (to('resyncing'), self.options.onResync?.(signal)),
           onError: (error) => (to('error', { error }), self.options.onError?.(error)),
           onComplete: () => (to('idle'), self.options.onComplete?.()),
         })

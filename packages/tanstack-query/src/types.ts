@@ -10,7 +10,7 @@ import type {
   SkipToken,
 } from '@tanstack/query-core'
 import type { ConnectionHandle, Subscription, SubscriptionHandlers } from '@wirecall/client'
-import type { ResyncSignal, RpcError } from '@wirecall/core'
+import type { ResyncReason as CoreResyncReason, ResyncSignal, RpcError } from '@wirecall/core'
 
 /**
  * The types of the binding. Its utils are read from the client's own shape
@@ -108,9 +108,12 @@ export interface ResyncReason {
   /**
    * The server could not replay what the subscription missed: its history
    * no longer reaches back to `lastEventId` (trimmed, or another process's
-   * id), or the client fell too far behind. The wire does not say which.
+   * id), or the client fell too far behind; `reason` says which, when the
+   * server sent it.
    */
   type: 'resync'
+  /** Why, when the server said (`trimmed`, `stream-reset`, `position-lost`...). */
+  reason?: CoreResyncReason | undefined
   /** The key of the query that got the resync. */
   queryKey: QueryKey
   /** The last event id the client had when the resync came. */

@@ -122,7 +122,7 @@ function node(api: Tree, path: string[]): unknown {
                   const next = type === 'live' ? event : (reducer as (acc: unknown, event: unknown) => unknown)(value, event)
                   set(maxItems !== undefined && Array.isArray(next) && next.length > maxItems ? next.slice(-maxItems) : next)
                 } else if (onResync) {
-                  onResync({ type: 'resync', queryKey, lastEventId: subscription.lastEventId }, client)
+                  onResync({ type: 'resync', queryKey, lastEventId: subscription.lastEventId, reason: event.reason }, client)
                 } else {
                   if (type === 'live') query.invalidate()
                   else set(initialValue)

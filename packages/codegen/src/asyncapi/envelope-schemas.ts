@@ -16,6 +16,7 @@ import {
   methodRule,
   pathRule,
   payloadRule,
+  reasonRule,
   textRule,
   type EnvelopeRule,
   type EnvelopeTable,
@@ -58,6 +59,14 @@ const RULE_SCHEMAS: ReadonlyMap<EnvelopeRule, JsonSchema> = new Map<EnvelopeRule
     },
   ],
   [textRule, { type: 'string' }],
+  [
+    reasonRule,
+    {
+      type: 'string',
+      maxLength: 64,
+      description: 'Why the subscription must resync, when the server knows: trimmed, unknown-id, lagging, stream-reset, position-lost or too-far-behind. A reason the client does not know reads as none.',
+    },
+  ],
   [maxPayloadRule, positiveInteger('The largest frame the server accepts, in bytes.')],
   [
     limitsRule,

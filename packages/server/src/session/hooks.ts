@@ -9,6 +9,7 @@ import {
   traceOf,
   type LazyAbort,
   type ProcedureType,
+  type ResyncReason,
   type TraceContext,
 } from '@wirecall/core'
 import type {
@@ -213,7 +214,7 @@ export class SubscriptionProbe {
     if (!this.decided) {
       if (isResync(value)) {
         const reason = value.reason
-        this.decide('resync', reason === 'trimmed' || reason === 'unknown-id' ? reason : undefined)
+        this.decide('resync', reason === 'lagging' ? undefined : reason)
       } else {
         this.decide('resumed')
       }
@@ -243,7 +244,7 @@ export class SubscriptionProbe {
     this.hooks.subscription(this.site, event)
   }
 
-  private decide(outcome: 'started' | 'resumed' | 'resync', reason?: 'trimmed' | 'unknown-id'): void {
+  private decide(outcome: 'started' | 'resumed' | 'resync', reason?: Exclude<ResyncReason, 'lagging'>): void {
     this.decided = true
     const event: ServerSubscriptionEvent = { ...this.head(), phase: 'start', outcome }
     if (reason !== undefined) event.reason = reason
