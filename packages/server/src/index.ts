@@ -29,7 +29,6 @@ export {
   createCaller,
   initRpc,
   isRpcError,
-  createChannel,
   fromCallback,
   fromEmitter,
   fromEventTarget,
@@ -57,5 +56,16 @@ export {
   type inferRouterOutputs,
 } from '@wirecall/core'
 export { idempotencyDefaults, type IdempotencyOptions } from './session/idempotency'
+export {
+  errorOutcome,
+  type IdempotencyClaim,
+  type IdempotencyClaimRequest,
+  type IdempotencyOutcome,
+  type IdempotencyStore,
+} from './session/idempotency-store'
+export { createChannel } from './channel/create-channel'
+export type { BackedChannel, BackedChannelOptions } from './channel/backed-channel'
+export type { BackendEntry, BackendRead, BackendTail, ChannelBackend, TailListener } from './channel/backend'
+export { memoryChannelBackend, type MemoryChannelBackendOptions } from './channel/memory-backend'
 export { SCHEMA_ENDPOINT_PATH, type SchemaEndpointOptions } from './session/schema-endpoint'
 export type { KeepAliveOptions } from '@wirecall/core'

@@ -239,11 +239,28 @@ export class CallTable {
         resolve(undefined)
       })
     })
-    if (begun.kind === 'new') void this.execute(message, procedure, session.ctx!, run.signal).then(begun.finish)
+    if (begun.kind === 'new') void this.runOnce(message, procedure, fingerprint, run.signal).then(begun.finish)
     const outcome = await Promise.race([run.outcome, stoppedWaiting])
     if (outcome === undefined || !this.release(id, waiter)) return waiter
     session.write(stampFrame(outcome.kind === 'result' ? 'result' : 'error', id, outcome.fields))
     return outcome.kind === 'result' ? 'ok' : errorOfFields(outcome.fields)
+  }
+
+  /**
+   * Runs an idempotent mutation this process has not seen, unless the
+   * server's store says another process has: then its outcome (waited
+   * for while it runs there) is this run's. Never throws.
+   */
+  private async runOnce(message: CallMessage, procedure: AnyProcedure, fingerprint: string, signal: AbortSignal): Promise<Outcome> {
+    const ctx = this.session.ctx!
+    const { store, ttlMs } = this.session.config.idempotency
+    if (store === undefined) return this.execute(message, procedure, ctx, signal)
+    const claim = await store.claim({ path: message.path, key: message.idempotencyKey!, fingerprint, ttlMs, signal })
+    if (claim.kind === 'outcome') return claim.outcome
+    const outcome = await this.execute(message, procedure, ctx, signal)
+    // As in the local cache: every caller cancelled and it failed, so nothing happened worth keeping.
+    await (signal.aborted && outcome.kind === 'error' ? claim.abandon() : claim.finish(outcome))
+    return outcome
   }
 
   /** Runs a call to its outcome, encoded once for every caller that joins it; never throws. Errors are reported to `onError` once, here. */

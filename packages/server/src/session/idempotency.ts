@@ -1,4 +1,5 @@
 import { RpcError, errorFields, jsonSerializer } from '@wirecall/core'
+import type { IdempotencyStore } from './idempotency-store'
 
 /** Bounds of the idempotency cache; see `docs/reconnect.md`. */
 export interface IdempotencyOptions {
@@ -8,6 +9,12 @@ export interface IdempotencyOptions {
   maxEntries?: number
   /** Most bytes of finished outcomes kept; the oldest go first. @default 8_388_608 (8 MiB) */
   maxBytes?: number
+  /**
+   * Records runs beyond this process, so a retry on another server process
+   * joins the first run or replays its outcome (`redisIdempotencyStore` from
+   * `@wirecall/redis`). Without it, the cache is this process's alone.
+   */
+  store?: IdempotencyStore
 }
 
 /**
@@ -56,13 +63,17 @@ export type Begin =
 export class IdempotencyCache {
   private readonly entries = new Map<string, Entry>()
   private bytes = 0
-  private readonly ttlMs: number
+  /** How long a finished outcome is kept. */
+  readonly ttlMs: number
+  /** Where runs are recorded beyond this process, if anywhere. */
+  readonly store: IdempotencyStore | undefined
   private readonly maxEntries: number
   private readonly maxBytes: number
   private readonly running = new Set<Promise<Outcome>>()
 
   constructor(options: IdempotencyOptions | undefined) {
     this.ttlMs = options?.ttlMs ?? idempotencyDefaults.ttlMs
+    this.store = options?.store
     this.maxEntries = Math.max(1, options?.maxEntries ?? idempotencyDefaults.maxEntries)
     this.maxBytes = options?.maxBytes ?? idempotencyDefaults.maxBytes
   }

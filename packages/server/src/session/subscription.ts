@@ -18,6 +18,7 @@ import {
   type Serializer,
   type TrackedEnvelope,
 } from '@wirecall/core'
+import { encodedOf, readyOf } from '../channel/encoded-envelope'
 import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
 import type { SubscriptionEnd, SubscriptionProbe } from './hooks'
@@ -87,6 +88,12 @@ export class ServerSubscription {
     const iterator = iterable[Symbol.asyncIterator]()
     this.iterator = iterator
     if (!this.active) return this.closeIterator(iterator)
+    // A backend channel knows its position once the backend answered; the in-memory one at once.
+    const ready = readyOf(iterator)
+    if (ready !== undefined) {
+      await ready
+      if (!this.active) return
+    }
     const position = positionOf(iterator)
     this.host.send(startedFrame(this.id, position))
     this.probe?.started(position)
@@ -136,16 +143,19 @@ export class ServerSubscription {
 
   /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
   private encode(value: unknown): string | Promise<string> {
-    if (isResync(value)) return resyncFrame(this.id)
+    if (isResync(value)) return resyncFrame(this.id, value.reason)
     const tracked = isTracked(value)
+    const output = this.procedure._def.output
     if (tracked) {
+      // An event from a channel backend is sent as it was stored: no encoding at all.
+      const stored = output === undefined ? encodedOf(value) : undefined
+      if (stored !== undefined && stored.serializer === this.host.serializer) return stampFrame('data', this.id, stored.fields)
       const shared = this.host.fanout.get(value)
       if (shared !== undefined && shared.procedure === this.procedure) return stampFrame('data', this.id, shared.fields)
       // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the session.
       if (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH) throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
     }
     const data = tracked ? value.data : value
-    const output = this.procedure._def.output
     const key = tracked ? value : undefined
     if (output === undefined) return this.serialize(key, data)
     return validate(output, data, 'output').then((checked) => this.serialize(key, checked))

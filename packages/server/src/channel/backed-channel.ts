@@ -1,0 +1,403 @@
+import {
+  RpcError,
+  defaultSerializer,
+  encodeFields,
+  resync,
+  withPosition,
+  type ChannelInstrumentation,
+  type ChannelOptions,
+  type ChannelPublishEvent,
+  type ChannelSubscribeOptions,
+  type ResyncReason,
+  type ResyncSignal,
+  type Serializer,
+  type TraceContext,
+  type TrackedEnvelope,
+} from '@wirecall/core'
+import type { BackendEntry, ChannelBackend } from './backend'
+import { encodedEnvelope, withReady } from './encoded-envelope'
+import { StreamTail, type TailCursor } from './stream-tail'
+
+/** Options of `createChannel` with a backend: the in-memory channel's options, plus where the events live. */
+export interface BackedChannelOptions extends Omit<ChannelOptions, 'epoch'> {
+  /** Where the events are kept and how they reach other processes: `redisChannelBackend(...)` from `@wirecall/redis`, or {@link memoryChannelBackend}. */
+  backend: ChannelBackend
+  /**
+   * The channel's key in the backend: the same on every node for the same
+   * channel, and different for different channels (`chat`, `prices`). Also
+   * its name for telemetry. Topics are `name:key`.
+   *
+   * Give one. Without it the key is `channel-<n>`, `n` counting the channels
+   * created on this backend object in this process: the same on nodes that
+   * run the same code, but it shifts if channels are created conditionally
+   * or in another order.
+   */
+  name?: string
+  /**
+   * Encodes events for the backend; must be the server's `serializer` (an
+   * event is stored encoded and sent to clients as it was stored).
+   * @default defaultSerializer
+   */
+  serializer?: Serializer
+}
+
+/**
+ * A channel whose events live in a {@link ChannelBackend}: publish on any
+ * node, subscribe and resume on any node. Like `Channel`, except that
+ * `publish` resolves once the backend stored the event.
+ */
+export interface BackedChannel<T> {
+  /** Stores the event in the backend, which delivers it to every subscriber on every node; resolves to its id. */
+  publish(data: T): Promise<string>
+  /**
+   * Events as tracked envelopes: the replay after `lastEventId`, read from
+   * the backend in pages, then live ones, with no gap and no duplicate. A
+   * resync signal (with its reason) when the backend cannot resume from
+   * `lastEventId`. A subscriber more than `maxLag` events behind reads the
+   * rest from the backend instead of being told to resync.
+   */
+  subscribe(options?: ChannelSubscribeOptions): AsyncIterable<TrackedEnvelope<T> | ResyncSignal>
+  /** A channel per key, in the same backend, named `name:key`. */
+  topic(key: string): BackedChannel<T>
+  /** Forgets a topic: its local subscribers end, and its stream is deleted from the backend. */
+  deleteTopic(key: string): Promise<void>
+  /** Id of the newest event this node has seen or published, if any. */
+  readonly lastEventId: string | undefined
+  /** Live subscribers on this node. */
+  readonly subscriberCount: number
+  /** Ends this node's subscribers; the backend keeps the events. */
+  close(): void
+}
+
+/** Channels created without a name, per backend: their keys count them. */
+const unnamed = new WeakMap<ChannelBackend, number>()
+
+function unnamedKey(backend: ChannelBackend): string {
+  const n = (unnamed.get(backend) ?? 0) + 1
+  unnamed.set(backend, n)
+  return `channel-${n}`
+}
+
+/** Events read from the backend per round trip while replaying. */
+const REPLAY_PAGE = 256
+
+/** Escapes the separator, so `a:b` + `c` and `a` + `b:c` are different streams. */
+const topicStream = (stream: string, key: string) => `${stream}:${key.replace(/%/g, '%25').replace(/:/g, '%3A')}`
+
+export class BackendChannel<T> implements BackedChannel<T> {
+  private readonly history: number
+  private readonly capacity: number
+  private readonly serializer: Serializer
+  private readonly backend: ChannelBackend
+  private readonly instrumentation: readonly ChannelInstrumentation[] | undefined
+  private tail: StreamTail<T> | undefined
+  private readonly finishers = new Set<() => void>()
+  private readonly topics = new Map<string, BackendChannel<T>>()
+  private readonly maxTopics: number
+  private published: string | undefined
+  private closed = false
+
+  private readonly stream: string
+
+  constructor(
+    private readonly options: BackedChannelOptions,
+    stream?: string,
+    private readonly isTopic = false,
+  ) {
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+      throw new TypeError('createChannel(): `name` must be a non-empty string: the channel\'s key in the backend')
+    }
+    this.stream = stream ?? options.name ?? unnamedKey(options.backend)
+    this.backend = options.backend
+    this.serializer = options.serializer ?? defaultSerializer
+    this.history = Math.max(0, Math.floor(options.history ?? 0))
+    this.capacity = Math.max(1, Math.floor(options.maxLag ?? 1_000))
+    this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
+    const hooks = options.instrumentation?.filter((instrumentation) => typeof instrumentation.onPublish === 'function')
+    this.instrumentation = hooks === undefined || hooks.length === 0 ? undefined : hooks
+  }
+
+  get lastEventId(): string | undefined {
+    return this.tail?.head ?? this.published
+  }
+
+  get subscriberCount(): number {
+    return this.tail?.cursors.size ?? 0
+  }
+
+  async publish(data: T): Promise<string> {
+    if (this.closed) throw new RpcError('CANCELLED', 'The channel is closed')
+    const trace = this.instrumentation === undefined ? undefined : this.observe()
+    let fields: string
+    try {
+      fields = encodeFields(this.serializer, trace === undefined ? {} : { trace }, data)
+    } catch (cause) {
+      throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
+    }
+    const id = await this.backend.publish(this.stream, fields, this.history)
+    this.published = id
+    return id
+  }
+
+  /** Tells each instrumentation of the publish (its id is the backend's, not known yet: ''); the first trace context returned goes with the event. */
+  private observe(): TraceContext | undefined {
+    const event: ChannelPublishEvent = { channel: this.options.name, topic: this.isTopic, eventId: '', subscribers: this.subscriberCount }
+    for (const instrumentation of this.instrumentation!) {
+      try {
+        const returned = instrumentation.onPublish?.(event)
+        if (typeof returned === 'object' && returned !== null) return returned
+      } catch {
+        // Ignored, as for the in-memory channel: telemetry must not break a publish.
+      }
+    }
+    return undefined
+  }
+
+  subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
+    return { [Symbol.asyncIterator]: () => this.iterate(options.lastEventId, options.signal) }
+  }
+
+  topic(key: string): BackedChannel<T> {
+    let channel = this.topics.get(key)
+    if (channel !== undefined) {
+      this.topics.delete(key)
+      this.topics.set(key, channel)
+      return channel
+    }
+    channel = new BackendChannel<T>(this.options, topicStream(this.stream, key), true)
+    if (this.closed) {
+      channel.close()
+      return channel
+    }
+    this.topics.set(key, channel)
+    if (this.topics.size > this.maxTopics) {
+      // Only the local object goes: its events stay in the backend, and the next topic(key) reads them again.
+      for (const [other, idle] of this.topics) {
+        if (idle !== channel && idle.subscriberCount === 0) {
+          this.topics.delete(other)
+          break
+        }
+      }
+    }
+    return channel
+  }
+
+  async deleteTopic(key: string): Promise<void> {
+    const channel = this.topics.get(key)
+    this.topics.delete(key)
+    channel?.close()
+    await this.backend.delete(topicStream(this.stream, key))
+  }
+
+  close(): void {
+    this.closed = true
+    for (const finish of [...this.finishers]) finish()
+    for (const channel of this.topics.values()) channel.close()
+    this.topics.clear()
+  }
+
+  private acquire(cursor: TailCursor): StreamTail<T> {
+    this.tail ??= new StreamTail<T>(this.stream, this.backend, this.serializer, this.capacity)
+    this.tail.cursors.add(cursor)
+    return this.tail
+  }
+
+  private release(tail: StreamTail<T>, cursor: TailCursor): void {
+    tail.cursors.delete(cursor)
+    // Nobody here reads this stream any more: stop tailing it at once.
+    if (tail.cursors.size === 0 && this.tail === tail) {
+      this.tail = undefined
+      tail.close()
+    }
+  }
+
+  private iterate(lastEventId: string | undefined, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
+    const { backend, stream } = this
+    const cursor: TailCursor = { seq: 0, reset: undefined, wake: undefined }
+    const doneResult: IteratorResult<TrackedEnvelope<T> | ResyncSignal> = { done: true, value: undefined }
+    let done = this.closed || signal?.aborted === true
+    let tail: StreamTail<T> | undefined
+    /** Where the next event comes from: the backend (a page being replayed) or the ring. */
+    let mode: 'live' | 'replay' = 'live'
+    let page: readonly BackendEntry[] = []
+    let index = 0
+    /** Id of the last event delivered (or the position started after). */
+    let lastId: string | undefined
+    let owed: ResyncReason | undefined
+    let failure: RpcError | undefined
+    let position: string | undefined
+
+    /** Settles when this iteration ends, so that a start still waiting on the backend gives up then rather than holding next() (and the server's `started`) forever. */
+    let ended!: () => void
+    const endedEarly = new Promise<undefined>((resolve) => (ended = () => resolve(undefined)))
+    const onAbort = () => finish()
+    const finish = () => {
+      ended()
+      if (done && tail === undefined) return
+      done = true
+      this.finishers.delete(finish)
+      signal?.removeEventListener('abort', onAbort)
+      if (tail !== undefined) {
+        this.release(tail, cursor)
+        tail = undefined
+      }
+      const wake = cursor.wake
+      cursor.wake = undefined
+      wake?.()
+    }
+    const goLive = (at: StreamTail<T>) => {
+      mode = 'live'
+      page = []
+      cursor.seq = at.seq
+      lastId = at.head
+    }
+    const fail = (error: unknown) => {
+      failure = RpcError.from(error)
+    }
+
+    const start = async (): Promise<void> => {
+      if (done) return
+      tail = this.acquire(cursor)
+      this.finishers.add(finish)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      await Promise.race([tail.ready, endedEarly])
+      if (done || tail === undefined) return
+      if (lastEventId === undefined) {
+        goLive(tail)
+        position = lastId
+        return
+      }
+      const local = exactly(tail, lastEventId, backend)
+      // The ring may hold more than the history (maxLag): a resume it serves must be one the backend would serve too, or two nodes would disagree.
+      if (local !== undefined && tail.seq - local <= this.history) {
+        cursor.seq = local
+        position = lastId = lastEventId
+        return
+      }
+      const read = await Promise.race([backend.read(stream, lastEventId, REPLAY_PAGE), endedEarly])
+      if (done || tail === undefined || read === undefined) return
+      if (read.kind === 'resync') {
+        owed = read.reason
+        goLive(tail)
+        position = lastId
+        return
+      }
+      mode = 'replay'
+      page = read.events
+      index = 0
+      position = lastId = lastEventId
+    }
+    const ready = start().catch(fail)
+
+    const wait = () =>
+      new Promise<void>((resolve) => {
+        const previous = cursor.wake
+        cursor.wake = previous === undefined ? resolve : () => (previous(), resolve())
+      })
+
+    const next = async (): Promise<IteratorResult<TrackedEnvelope<T> | ResyncSignal>> => {
+      await ready
+      for (;;) {
+        if (done || tail === undefined) {
+          finish()
+          return doneResult
+        }
+        if (failure !== undefined) {
+          const error = failure
+          finish()
+          throw error
+        }
+        const reset = cursor.reset
+        if (reset !== undefined) {
+          // The stream itself restarted (or went back): whatever this subscriber was doing belongs to the old one.
+          cursor.reset = undefined
+          owed = undefined
+          goLive(tail)
+          return { done: false, value: resync(reset) }
+        }
+        if (owed !== undefined) {
+          const reason = owed
+          owed = undefined
+          return { done: false, value: resync(reason) }
+        }
+        if (mode === 'replay') {
+          if (index < page.length) {
+            const entry = page[index++]!
+            lastId = entry.id
+            return { done: false, value: encodedEnvelope<T>(entry, this.serializer) }
+          }
+          const at = tail.locate(lastId!)
+          if (typeof at === 'number') {
+            // Caught up with what this node's tail holds: the ring takes over after the last event delivered.
+            mode = 'live'
+            cursor.seq = at
+            continue
+          }
+          if (at === 'newer') {
+            await wait()
+            continue
+          }
+          let read
+          try {
+            read = await backend.read(stream, lastId!, REPLAY_PAGE)
+          } catch (error) {
+            fail(error)
+            continue
+          }
+          if (done || tail === undefined) continue
+          if (read.kind === 'resync') {
+            owed = read.reason
+            goLive(tail)
+          } else if (read.events.length === 0) {
+            // The backend has nothing after lastId, yet the tail started past it: go on from the ring's start.
+            mode = 'live'
+            cursor.seq = tail.oldest - 1
+          } else {
+            page = read.events
+            index = 0
+          }
+          continue
+        }
+        if (cursor.seq < tail.oldest - 1) {
+          // Fell out of the ring: the rest is still in the backend, so read it from there rather than resync.
+          if (lastId === undefined) {
+            owed = 'lagging'
+            goLive(tail)
+          } else {
+            mode = 'replay'
+            page = []
+            index = 0
+          }
+          continue
+        }
+        if (cursor.seq < tail.seq) {
+          const envelope = tail.at(++cursor.seq)!
+          lastId = envelope.id
+          return { done: false, value: envelope }
+        }
+        await wait()
+      }
+    }
+    const iterator = withPosition<TrackedEnvelope<T> | ResyncSignal>(
+      {
+        next,
+        return: async () => {
+          finish()
+          return doneResult
+        },
+      },
+      () => position,
+    )
+    return withReady(iterator, ready)
+  }
+}
+
+/** The ring position of `id` if this node's tail holds exactly that event (or started right after it), else undefined. */
+function exactly<T>(tail: StreamTail<T>, id: string, backend: ChannelBackend): number | undefined {
+  if (id === tail.baseline) return tail.oldest - 1
+  const order = backend.compare(id, tail.head ?? id)
+  if (Number.isNaN(order)) return undefined
+  const at = tail.locate(id)
+  return typeof at === 'number' && tail.at(at)?.id === id ? at : undefined
+}
+
