@@ -14,6 +14,7 @@ export default defineConfig({
       '@wirecall/tanstack-query/react': fileURLToPath(new URL('./packages/tanstack-query/src/react.ts', import.meta.url)),
       '@wirecall/tanstack-query': src('tanstack-query'),
       '@wirecall/otel': src('otel'),
+      '@wirecall/redis': src('redis'),
       '@wirecall/codegen': src('codegen'),
     },
   },

@@ -49,7 +49,7 @@ function typeOnlyNames(entry: string): string[] {
     .sort()
 }
 
-describe.each(['core', 'server', 'client', 'tanstack-query', 'tanstack-query/react', 'otel', 'codegen'])('@wirecall/%s exports', (entry) => {
+describe.each(['core', 'server', 'client', 'tanstack-query', 'tanstack-query/react', 'otel', 'codegen', 'redis'])('@wirecall/%s exports', (entry) => {
   it('the same values from ESM and CommonJS, and only the names in its snapshot', async () => {
     const { esm, cjs } = await valueNames(entry)
     expect(cjs).toEqual(esm)
