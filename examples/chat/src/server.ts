@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url'
 import { createRpcServer, RpcError, type CloseOptions, type RpcServer } from '@wirecall/server'
 import { build } from 'esbuild'
 import { z } from 'zod'
-import { openChatState, type ChatState, type ChatStateOptions } from './chat-state'
+import type { ChatStateOptions } from './chat-state'
 import { UserName } from './rooms'
 import { createChatRouter } from './router'
+import type { ChatStore } from './store/chat-store'
+import { openMemoryStore } from './store/memory'
+import { openRedisStore } from './store/redis'
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
@@ -17,6 +20,15 @@ export interface ChatOptions extends ChatStateOptions {
   port: number
   /** @default every interface ('localhost' in the URLs) */
   host?: string | undefined
+  /**
+   * A Redis shared by several chat processes (`redis://127.0.0.1:6379`):
+   * messages, presence, typing and idempotent sends live there, so a page
+   * may reach any process and resume on any other. Without it, the chat
+   * keeps everything in this process (and `dataDir`).
+   */
+  redisUrl?: string | undefined
+  /** With `redisUrl`: how long the users of a process that died stay listed, in ms. @default 10_000 */
+  presenceTtlMs?: number | undefined
 }
 
 /** A running chat: one HTTP server for the page, its script and the RPC endpoint. */
@@ -25,12 +37,14 @@ export interface Chat {
   rpcUrl: string
   http: Server
   rpc: RpcServer
-  state: ChatState
+  /** Where the rooms live: this process, or the shared Redis. */
+  store: ChatStore
   /**
    * Stops the chat; `options` go to the wirecall server's `close()`.
    * Without them every connection closes at once; with them it is a restart
    * (`{ graceMs, reconnectWindowMs }`): clients are told when to come back,
-   * and resume where they left off. The log files are closed last. Calling
+   * and resume where they left off. The store (log files, Redis
+   * connections) is closed last. Calling
    * it again returns the same promise.
    */
   close(options?: CloseOptions): Promise<void>
@@ -40,12 +54,14 @@ const Params = z.object({ name: UserName })
 
 /**
  * Starts the chat: serves `public/index.html`, the page script bundled for
- * the browser, and wirecall on `/rpc`, all on one port. Messages are
- * loaded from, and appended to, `dataDir` when it is given.
+ * the browser, and wirecall on `/rpc`, all on one port. With `redisUrl`,
+ * the rooms live in that Redis, shared with the other processes; without
+ * it, messages are loaded from, and appended to, `dataDir` when it is
+ * given.
  */
 export async function startChat(options: ChatOptions): Promise<Chat> {
   const [page, script] = await Promise.all([readFile(here('../public/index.html')), bundlePage()])
-  const state = openChatState(options)
+  const store = options.redisUrl === undefined ? openMemoryStore(options) : await openRedisStore({ ...options, url: options.redisUrl })
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
@@ -59,7 +75,7 @@ export async function startChat(options: ChatOptions): Promise<Chat> {
     }
   })
   const rpc = createRpcServer({
-    router: createChatRouter(state),
+    router: createChatRouter(store),
     // Who you are comes with the connection, once: every call and subscription can rely on it.
     createContext: ({ connectionParams }) => {
       const params = Params.safeParse(connectionParams)
@@ -69,6 +85,8 @@ export async function startChat(options: ChatOptions): Promise<Chat> {
     onError: ({ error, path }) => {
       if (error.code === 'INTERNAL') console.error(`[chat] ${path ?? 'connection'}:`, error.cause ?? error)
     },
+    // With Redis, a send retried on another process joins the first run or replays its outcome.
+    ...(store.idempotencyStore === undefined ? {} : { idempotency: { store: store.idempotencyStore } }),
   })
   rpc.attach(http, { path: '/rpc' })
   try {
@@ -81,7 +99,7 @@ export async function startChat(options: ChatOptions): Promise<Chat> {
     })
   } catch (error) {
     await rpc.close() // detaches from `http`, which never listened
-    state.close()
+    await store.close()
     throw error // EADDRINUSE and the like: the caller may retry
   }
   const { port } = http.address() as AddressInfo
@@ -92,7 +110,7 @@ export async function startChat(options: ChatOptions): Promise<Chat> {
     rpcUrl: `ws://${host}:${port}/rpc`,
     http,
     rpc,
-    state,
+    store,
     close(closeOptions) {
       closing ??= (async () => {
         try {
@@ -102,7 +120,7 @@ export async function startChat(options: ChatOptions): Promise<Chat> {
             http.closeAllConnections()
           })
         } finally {
-          state.close()
+          await store.close()
         }
       })()
       return closing

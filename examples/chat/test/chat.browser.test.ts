@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { freePort, killHard as kill, startChildServer } from '../../../tests/helpers/child-server'
 import { isFailedDial, openPage, useChromium, type OpenedPage } from '../../../tests/browser/launch'
+import { startRedis } from '../../../tests/helpers/redis-server'
+import { startRoundRobinProxy } from '../src/round-robin-proxy'
 import { startChat } from '../src/server'
 
 /**
@@ -20,12 +22,12 @@ const exampleDir = fileURLToPath(new URL('..', import.meta.url))
 const screenshotPath = fileURLToPath(new URL('../../../docs/chat.png', import.meta.url))
 const browser = useChromium()
 
-/** Runs `src/main.ts` in a child process; resolves once it serves. */
-function startServerProcess(port: number, dataDir: string): Promise<ChildProcess> {
+/** Runs `src/main.ts` in a child process; resolves once it serves. With `redisUrl`, it is one of several sharing that Redis. */
+function startServerProcess(port: number, dataDir: string, redisUrl?: string): Promise<ChildProcess> {
   return startChildServer({
     args: ['--import', 'tsx', 'src/main.ts'],
     cwd: exampleDir,
-    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) },
     readyText: 'chat: open',
     name: 'chat',
   })
@@ -164,6 +166,52 @@ describe('examples/chat in Chromium', () => {
     await poll(() => ada.page.locator('#online li').allTextContents()).toEqual(['ada (you)'])
     await poll(() => ada.page.locator('#typing').textContent()).toBe('')
   }, 45_000) // about 12 s; the rest is room for a loaded machine (two server start-ups, backoff)
+
+  it('on two processes behind a proxy, sharing one Redis: each process killed in turn, every message arrives once, in order', async () => {
+    const redis = await startRedis()
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-')) // unused with Redis; kept empty
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
+    const ports = [await freePort(), await freePort()]
+    const nodes = await Promise.all(ports.map((port) => startServerProcess(port, dataDir, redis.url)))
+    const proxy = await startRoundRobinProxy({ upstreams: ports, port: 0 })
+    onTestFinished(() => proxy.close())
+    const url = `http://127.0.0.1:${proxy.port}/`
+
+    const ada = await openChat(url, 'ada')
+    const bob = await openChat(url, 'bob')
+    for (const [chat, online] of [
+      [ada, ['ada (you)', 'bob']],
+      [bob, ['ada', 'bob (you)']],
+    ] as const) {
+      await poll(() => badge(chat).textContent()).toBe('open')
+      await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(online)
+    }
+    await send(ada, 'one')
+    await send(bob, 'two')
+    for (const chat of [ada, bob]) await expectMessageCount(chat, 2)
+
+    // Kill A, write, bring A back; kill B, write: whichever process a page was on, it moved at least once.
+    let count = 2
+    for (const index of [0, 1]) {
+      await kill(nodes[index]!)
+      for (const text of [`while ${'AB'[index]} is down`, `still without ${'AB'[index]}`]) {
+        await send(index === 0 ? bob : ada, text)
+        count++
+      }
+      for (const chat of [ada, bob]) await expectMessageCount(chat, count)
+      if (index === 0) nodes[0] = await startServerProcess(ports[0]!, dataDir, redis.url)
+    }
+    for (const chat of [ada, bob]) {
+      await poll(() => badge(chat).textContent()).toBe('open')
+      const shown = await messages(chat)
+      expect(shown.map((message) => message.id)).toEqual([1, 2, 3, 4, 5, 6])
+      expect(shown.map((message) => message.text)).toEqual(['one', 'two', 'while A is down', 'still without A', 'while B is down', 'still without B'])
+      expect(await counters(chat)).toEqual({ duplicates: '0', gaps: '0' })
+      expect(await chat.page.evaluate(() => window.feedIds)).toEqual([1, 2, 3, 4, 5, 6])
+      expect(chat.problems.filter((problem) => !isFailedDial(problem))).toEqual([])
+    }
+    await poll(() => ada.page.locator('#online li').allTextContents()).toEqual(['ada (you)', 'bob'])
+  }, 60_000)
 
   it('shows the sign-in form with the server\'s reason when it refuses a name', async () => {
     const app = await startChat({ port: 0, host: '127.0.0.1' })

@@ -1,0 +1,55 @@
+import type { ResyncSignal, TrackedEnvelope } from '@wirecall/core'
+import type { IdempotencyStore } from '@wirecall/server'
+import type { ChatMessage, RoomName } from '../rooms'
+
+/** A list of users, as the presence and typing feeds send it: the whole list after every change. */
+export interface UserList {
+  users: string[]
+}
+
+/** What `messages.history` answers. */
+export interface RoomHistory {
+  /** The newest messages, oldest first. */
+  messages: ChatMessage[]
+  /** The id of the room's newest message (0 when empty): subscribe to the feed with `lastEventId: String(lastId)`. */
+  lastId: number
+}
+
+/** What `messages.feed` streams: tracked messages, or a resync when the server cannot resume. */
+export type MessageFeed = AsyncIterable<TrackedEnvelope<ChatMessage> | ResyncSignal>
+
+/**
+ * Where the chat keeps its rooms. The router is written against this
+ * alone, so the same procedures run on one process ({@link openMemoryStore}
+ * in `memory.ts`: files and memory) or on several sharing one Redis
+ * (`openRedisStore` in `redis.ts`). Every method may be async: a Redis
+ * round trip.
+ */
+export interface ChatStore {
+  /** The id of each room's newest message (0 when empty). */
+  lastId(room: RoomName): Promise<number>
+  /** The newest `limit` messages of a room and its newest id, read together so that the feed resumes exactly after them. */
+  history(room: RoomName, limit: number): Promise<RoomHistory>
+  /**
+   * Posts a message and resolves with it once it is stored. `key` is the
+   * call's idempotency key: a store that outlives the process may use it to
+   * post a retried send once.
+   */
+  send(room: RoomName, from: string, text: string, key: string | undefined): Promise<ChatMessage>
+  /**
+   * The room's messages after `lastEventId` (a message id from `history`,
+   * or an event id the feed sent), then live, with no gap and no duplicate;
+   * a resync when that id cannot be resumed from.
+   */
+  feed(room: RoomName, lastEventId: string | undefined, signal: AbortSignal): MessageFeed | Promise<MessageFeed>
+  /** Enters the room as `user`, then yields who is in it after every change; leaves when the iteration ends. */
+  presence(room: RoomName, user: string, signal: AbortSignal): AsyncIterable<UserList>
+  /** Shows (for a few seconds, unless renewed) or hides "`user` is typing". */
+  setTyping(room: RoomName, user: string, typing: boolean): Promise<void>
+  /** Who is typing in the room, after every change. */
+  typing(room: RoomName, signal: AbortSignal): AsyncIterable<UserList>
+  /** Records idempotent runs beyond this process, for `createRpcServer({ idempotency: { store } })`; none for one process. */
+  readonly idempotencyStore: IdempotencyStore | undefined
+  /** Lets go of files, timers and connections. Call it after the RPC server closed. */
+  close(): Promise<void>
+}
