@@ -20,13 +20,16 @@ import { machineInfo } from './machine'
 import { runOnce } from './run'
 import { rotate } from './stats'
 import { SCALE_CASES, type Figure } from './scale/index'
+import { renderScaleOut, runScaleOutCase, SCALE_OUT_NAME, type ScaleOutResult } from './scale-out/index'
+import { redisVersion } from './scale-out/redis-server'
 import { figureTable } from './scale/report'
 import { IMPL_TITLES, cpuSummary, formatNumber, renderReport, summaryRows, type Report } from './table'
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
 /** Where a full run draws its charts (docs/benchmarks.md shows them); a --quick run draws into results/charts/. */
 const DOCS_CHARTS_DIR = fileURLToPath(new URL('../../docs/benchmarks/', import.meta.url))
-const SCALE_NAMES = SCALE_CASES.map((scaleCase) => scaleCase.name)
+// scale-out (issue 16) prints its own table, ratios to the in-memory channel: it is selected like a scale case and runs after them.
+const SCALE_NAMES = [...SCALE_CASES.map((scaleCase) => scaleCase.name), SCALE_OUT_NAME]
 
 const USAGE = `Usage: pnpm --filter @wirecall/bench bench [flags]
 
@@ -132,6 +135,8 @@ async function main(): Promise<number> {
     return 0
   }
   const started = Date.now()
+  // Before minutes of other cases: a missing redis-server fails the run now, saying how to install it.
+  if (options.scale.includes(SCALE_OUT_NAME)) log(`scale-out: ${redisVersion()}`)
   const profileDir = options.profile ? `${RESULTS_DIR}profiles` : undefined
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true })
   const samples = emptySamples()
@@ -166,7 +171,16 @@ async function main(): Promise<number> {
   }
 
   const figures: Figure[] = []
+  let scaleOut: ScaleOutResult | undefined
   for (const name of options.scale) {
+    if (name === SCALE_OUT_NAME) {
+      log(`scale: ${name} (wirecall in memory and on Redis)...`)
+      scaleOut = await runScaleOutCase({ quick: options.quick, reps: options.quick ? 1 : options.scaleReps, log }).catch((error: unknown) => {
+        const detail = error instanceof ChildFailure ? error.message : describeError(error)
+        throw new Error(`scale case "${name}" failed:\n${detail}`)
+      })
+      continue
+    }
     const scaleCase = SCALE_CASES.find((candidate) => candidate.name === name)!
     const impls = options.impls.filter((impl) => scaleCase.impls.includes(impl))
     log(`scale: ${name} (${impls.join(', ')})...`)
@@ -216,6 +230,8 @@ async function main(): Promise<number> {
     log(`charts: ${figures.length} SVG files in ${chartsDir}`)
   }
 
+  if (scaleOut !== undefined) console.log(renderScaleOut(scaleOut).join('\n'))
+
   mkdirSync(RESULTS_DIR, { recursive: true })
   const file = `${RESULTS_DIR}latest.json`
   const results = {
@@ -226,6 +242,7 @@ async function main(): Promise<number> {
     cpuPerOpUs: cpuSummary(report),
     ...report,
     scale: figures,
+    scaleOut,
   }
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
   log(`\nAll samples: ${file} (${((Date.now() - started) / 1000).toFixed(0)} s in all)`)
