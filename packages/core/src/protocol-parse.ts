@@ -44,7 +44,7 @@ export const eventIdRule: EnvelopeRule = {
 } as const
 /** `call.method`: `"query"` or `"mutation"`. */
 export const methodRule: EnvelopeRule = { check: (v: unknown) => v === 'query' || v === 'mutation' }
-/** `resync.reason` (optional): a string of at most 64 UTF-16 code units; one the reader does not know reads as no reason. */
+/** `resync.reason` (optional): a string of at most 64 UTF-16 code units, passed on as it is (a newer server may send a reason this version does not list). */
 export const reasonRule: EnvelopeRule = { check: (v: unknown) => typeof v === 'string' && v.length <= 64, optional: true }
 /** `call.idempotencyKey` (optional): a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} UTF-16 code units. */
 export const idempotencyKeyRule: EnvelopeRule = {

@@ -196,7 +196,7 @@ export interface DataMessage {
 export interface ResyncMessage {
   type: typeof MessageType.Resync
   id: number
-  /** Why (a `ResyncReason`), when the server knows; a client ignores a reason it does not know. */
+  /** Why (a `ResyncReason`), when the server knows; a newer server may send one this version does not list. */
   reason?: string
 }
 /** The subscription ended normally. */

@@ -71,7 +71,8 @@ export interface ResyncSignal {
   /**
    * Why, when the source says: see {@link ResyncReason}. The server sends
    * it in the `resync` message, so the client's `onResync` and iterator
-   * receive it too (a reason this client does not know reads as none).
+   * receive it too. A newer server may send a reason this version does not
+   * list: compare with the ones you handle, and treat others as none.
    */
   readonly reason?: ResyncReason | undefined
 }
@@ -94,13 +95,12 @@ export type ResyncReason = 'trimmed' | 'unknown-id' | 'lagging' | 'stream-reset'
 /** Every {@link ResyncReason}, for code that checks a reason read from the wire. */
 export const RESYNC_REASONS: readonly ResyncReason[] = ['trimmed', 'unknown-id', 'lagging', 'stream-reset', 'position-lost', 'too-far-behind']
 
-// One frozen signal per reason, made on first use, so yielding one allocates nothing after that.
 const RESYNC: ResyncSignal = /* @__PURE__ */ Object.freeze({ [resyncBrand]: true as const })
-const byReason = /* @__PURE__ */ new Map<string, ResyncSignal>()
 
 /**
  * The resync signal, to yield from a subscription; with a reason when you
- * know it (the server's instrumentation reports it).
+ * know it (the server sends it to the client, and its instrumentation
+ * reports it).
  *
  * @example
  * ```ts
@@ -108,10 +108,8 @@ const byReason = /* @__PURE__ */ new Map<string, ResyncSignal>()
  * ```
  */
 export function resync(reason?: ResyncReason): ResyncSignal {
-  if (reason === undefined || !RESYNC_REASONS.includes(reason)) return RESYNC
-  let made = byReason.get(reason)
-  if (made === undefined) byReason.set(reason, (made = Object.freeze({ [resyncBrand]: true as const, reason })))
-  return made
+  // A signal with a reason is made each time: resyncs are rare, and a reason read from the wire is not one to keep.
+  return reason === undefined ? RESYNC : Object.freeze({ [resyncBrand]: true as const, reason })
 }
 
 /** True for the resync signal (on the server as yielded, on the client as received). */

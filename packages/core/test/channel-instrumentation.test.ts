@@ -73,9 +73,11 @@ describe('resync reasons', () => {
     await iterator.return?.()
   })
 
-  it('resync() without a reason is the plain signal; each reason is one shared frozen value', () => {
+  it('resync() without a reason is one shared plain signal; with a reason, a frozen signal carrying it', () => {
     expect(resync().reason).toBeUndefined()
-    expect(resync('trimmed')).toBe(resync('trimmed'))
+    expect(resync()).toBe(resync())
+    expect(resync('trimmed')).toEqual(resync('trimmed'))
+    expect(resync('stream-reset').reason).toBe('stream-reset')
     expect(Object.isFrozen(resync('unknown-id'))).toBe(true)
     expect(isResync(resync('lagging'))).toBe(true)
   })

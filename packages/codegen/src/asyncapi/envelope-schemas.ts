@@ -64,7 +64,7 @@ const RULE_SCHEMAS: ReadonlyMap<EnvelopeRule, JsonSchema> = new Map<EnvelopeRule
     {
       type: 'string',
       maxLength: 64,
-      description: 'Why the subscription must resync, when the server knows: trimmed, unknown-id, lagging, stream-reset, position-lost or too-far-behind. A reason the client does not know reads as none.',
+      description: 'Why the subscription must resync, when the server knows: trimmed, unknown-id, lagging, stream-reset, position-lost or too-far-behind. A newer server may send a reason not listed here: treat it as none.',
     },
   ],
   [maxPayloadRule, positiveInteger('The largest frame the server accepts, in bytes.')],
