@@ -80,12 +80,15 @@ return { epoch, lastId, n }
 
 /**
  * The resume rule, decided atomically, and the first page:
- * stream missing or another epoch → stream-reset ("0-0", before the first
- * event, is fine on an empty stream and replays from the first event while
- * it is kept); an id after the newest →
- * position-lost; an id no longer kept (or further back than the history
- * publishers keep) → trimmed; an id that was never written → unknown-id;
- * more than maxReplay behind → too-far-behind; else the events after it.
+ * - stream missing or another epoch → stream-reset ("0-0", before the first
+ *   event, is fine on an empty stream and replays from the first event
+ *   while it is kept);
+ * - an id after the newest, or within the stream's range but not in it (a
+ *   write lost in a failover, the promoted replica writing on since) →
+ *   position-lost;
+ * - an id no longer kept, or further back than the history publishers
+ *   keep → trimmed;
+ * - more than maxReplay behind → too-far-behind; else the events after it.
  * KEYS: stream, meta. ARGV: epoch, id, page size, maxReplay.
  * Returns { 'ok', entries } or { reason }.
  */
@@ -111,7 +114,8 @@ else
   if #at == 0 then
     local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
     if #first > 0 and before(ARGV[2], first[1][1]) then return { 'trimmed' } end
-    return { 'unknown-id' }
+    -- Within the stream's range yet not in it: a write lost in a failover (the promoted replica has newer ones since).
+    return { 'position-lost' }
   end
   count = tonumber(at[1][2][2])
 end
