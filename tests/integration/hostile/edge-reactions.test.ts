@@ -360,7 +360,7 @@ describe('an event id not in the form the channel writes is not one of its ids: 
     await peer.next((m) => m.type === 'data')
     expect(peer.messages.slice(1)).toEqual([
       { type: 'started', id: 1, eventId: 'e.3' },
-      { type: 'resync', id: 1 },
+      { type: 'resync', id: 1, reason: 'unknown-id' },
       { type: 'data', id: 1, eventId: 'e.4', data: 4 },
     ])
     await inv.check()

@@ -84,7 +84,7 @@ describe('liveOptions', () => {
     await sleep(50)
     expect(onResync).toHaveBeenCalledTimes(1)
     const [reason, client] = onResync.mock.calls[0]!
-    expect(reason).toEqual({ type: 'resync', queryKey: options.queryKey, lastEventId: 'feed.1' })
+    expect(reason).toEqual({ type: 'resync', queryKey: options.queryKey, lastEventId: 'feed.1', reason: 'trimmed' })
     expect(client).toBe(queryClient)
     expect(queryClient.getQueryState(options.queryKey)?.isInvalidated).toBe(false) // onResync replaced the default
   })
