@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { within } from '../../helpers/async'
 import { msg, type Msg } from './fixture'
 import type { ConformanceChannel } from './types'
@@ -13,7 +13,12 @@ export interface Pump {
   stop(): Promise<number>
 }
 
-export function startPump(channel: ConformanceChannel<Msg>, from: number, ids: string[] = [], { perTurn = 3, max = from + 20_000 } = {}): Pump {
+/**
+ * `perTurn` events per turn of the event loop, or per `pauseMs` when it is
+ * set: a pump beside a client that reconnects must not outrun it (nor
+ * publish its whole `max` before the test is done with it).
+ */
+export function startPump(channel: ConformanceChannel<Msg>, from: number, ids: string[] = [], { perTurn = 3, max = from + 20_000, pauseMs = 0 } = {}): Pump {
   let last = from
   let running = true
   const done = (async () => {
@@ -23,7 +28,7 @@ export function startPump(channel: ConformanceChannel<Msg>, from: number, ids: s
         ids[n] = await channel.publish(msg(n))
         last = n
       }
-      await nextTurn()
+      await (pauseMs > 0 ? sleep(pauseMs) : nextTurn())
     }
   })()
   return {
