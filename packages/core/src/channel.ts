@@ -71,6 +71,36 @@ export interface ChannelPublishEvent {
   subscribers: number
 }
 
+/**
+ * The instrumentations that have `onPublish`, or `undefined` when none
+ * does: a channel then pays one check per publish. Shared by every kind of
+ * channel (the server's backed channels too).
+ * @internal
+ */
+export function publishHooks(instrumentation: readonly ChannelInstrumentation[] | undefined): readonly ChannelInstrumentation[] | undefined {
+  const hooks = instrumentation?.filter((hook) => typeof hook.onPublish === 'function')
+  return hooks === undefined || hooks.length === 0 ? undefined : hooks
+}
+
+/**
+ * Tells each hook of a publish and returns the first trace context one
+ * returned, to keep with the event. A hook that throws is skipped: a
+ * publish never fails because of telemetry.
+ * @internal
+ */
+export function notifyPublish(hooks: readonly ChannelInstrumentation[], event: ChannelPublishEvent): TraceContext | undefined {
+  let trace: TraceContext | undefined
+  for (const hook of hooks) {
+    try {
+      const returned = hook.onPublish?.(event)
+      if (trace === undefined && typeof returned === 'object' && returned !== null) trace = returned
+    } catch {
+      // Ignored, as documented.
+    }
+  }
+  return trace
+}
+
 /** Options of `channel.subscribe`. */
 export interface ChannelSubscribeOptions {
   /** Resume after this id: replay what the history still holds, then go live. */
@@ -160,8 +190,7 @@ class RingChannel<T> implements Channel<T> {
     private readonly options: ChannelOptions,
     private readonly isTopic = false,
   ) {
-    const hooks = options.instrumentation?.filter((instrumentation) => typeof instrumentation.onPublish === 'function')
-    this.instrumentation = hooks === undefined || hooks.length === 0 ? undefined : hooks
+    this.instrumentation = publishHooks(options.instrumentation)
     this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
     this.history = Math.max(0, Math.floor(options.history ?? 0))
     this.capacity = Math.max(1, this.history, Math.floor(options.maxLag ?? 1_000))
@@ -194,22 +223,9 @@ class RingChannel<T> implements Channel<T> {
     return id
   }
 
-  /**
-   * Tells each instrumentation of the publish; the first trace context one
-   * returns is kept with the event. A hook that throws is skipped: a
-   * publish never fails because of telemetry.
-   */
+  /** Tells the instrumentation of the publish; the trace context returned travels with the event. */
   private observe(envelope: TrackedEnvelope<T>): void {
-    const event: ChannelPublishEvent = { channel: this.options.name, topic: this.isTopic, eventId: envelope.id, subscribers: this.cursors.size }
-    let trace: TraceContext | undefined
-    for (const instrumentation of this.instrumentation!) {
-      try {
-        const returned = instrumentation.onPublish?.(event)
-        if (trace === undefined && typeof returned === 'object' && returned !== null) trace = returned
-      } catch {
-        // Ignored, as documented: telemetry must not break a publish.
-      }
-    }
+    const trace = notifyPublish(this.instrumentation!, { channel: this.options.name, topic: this.isTopic, eventId: envelope.id, subscribers: this.cursors.size })
     if (trace !== undefined) withTrace(envelope, trace)
   }
 

@@ -55,6 +55,8 @@ export {
 } from './tracked'
 export {
   createChannel,
+  notifyPublish,
+  publishHooks,
   type Channel,
   type ChannelInstrumentation,
   type ChannelOptions,

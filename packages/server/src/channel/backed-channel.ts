@@ -2,11 +2,12 @@ import {
   RpcError,
   defaultSerializer,
   encodeFields,
+  notifyPublish,
+  publishHooks,
   resync,
   withPosition,
   type ChannelInstrumentation,
   type ChannelOptions,
-  type ChannelPublishEvent,
   type ChannelSubscribeOptions,
   type ResyncReason,
   type ResyncSignal,
@@ -113,8 +114,7 @@ export class BackendChannel<T> implements BackedChannel<T> {
     this.history = Math.max(0, Math.floor(options.history ?? 0))
     this.capacity = Math.max(1, Math.floor(options.maxLag ?? 1_000))
     this.maxTopics = Math.max(1, Math.floor(options.maxTopics ?? 10_000))
-    const hooks = options.instrumentation?.filter((instrumentation) => typeof instrumentation.onPublish === 'function')
-    this.instrumentation = hooks === undefined || hooks.length === 0 ? undefined : hooks
+    this.instrumentation = publishHooks(options.instrumentation)
   }
 
   get lastEventId(): string | undefined {
@@ -139,18 +139,9 @@ export class BackendChannel<T> implements BackedChannel<T> {
     return id
   }
 
-  /** Tells each instrumentation of the publish (its id is the backend's, not known yet: ''); the first trace context returned goes with the event. */
+  /** Tells the instrumentation of the publish (its id is the backend's, not known yet: ''); the trace context returned goes with the event. */
   private observe(): TraceContext | undefined {
-    const event: ChannelPublishEvent = { channel: this.options.name, topic: this.isTopic, eventId: '', subscribers: this.subscriberCount }
-    for (const instrumentation of this.instrumentation!) {
-      try {
-        const returned = instrumentation.onPublish?.(event)
-        if (typeof returned === 'object' && returned !== null) return returned
-      } catch {
-        // Ignored, as for the in-memory channel: telemetry must not break a publish.
-      }
-    }
-    return undefined
+    return notifyPublish(this.instrumentation!, { channel: this.options.name, topic: this.isTopic, eventId: '', subscribers: this.subscriberCount })
   }
 
   subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
