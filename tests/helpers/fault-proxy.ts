@@ -1,5 +1,6 @@
 import { onTestFinished } from 'vitest'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { listenOnLoopback, resetSocket } from './sockets'
 
 /**
  * A TCP proxy on 127.0.0.1 that sits between a WebSocket client and its server
@@ -60,24 +61,6 @@ interface Pipe {
 }
 
 /**
- * Resets a socket (RST rather than FIN, as a dropped link would), falling back
- * to a plain destroy. Errors this raises land on the socket's own 'error'
- * listener, which every socket here has.
- */
-function reset(socket: Socket): void {
-  if (socket.destroyed) return
-  if (socket.connecting) {
-    socket.destroy()
-    return
-  }
-  try {
-    socket.resetAndDestroy()
-  } catch {
-    socket.destroy()
-  }
-}
-
-/**
  * Starts a fault proxy on 127.0.0.1 and a free port, forwarding to
  * 127.0.0.1:`targetPort`; closed after the test (register it after the server
  * it fronts, or not: closing either first is fine).
@@ -121,7 +104,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     // A listener first, so that no socket error can become an uncaught exception.
     client.on('error', () => {})
     if (refusing) {
-      reset(client)
+      resetSocket(client)
       return
     }
     const upstream = connect({ host: HOST, port: target })
@@ -151,14 +134,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
 
   const server: Server = createServer(onConnection)
   server.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, HOST, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
+  const port = await listenOnLoopback(server)
 
   let closing: Promise<void> | undefined
   const proxy: FaultProxy = {
@@ -166,8 +142,8 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     url: (path) => `ws://${HOST}:${port}${path}`,
     cut() {
       for (const pipe of [...pipes]) {
-        reset(pipe.client)
-        reset(pipe.upstream)
+        resetSocket(pipe.client)
+        resetSocket(pipe.upstream)
       }
     },
     stall(options) {

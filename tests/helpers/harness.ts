@@ -1,11 +1,11 @@
 import { onTestFinished } from 'vitest'
 import { createServer as createHttpServer, type RequestListener, type Server as HttpServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import WebSocket from 'ws'
 import { inspect } from 'node:util'
 import { isRpcError, PROTOCOL, RpcError, type AnyRouter } from '@wirecall/core'
 import { createRpcClient, type RpcClient, type RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type RpcServer, type RpcServerOptions } from '@wirecall/server'
+import { listenOnLoopback } from './sockets'
 
 /**
  * Test fixtures on real sockets over 127.0.0.1. Everything a test starts is
@@ -220,13 +220,7 @@ export async function startHttpServer(handler?: RequestListener): Promise<TestHt
         res.writeHead(404).end()
       }),
   )
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
+  const port = await listenOnLoopback(server)
   onTestFinished(
     () =>
       new Promise<void>((resolve) => {
@@ -234,7 +228,6 @@ export async function startHttpServer(handler?: RequestListener): Promise<TestHt
         server.closeAllConnections()
       }),
   )
-  const port = (server.address() as AddressInfo).port
   return { server, port, httpUrl: `http://127.0.0.1:${port}`, wsUrl: (path) => `ws://127.0.0.1:${port}${path}` }
 }
 

@@ -1,5 +1,6 @@
 import { onTestFinished } from 'vitest'
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
+import { listenOnLoopback, resetSocket } from './sockets'
 
 /**
  * A TCP load balancer on 127.0.0.1 for tests that run several server
@@ -44,16 +45,6 @@ interface Pipe {
   upstream: Socket | undefined
   target: number | undefined
   closedSockets: number
-}
-
-/** Resets a socket (RST, as a dropped link would), falling back to a plain destroy. */
-function reset(socket: Socket): void {
-  if (socket.destroyed) return
-  try {
-    socket.resetAndDestroy()
-  } catch {
-    socket.destroy()
-  }
 }
 
 /** Connects to 127.0.0.1:`port`; resolves with the socket, or `undefined` when the connect fails or times out. */
@@ -162,21 +153,14 @@ export async function startRoundRobinProxy(targets: readonly number[]): Promise<
     client.off('close', onEarlyClose)
     if (!clientGone) {
       rejected += 1
-      reset(client)
+      resetSocket(client)
     }
   }
 
   // Half-open on both sides: a peer's FIN closes only that direction, as without the proxy, and the other keeps flowing.
   const server: Server = createServer({ allowHalfOpen: true }, (client) => void onConnection(client))
   server.on('error', () => {})
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, HOST, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const port = (server.address() as AddressInfo).port
+  const port = await listenOnLoopback(server)
 
   let closing: Promise<void> | undefined
   const proxy: RoundRobinProxy = {
