@@ -14,6 +14,17 @@ export function killAllChildren(): void {
   for (const child of live) child.kill()
 }
 
+/** On Ctrl-C or a kill, kills every child before the orchestrator exits (130): no child may outlive it. */
+export function killChildrenOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllChildren()
+      process.stderr.write(`\n${signal}: stopped, every child process killed\n`)
+      process.exit(130)
+    })
+  }
+}
+
 /** A child's failure, already described with its label. */
 export class ChildFailure extends Error {
   override name = 'ChildFailure'

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CASE_NAMES, CASES, type CaseName, type RunSample } from './cases/index'
-import { ChildFailure, killAllChildren } from './child'
+import { ChildFailure, killAllChildren, killChildrenOnSignals } from './child'
 import { IMPLS, runsCase, VARIANT_CASES, type ImplName } from './contract'
 import { describeError } from './ipc'
 import { machineInfo } from './machine'
@@ -249,14 +249,7 @@ async function main(): Promise<number> {
   return 0
 }
 
-// Ctrl-C or a kill: no child may outlive the orchestrator.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllChildren()
-    log(`\n${signal}: stopped, every child process killed`)
-    process.exit(130)
-  })
-}
+killChildrenOnSignals()
 
 main()
   .then((code) => {

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { killAllChildren } from '../child'
+import { killAllChildren, killChildrenOnSignals } from '../child'
 import { machineInfo } from '../machine'
 import { renderScaleOut, runScaleOutCase } from './index'
 import { CONFIGS } from './plan'
@@ -48,14 +48,8 @@ async function main(): Promise<void> {
   log(`\nAll samples: ${file} (${durationS.toFixed(0)} s in all)`)
 }
 
-// Ctrl-C or a kill: no child may outlive the orchestrator (redis-server.ts kills its servers on exit).
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killAllChildren()
-    log(`\n${signal}: stopped, every child process killed`)
-    process.exit(130)
-  })
-}
+// redis-server.ts kills its servers on exit.
+killChildrenOnSignals()
 
 main()
   .catch((error: unknown) => {
