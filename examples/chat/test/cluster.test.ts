@@ -152,15 +152,19 @@ describe('examples/chat on two processes and one Redis', () => {
   }, 60_000)
 })
 
+/** A Redis, two chats in this process sharing it (closed after the test), and a client on each: ada on the first, bob on the second. */
+async function twoChatsInProcess() {
+  const redis = await startRedis()
+  const [one, two] = await Promise.all([0, 1].map(() => startChat({ port: 0, host, redisUrl: redis.url })))
+  onTestFinished(async () => {
+    await Promise.all([one!.close(), two!.close()])
+  })
+  return { redis, ada: client(one!.rpcUrl, 'ada'), bob: client(two!.rpcUrl, 'bob') }
+}
+
 describe('examples/chat on Redis: where a feed resumes', () => {
   it('replays from a message id or an event id on either process; resyncs an id it cannot resume, then goes on live', async () => {
-    const redis = await startRedis()
-    const [one, two] = await Promise.all([0, 1].map(() => startChat({ port: 0, host, redisUrl: redis.url })))
-    onTestFinished(async () => {
-      await Promise.all([one!.close(), two!.close()])
-    })
-    const ada = client(one!.rpcUrl, 'ada')
-    const bob = client(two!.rpcUrl, 'bob')
+    const { redis, ada, bob } = await twoChatsInProcess()
     for (const text of ['a', 'b', 'c', 'd', 'e']) await ada.messages.send.mutate({ room: 'random', text })
 
     // Event ids as the feed sent them, from a follower on the other process.
@@ -208,13 +212,7 @@ describe('examples/chat on Redis: where a feed resumes', () => {
 
 describe('examples/chat on Redis: opening an empty room', () => {
   it('a page that opens an empty room on one process while another writes gets the first message', async () => {
-    const redis = await startRedis()
-    const [one, two] = await Promise.all([0, 1].map(() => startChat({ port: 0, host, redisUrl: redis.url })))
-    onTestFinished(async () => {
-      await Promise.all([one!.close(), two!.close()])
-    })
-    const ada = client(one!.rpcUrl, 'ada')
-    const bob = client(two!.rpcUrl, 'bob')
+    const { redis, ada, bob } = await twoChatsInProcess()
     await Promise.all([ada.me.query(), bob.me.query()])
     // The send goes out the moment bob's feed says it started: his process may not follow the room's stream yet
     // (its reader starts it asynchronously), so a feed that went live "from now" would miss the message.
