@@ -81,7 +81,8 @@ export function redisChannelBackend(options: RedisChannelBackendOptions): RedisC
 
   return {
     async publish(stream, fields, history) {
-      if (fields.length > maxEventBytes || Buffer.byteLength(fields) > maxEventBytes) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: most events need no byte count at all.
+      if (fields.length > maxEventBytes || (fields.length * 3 > maxEventBytes && Buffer.byteLength(fields) > maxEventBytes)) {
         throw new RpcError('PAYLOAD_TOO_LARGE', `An event may take at most ${maxEventBytes} bytes encoded`)
       }
       const keys = streamKeys(prefix, stream)

@@ -229,8 +229,8 @@ export class StreamReader {
         }
         if (n > followed.lastN + 1) {
           // A count that skips: entries were trimmed before this node read them.
-          this.flush(followed, entries)
-          entries.length = 0
+          // What came before the gap goes out first, as its own batch.
+          this.flush(followed, entries.splice(0))
           this.restart(followed, 'trimmed', followed.epoch, followed.lastId, n - 1)
         }
         followed.lastId = id
@@ -241,10 +241,10 @@ export class StreamReader {
     }
   }
 
-  private flush(followed: Followed, entries: BackendEntry[]): void {
+  /** Hands a batch to every local tail of the stream; the batch is theirs, never changed afterwards. */
+  private flush(followed: Followed, entries: readonly BackendEntry[]): void {
     if (entries.length === 0) return
-    const batch = entries.slice()
-    for (const listener of followed.listeners) listener.events(batch)
+    for (const listener of followed.listeners) listener.events(entries)
   }
 
   /** Redis connections this reader holds (0 or 1). */
