@@ -52,7 +52,7 @@ describe('the player fails what does not conform', () => {
   const handshake: Transcript['steps'] = [
     { op: 'connect' },
     { op: 'send', frame: { type: 'init' } },
-    { op: 'expect', message: { type: 'ack', maxPayload: '$integer', limits: '$object' } },
+    { op: 'expect', message: { type: 'ack', maxPayload: '$integer', limits: '$object', features: '$any' } },
   ]
 
   it('a message that does not match', async () => {

@@ -24,11 +24,12 @@ export interface TestServer {
   port: number
 }
 
-/** The `ack` a server with every default sends: its `maxPayload` and the limits it enforces. */
+/** The `ack` a server with every default sends: its `maxPayload`, the limits it enforces and the extensions it accepts. */
 export const DEFAULT_ACK = {
   type: 'ack',
   maxPayload: 1_048_576,
   limits: { maxInFlightCalls: 1_000, maxSubscriptions: 1_000, messagesPerSecond: 100_000, burst: 100_000 },
+  features: ['streams'],
 } as const
 
 /** Starts a wirecall server on 127.0.0.1 and a free port; closed after the test. */

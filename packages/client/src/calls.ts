@@ -4,6 +4,7 @@ import {
   callFrame,
   cancelFrame,
   decodePayload,
+  isStreamSource,
   reinitFrame,
   utf8Length,
   type AnnouncedLimits,
@@ -13,6 +14,7 @@ import {
   type TraceContext,
 } from '@wirecall/core'
 import type { Connection } from './connection'
+import { streamRefusal, type OutgoingStreams } from './outgoing-streams'
 import type { Tell } from './hooks'
 import { newIdempotencyKey } from './idempotency-key'
 import type { MutationOptions, OfflineQueueOptions } from './options'
@@ -41,6 +43,8 @@ export interface ClientLink {
   readonly tell: Tell | undefined
   /** The URL of the current (or last) socket. */
   readonly url: string | undefined
+  /** Stream inputs going out, by the id of their call or subscription. */
+  readonly streams: OutgoingStreams
 }
 
 /** How the client bounds what it has not written yet. */
@@ -93,6 +97,7 @@ export class Calls {
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(abortError(signal))
     const id = this.link.nextId()
+    if (method !== 'reinit' && isStreamSource(input)) return this.stream(id, method, path!, input, options, trace)
     const idempotent = method === 'mutation' ? this.idempotent(path!, options) : false
     const idempotencyKey = idempotent === true ? (options?.idempotencyKey ?? newIdempotencyKey()) : undefined
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
@@ -114,6 +119,28 @@ export class Calls {
       const call = this.table.get(id)
       if (call !== undefined && !call.sent) call.undecided = { input, trace }
     }
+    return promise
+  }
+
+  /**
+   * A call whose input is a stream: the call goes out with `stream: true`,
+   * then its items as chunks as the server grants credit (see
+   * {@link OutgoingStream}). Never re-sent on a new connection: a stream
+   * cannot be replayed. Its `timeoutMs` bounds each wait for the server
+   * (its credit, its answer after the last chunk), not the producer.
+   */
+  private stream(id: number, method: CallMethod, path: string, input: unknown, options: MutationOptions | undefined, trace: TraceContext | undefined): Promise<unknown> {
+    if (options?.idempotencyKey !== undefined || options?.idempotent === true) {
+      return Promise.reject(new RpcError('BAD_REQUEST', 'A stream input cannot be replayed: it cannot be idempotent'))
+    }
+    const stream = this.link.streams.open(id, input, {
+      timeoutMs: options?.timeoutMs ?? this.limits.timeoutMs,
+      fail: (error) => this.table.cancelCall(id, error),
+    })
+    const frame = callFrame(this.link.serializer, { id, method, path, trace, stream: true }, undefined)
+    const promise = this.request(id, frame, false, path, { signal: options?.signal, timeoutMs: Infinity })
+    const stop = () => stream.stop()
+    promise.then(stop, stop)
     return promise
   }
 
@@ -239,9 +266,13 @@ export class Calls {
       const error = new RpcError('PAYLOAD_TOO_LARGE', `The call is larger than the server's maxPayload (${maxPayload} bytes)`, { data: { maxPayload } })
       return this.table.settle(call, error)
     }
+    const stream = this.link.streams.get(call.id)
+    const refused = stream === undefined ? undefined : streamRefusal(connection)
+    if (refused !== undefined) return this.table.settle(call, refused)
     this.table.markSent(call)
     if (call.undecided !== undefined) this.decide(connection, call, call.undecided)
     connection.send(call.frame, call.id)
+    stream?.attach(connection)
   }
 
   /** A mutation made before any `ack`: the connection that writes it says whether the server declared it idempotent. */

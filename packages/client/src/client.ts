@@ -8,7 +8,9 @@ import {
   closeMeaning,
   decodeError,
   defaultSerializer,
+  errorFields,
   initFrame,
+  stampFrame,
   type AnnouncedLimits,
   type CallMethod,
   type Serializer,
@@ -23,6 +25,8 @@ import { IdleClose, type IdleClient } from './idle'
 import { clientDefaults, type ConnectionState, type MutationOptions, type RpcClientOptions } from './options'
 import { ConnectionParams } from './params'
 import { Reconnector, definedOnly, reconnectOptions } from './reconnector'
+import { OutgoingStreams } from './outgoing-streams'
+import type { HandlerRuns } from './peer-handlers'
 import { Subscriptions, type ClientSubscription } from './subscriptions'
 import type { ConnectionEvents } from './types'
 
@@ -54,6 +58,10 @@ export class Client implements ClientLink, IdleClient {
   declare readonly serializer: Serializer
   declare readonly calls: Calls
   declare readonly subscriptions: Subscriptions
+  /** Client streams going out (stream inputs). */
+  declare readonly streams: OutgoingStreams
+  /** The server's calls to this client's procedures; `undefined` without `handlers`. */
+  private declare readonly peerCalls: HandlerRuns | undefined
   private declare readonly reconnector: Reconnector
   private declare readonly timeouts: ConnectionTimeouts
   private declare readonly params: ConnectionParams
@@ -81,6 +89,8 @@ export class Client implements ClientLink, IdleClient {
       highWaterMark: options.backpressure?.highWaterMark ?? clientDefaults.backpressure.highWaterMark,
     })
     this.subscriptions = new Subscriptions(this)
+    this.streams = new OutgoingStreams(this.serializer, options.backpressure?.highWaterMark ?? clientDefaults.backpressure.highWaterMark)
+    this.peerCalls = options.handlers?.serve(this.serializer)
     this.reconnector = new Reconnector(reconnectOptions(options.reconnect, clientDefaults.reconnect))
     this.timeouts = {
       connectTimeoutMs: options.connectTimeoutMs ?? clientDefaults.connectTimeoutMs,
@@ -208,7 +218,7 @@ export class Client implements ClientLink, IdleClient {
       },
     }
     try {
-      this.connection = new Connection(webSocketConstructor(this.options.WebSocket), url, initFrame(this.serializer, params), handlers, this.timeouts)
+      this.connection = new Connection(webSocketConstructor(this.options.WebSocket), url, initFrame(this.serializer, params, this.options.handlers?.paths), handlers, this.timeouts)
     } catch (cause) {
       // No WebSocket, a malformed URL, params that cannot be serialized: retrying would fail the same way.
       this.end(RpcError.from(cause, 'CONNECTION_LOST'))
@@ -244,6 +254,7 @@ export class Client implements ClientLink, IdleClient {
       if (code === MESSAGE_TOO_BIG && lastSentId !== undefined && !this.calls.reject(lastSentId, error)) {
         this.subscriptions.get(lastSentId)?.ended(error)
       }
+      this.peerCalls?.abortAll()
       this.calls.connectionLost(error)
       this.subscriptions.connectionLost()
       // A lazy client with nothing to restore waits for its next use instead of dialling.
@@ -279,6 +290,7 @@ export class Client implements ClientLink, IdleClient {
     this.setState('closed')
     this.calls.rejectAll(error)
     this.subscriptions.endAll(error)
+    this.peerCalls?.abortAll()
   }
 
   /** Routes one message from the server to the call or subscription it is for. */
@@ -303,6 +315,19 @@ export class Client implements ClientLink, IdleClient {
       }
       case 'complete':
         return this.subscriptions.get(message.id)?.ended(undefined)
+      case 'call': {
+        // A server call to a client procedure: answered on the connection it came on, never after a reconnect.
+        const connection = this.connection
+        const peerCalls = this.peerCalls
+        if (peerCalls === undefined) return connection?.send(notImplementedFrame(message.id, message.path))
+        return peerCalls.call(message, (frame) => {
+          if (this.connection === connection) connection?.send(frame)
+        })
+      }
+      case 'cancel':
+        return this.peerCalls?.cancel(message.id)
+      case 'credit':
+        return this.streams.credit(message)
       case 'restart':
         this.reconnector.announced(message.delayMs)
         return this.events.emit('restart', { delayMs: message.delayMs })
@@ -326,6 +351,11 @@ export class Client implements ClientLink, IdleClient {
     this.tell?.('onStateChange', { from, to: state })
     this.events.emit('state', state)
   }
+}
+
+/** The answer to a server call when this client implements no client procedure. */
+function notImplementedFrame(id: number, path: string): string {
+  return stampFrame('error', id, errorFields(defaultSerializer, 'NOT_IMPLEMENTED', `This client does not implement "${path}"`, undefined))
 }
 
 async function resolveUrl(url: RpcClientOptions['url']): Promise<string> {

@@ -76,6 +76,8 @@ export class Connection {
   declare maxPayload: number | undefined
   /** The per-connection limits the server announced in its `ack` (empty if it announced none). */
   limits: AnnouncedLimits = {}
+  /** The extensions of wirecall.v1 the server accepts, from its `ack` (`"streams"`). */
+  declare features: readonly string[] | undefined
   /** The mutations the server declared idempotent, from its `ack`. */
   idempotent: ReadonlySet<string> = NONE
   /** The server's message rate, kept on this side; `undefined` when it announced none. */
@@ -252,6 +254,7 @@ export class Connection {
         if (message.maxPayload !== undefined) this.out.maxChars = Math.max(1, Math.min(MAX_BATCH_CHARS, Math.floor(message.maxPayload / 3)))
         this.limits = message.limits ?? {}
         if (message.idempotent !== undefined) this.idempotent = new Set(message.idempotent)
+        this.features = message.features
         const { messagesPerSecond, burst } = this.limits
         if (messagesPerSecond !== undefined && burst !== undefined) this.budget = new SendBudget(messagesPerSecond, burst)
         clearTimeout(this.connectTimer)

@@ -61,4 +61,13 @@ export {
   type inferClientApi,
   type inferRouterInputs,
   type inferRouterOutputs,
+  clientProcedure,
+  defineClientRouter,
+  type ClientHandler,
+  type ClientHandlerOptions,
+  type ClientImplementation,
+  type ClientRouter,
+  type ReadableStreamLike,
+  type StreamSource,
 } from '@wirecall/core'
+export { implementClient, type ClientHandlers } from './peer-handlers'

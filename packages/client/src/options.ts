@@ -1,3 +1,4 @@
+import type { ClientHandlers } from './peer-handlers'
 import type { KeepAliveOptions, MaybePromise, Serializer } from '@wirecall/core'
 import type { ClientInstrumentation } from './instrumentation'
 import type { WebSocketConstructor } from './websocket'
@@ -90,6 +91,17 @@ export interface RpcClientOptions {
    * ```
    */
   instrumentation?: readonly ClientInstrumentation[]
+  /**
+   * The client procedures this client implements, from `implementClient`:
+   * the server may call them (`peer.ui.confirm.call()`). Their paths are
+   * advertised when the connection opens; see `docs/bidirectional.md`.
+   *
+   * @example
+   * ```ts
+   * createRpcClient<AppRouter>({ url, handlers: implementClient(clientRouter, { ui: { confirm: ({ text }) => window.confirm(text) } }) })
+   * ```
+   */
+  handlers?: ClientHandlers
 }
 
 /** Options of `lazy`. */

@@ -2,6 +2,7 @@ import {
   RpcError,
   decodePayload,
   encodePayload,
+  isStreamSource,
   resync,
   subscribeFrame,
   unsubscribeFrame,
@@ -12,6 +13,7 @@ import {
 } from '@wirecall/core'
 import type { ClientLink } from './calls'
 import type { Connection } from './connection'
+import { streamRefusal } from './outgoing-streams'
 import { IteratorSink, handlerSink, isHandlers, type SubscriptionSink } from './sinks'
 import type { SubscribeOptions, SubscriptionHandlers, SubscriptionIterable, SubscriptionState } from './types'
 
@@ -102,7 +104,8 @@ export class ClientSubscription implements SubscriptionIterable<unknown> {
     const { id, path, lastEventId } = this
     this.resumingFrom = lastEventId
     const trace = this.table.link.tell?.('onSubscription', { phase: 'send', id, path, resubscribe: this.resubscribing, lastEventId, url: this.table.link.url })
-    return subscribeFrame({ id, path, lastEventId, trace }, this.input)
+    const stream = this.table.link.streams.get(id) === undefined ? undefined : true
+    return subscribeFrame({ id, path, lastEventId, trace, stream }, this.input)
   }
 
   // ---- from the wire ----
@@ -183,8 +186,9 @@ export class Subscriptions {
     const subscription = new ClientSubscription(this, this.link.nextId(), path, handlers, second as SubscribeOptions | undefined)
     if (closed !== undefined) return subscription.endEarly(closed)
     if (!subscription.listen()) return subscription.endEarly(undefined)
+    const streamed = isStreamSource(input)
     try {
-      subscription.input = encodePayload(this.link.serializer, input)
+      if (!streamed) subscription.input = encodePayload(this.link.serializer, input)
     } catch (cause) {
       subscription.dispose()
       return subscription.endEarly(new RpcError('BAD_REQUEST', 'The input could not be serialized', { cause }))
@@ -196,6 +200,16 @@ export class Subscriptions {
       return subscription.endEarly(tooManySubscriptions(max))
     }
     this.live.set(subscription.id, subscription)
+    if (streamed) {
+      // A duplex subscription: its input goes out as chunks, on each connection it is sent on.
+      this.link.streams.open(subscription.id, input, {
+        idempotent: (second as SubscribeOptions | undefined)?.idempotent,
+        fail: (error) => {
+          if (subscription.sent) this.send(unsubscribeFrame(subscription.id))
+          subscription.ended(error)
+        },
+      })
+    }
     this.link.touch()
     const connection = this.link.openConnection()
     if (connection !== undefined) this.transmit(connection, subscription)
@@ -260,6 +274,7 @@ export class Subscriptions {
     this.link.tell?.('onSubscription', { phase: 'end', id: subscription.id, path: subscription.path, reason, error })
     subscription.state = 'ended'
     subscription.dispose()
+    this.link.streams.get(subscription.id)?.stop()
     if (this.live.get(subscription.id) === subscription) this.live.delete(subscription.id)
     this.link.touch()
   }
@@ -270,8 +285,12 @@ export class Subscriptions {
   }
 
   private transmit(connection: Connection, subscription: ClientSubscription): void {
+    const stream = this.link.streams.get(subscription.id)
+    const refused = stream === undefined ? undefined : streamRefusal(connection)
+    if (refused !== undefined) return subscription.ended(refused)
     subscription.sent = true
     connection.sendPaced(subscription.frame(), subscription.id)
+    stream?.attach(connection)
   }
 }
 

@@ -320,6 +320,15 @@ export interface SubscribeOptions {
   signal?: AbortSignal | undefined
   /** Resume after this event id (the server replays what it still has). */
   lastEventId?: string | undefined
+  /**
+   * For a duplex subscription (its input is a stream): the chunks written
+   * on a connection that dropped before the server credited them back are
+   * sent again first on the next one, so none is lost but some may arrive
+   * twice. Without it they are lost (at most once). Only for messages the
+   * server can take twice (they carry their own id, say).
+   * @default false
+   */
+  idempotent?: boolean | undefined
 }
 
 /** State of a subscription as the client sees it. */

@@ -15,6 +15,8 @@ export interface CallProcedureOptions {
   lastEventId?: string | undefined
   /** For idempotent mutations: the key the client sent. */
   idempotencyKey?: string | undefined
+  /** The connection's client, for its client procedures (`peer.ui.confirm.call()`); without one, every call rejects `NOT_IMPLEMENTED`. */
+  peer?: object | undefined
 }
 
 /**
@@ -165,7 +167,28 @@ function resolverOptions(options: CallProcedureOptions, ctx: object, input: unkn
     path: options.path,
     lastEventId: options.lastEventId,
     idempotencyKey: options.idempotencyKey,
+    peer: options.peer ?? NO_PEER,
   }
+}
+
+/** The `peer` of a call with no connection behind it (`createCaller`): every client procedure answers `NOT_IMPLEMENTED`. */
+const NO_PEER: object = /* @__PURE__ */ peerProxy(() => Promise.reject(new RpcError('NOT_IMPLEMENTED', 'No client is connected to call')))
+
+/**
+ * A `peer` object: any dotted path, ending in `.call(input, options)`,
+ * goes to `call(path, input, options)`. A proxy, because the paths are the
+ * client router's, known to the types only.
+ */
+export function peerProxy(call: (path: string, input: unknown, options: unknown) => Promise<unknown>): object {
+  const at = (path: string): object =>
+    new Proxy(function () {}, {
+      get: (_target, key) => {
+        if (typeof key !== 'string' || key === 'then') return undefined
+        if (key === 'call' && path !== '') return (input?: unknown, options?: unknown) => call(path, input, options)
+        return at(path === '' ? key : `${path}.${key}`)
+      },
+    })
+  return at('')
 }
 
 function signalOf(source: AbortSignal | LazyAbort): AbortSignal {

@@ -1,5 +1,7 @@
 import type { TraceContext } from './trace-context'
 import { resync, tracked, withPosition, withTrace, type ResyncReason, type ResyncSignal, type TrackedEnvelope } from './tracked'
+import { volatileEnvelope, type VolatileEnvelope } from './volatile'
+import { VolatileRing, wakeCursors } from './volatile-ring'
 
 /** Options of {@link createChannel}. */
 export interface ChannelOptions {
@@ -65,8 +67,10 @@ export interface ChannelPublishEvent {
   channel: string | undefined
   /** Whether the event went to a topic (`channel.topic(key)`) rather than the channel itself. The key is not given: it may be unbounded. */
   topic: boolean
-  /** The event's id; `''` for a channel with a backend (`@wirecall/server`'s `createChannel({ backend })`), where the backend gives the id once it stored the event. */
+  /** The event's id; `''` for a volatile event (it has none), and for a channel with a backend (`@wirecall/server`'s `createChannel({ backend })`), where the backend gives the id once it stored the event. */
   eventId: string
+  /** Whether it was published with `{ volatile: true }`: not stored, skipped by subscribers that do not keep up. */
+  volatile?: boolean
   /** Subscribers live when it was published. */
   subscribers: number
 }
@@ -102,17 +106,51 @@ export function notifyPublish(hooks: readonly ChannelInstrumentation[], event: C
 }
 
 /** Options of `channel.subscribe`. */
-export interface ChannelSubscribeOptions {
+export interface ChannelSubscribeOptions<TMember = unknown> {
   /** Resume after this id: replay what the history still holds, then go live. */
   lastEventId?: string | undefined
   /** Ends the iteration when aborted: pass the resolver's `signal`. */
   signal?: AbortSignal
+  /**
+   * Who this subscriber is, listed by `channel.members()` for as long as it
+   * subscribes: typically the resolver's `peer` (or `{ ctx, peer }`), so
+   * that the server can call every member of a room (`callEach`).
+   */
+  member?: TMember | undefined
 }
 
+/** Options of `channel.publish`. */
+export interface ChannelPublishOptions {
+  /**
+   * A volatile event (a typing indicator, a cursor position): delivered to
+   * the subscribers whose connection is at or below the server's
+   * backpressure high-water mark when it would be written, and skipped
+   * (not buffered) for the others. Never stored: no id, no replay on
+   * resume, not counted in `history`, `lastEventId` unchanged. What is
+   * delivered keeps publish order with the tracked events around it.
+   * @default false
+   */
+  volatile?: boolean | undefined
+}
+
+/** What a channel's iterator yields: stored events with ids, volatile ones without, and resync signals. */
+export type ChannelEvent<T> = TrackedEnvelope<T> | VolatileEnvelope<T> | ResyncSignal
+
 /** A publish/subscribe channel with bounded history; see {@link createChannel}. */
-export interface Channel<T> {
-  /** Publishes to every subscriber; returns the event's id. */
-  publish(data: T): string
+export interface Channel<T, TMember = unknown> {
+  /**
+   * Publishes to every subscriber; returns the event's id, or `undefined`
+   * for a volatile event (see {@link ChannelPublishOptions.volatile}).
+   *
+   * @example
+   * ```ts
+   * const id = room.publish({ text: 'hi' })                                      // stored, resumable
+   * room.publish({ user: 'ada', typing: true }, { volatile: true })              // undefined: never stored
+   * ```
+   */
+  publish(data: T, options?: ChannelPublishOptions & { volatile?: false | undefined }): string
+  publish(data: T, options: ChannelPublishOptions & { volatile: true }): undefined
+  publish(data: T, options?: ChannelPublishOptions): string | undefined
   /**
    * Events as tracked envelopes: first the replay after `lastEventId`, then
    * live ones, with no gap and no duplicate between the two. Yields a resync
@@ -123,19 +161,42 @@ export interface Channel<T> {
    * starts: `const events = channel.subscribe(); yield snapshot(); yield* events`
    * misses nothing published while the snapshot was sent.
    */
-  subscribe(options?: ChannelSubscribeOptions): AsyncIterable<TrackedEnvelope<T> | ResyncSignal>
+  subscribe(options?: ChannelSubscribeOptions<TMember>): AsyncIterable<ChannelEvent<T>>
   /**
    * A channel per key (a room, a document), created on first use, with the
    * same options. At most `maxTopics` are kept; idle ones are forgotten
    * first.
    */
-  topic(key: string): Channel<T>
+  topic(key: string): Channel<T, TMember>
+  /**
+   * The `member` of every live subscriber (see
+   * {@link ChannelSubscribeOptions.member}), each once, in the order they
+   * subscribed; subscribers without one are left out. A subscriber's
+   * member goes when it unsubscribes, its connection closes or the
+   * channel closes.
+   *
+   * @example
+   * ```ts
+   * // in the subscription's resolver: rooms.topic(input.room).subscribe({ signal, lastEventId, member: peer })
+   * const peers = rooms.topic('kitchen').members() // this room's peers on this node, each once
+   * for await (const outcome of callEach(peers, (peer, signal) => peer.ui.confirm.call({ text: 'Close the room?' }, { signal }))) log(outcome)
+   * ```
+   */
+  members(): TMember[]
   /** Forgets a topic's channel and its history; its live subscribers end. */
   deleteTopic(key: string): void
   /** Id of the newest event, if any. */
   readonly lastEventId: string | undefined
   /** Live subscribers; for metrics and tests. */
   readonly subscriberCount: number
+  /**
+   * Volatile events not delivered, counted once per subscriber that
+   * skipped one: its connection was above the high-water mark, the event
+   * went stale while the subscriber was paused, or it fell more than
+   * `maxLag` volatile events behind. This channel's only (a topic counts
+   * its own). For metrics and tests.
+   */
+  readonly volatileSkips: number
   /** Ends every subscriber's iteration; later publishes reach nobody. */
   close(): void
 }
@@ -155,20 +216,24 @@ export interface Channel<T> {
  * })
  * ```
  */
-export function createChannel<T>(options: ChannelOptions = {}): Channel<T> {
-  return new RingChannel<T>(options)
+export function createChannel<T, TMember = unknown>(options: ChannelOptions = {}): Channel<T, TMember> {
+  return new RingChannel<T, TMember>(options)
 }
 
 interface Cursor {
   /** Sequence number of the last event delivered (or skipped). */
   seq: number
+  /** Number of the last volatile event delivered (or skipped). */
+  vseq: number
+  /** What `members()` lists for this subscriber. */
+  readonly member: unknown
   /** Wakes the `next()` calls waiting for a new event (usually one). */
   wake: (() => void) | undefined
   /** Ends this subscriber: unregisters it and wakes its waiters. */
   finish: () => void
 }
 
-class RingChannel<T> implements Channel<T> {
+class RingChannel<T, TMember> implements Channel<T, TMember> {
   private readonly history: number
   private readonly capacity: number
   private readonly epoch: string
@@ -178,7 +243,13 @@ class RingChannel<T> implements Channel<T> {
   private seq = 0
   private closed = false
   private readonly cursors = new Set<Cursor>()
-  private readonly topics = new Map<string, RingChannel<T>>()
+  volatileSkips = 0
+  private readonly countSkip = () => {
+    this.volatileSkips++
+  }
+  /** Volatile events, in a ring of their own of the same capacity: a subscriber more than that behind skips the oldest. */
+  private readonly volatiles: VolatileRing<T>
+  private readonly topics = new Map<string, RingChannel<T, TMember>>()
   private readonly maxTopics: number
   /** Counts topics created, so a re-created topic never reuses the ids of a deleted one. */
   private topicSerial = 0
@@ -195,6 +266,7 @@ class RingChannel<T> implements Channel<T> {
     this.history = Math.max(0, Math.floor(options.history ?? 0))
     this.capacity = Math.max(1, this.history, Math.floor(options.maxLag ?? 1_000))
     this.epoch = options.epoch ?? Math.random().toString(36).slice(2, 10)
+    this.volatiles = new VolatileRing<T>(this.capacity, (count) => (this.volatileSkips += count))
   }
 
   get lastEventId(): string | undefined {
@@ -205,22 +277,36 @@ class RingChannel<T> implements Channel<T> {
     return this.cursors.size
   }
 
-  publish(data: T): string {
+  publish(data: T, options?: ChannelPublishOptions & { volatile?: false | undefined }): string
+  publish(data: T, options: ChannelPublishOptions & { volatile: true }): undefined
+  publish(data: T, options?: ChannelPublishOptions): string | undefined
+  publish(data: T, options?: ChannelPublishOptions): string | undefined {
+    if (options?.volatile === true) return this.publishVolatile(data)
     const seq = ++this.seq
     const id = this.idOf(seq)
     const envelope = tracked(id, data)
     if (this.instrumentation !== undefined) this.observe(envelope)
     this.ring[seq % this.capacity] = envelope
-    if (!this.closed) {
-      for (const cursor of this.cursors) {
-        const wake = cursor.wake
-        if (wake !== undefined) {
-          cursor.wake = undefined
-          wake()
-        }
-      }
-    }
+    if (!this.closed) wakeCursors(this.cursors)
     return id
+  }
+
+  private publishVolatile(data: T): undefined {
+    const trace = this.instrumentation === undefined ? undefined : notifyPublish(this.instrumentation, { channel: this.options.name, topic: this.isTopic, eventId: '', volatile: true, subscribers: this.cursors.size })
+    // Nobody to deliver it to: nothing kept.
+    if (this.closed || this.cursors.size === 0) {
+      this.volatiles.pass()
+      return undefined
+    }
+    this.volatiles.push(this.seq, volatileEnvelope(data, this.countSkip, trace))
+    wakeCursors(this.cursors)
+    return undefined
+  }
+
+  members(): TMember[] {
+    const members = new Set<TMember>()
+    for (const cursor of this.cursors) if (cursor.member !== undefined) members.add(cursor.member as TMember)
+    return [...members]
   }
 
   /** Tells the instrumentation of the publish; the trace context returned travels with the event. */
@@ -229,12 +315,14 @@ class RingChannel<T> implements Channel<T> {
     if (trace !== undefined) withTrace(envelope, trace)
   }
 
-  subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
+  subscribe(options: ChannelSubscribeOptions<TMember> = {}): AsyncIterable<ChannelEvent<T>> {
     const start = this.startOf(options.lastEventId)
-    return { [Symbol.asyncIterator]: () => this.iterate(start, options.signal) }
+    // Volatile events too are counted from here: none published before subscribe() is delivered.
+    const vseq = this.volatiles.seq
+    return { [Symbol.asyncIterator]: () => this.iterate(start, vseq, options.signal, options.member) }
   }
 
-  topic(key: string): Channel<T> {
+  topic(key: string): Channel<T, TMember> {
     let channel = this.topics.get(key)
     if (channel !== undefined) {
       // Map order is the recency order the eviction below relies on.
@@ -246,7 +334,7 @@ class RingChannel<T> implements Channel<T> {
     // Without an epoch option every channel draws a random one; with it, the
     // key and a serial number keep topics (and re-creations) apart.
     const topicEpoch = epoch === undefined ? undefined : `${epoch}/${key}/${++this.topicSerial}`
-    channel = new RingChannel<T>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch }, true)
+    channel = new RingChannel<T, TMember>(topicEpoch === undefined ? rest : { ...rest, epoch: topicEpoch }, true)
     // A closed channel hands out closed topics: their subscribers end at once.
     if (this.closed) {
       channel.close()
@@ -258,7 +346,7 @@ class RingChannel<T> implements Channel<T> {
   }
 
   /** Forgets the least recently used topic that has no subscriber, other than `keep` (the one just made), if any. */
-  private evictIdleTopic(keep: RingChannel<T>): void {
+  private evictIdleTopic(keep: RingChannel<T, TMember>): void {
     for (const [key, channel] of this.topics) {
       if (channel !== keep && channel.subscriberCount === 0 && channel.topics.size === 0) {
         this.topics.delete(key)
@@ -280,6 +368,7 @@ class RingChannel<T> implements Channel<T> {
     for (const cursor of [...this.cursors]) cursor.finish()
     for (const channel of this.topics.values()) channel.close()
     this.topics.clear()
+    this.volatiles.clear()
   }
 
   private idOf(seq: number): string {
@@ -313,13 +402,15 @@ class RingChannel<T> implements Channel<T> {
     return typeof seq === 'string' ? { seq: this.seq, resync: seq } : { seq, resync: undefined }
   }
 
-  private iterate(start: { seq: number; resync: ResyncReason | undefined }, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
+  private iterate(start: { seq: number; resync: ResyncReason | undefined }, vseq: number, signal: AbortSignal | undefined, member: TMember | undefined): AsyncIterator<ChannelEvent<T>> {
     let pendingResync = start.resync
     const startSeq = start.seq
     let done = this.closed || signal?.aborted === true
     const onAbort = () => cursor.finish()
     const cursor: Cursor = {
       seq: startSeq,
+      vseq,
+      member,
       wake: undefined,
       finish: () => {
         done = true
@@ -334,9 +425,9 @@ class RingChannel<T> implements Channel<T> {
       this.cursors.add(cursor)
       signal?.addEventListener('abort', onAbort, { once: true })
     }
-    const doneResult: IteratorResult<TrackedEnvelope<T> | ResyncSignal> = { done: true, value: undefined }
+    const doneResult: IteratorResult<ChannelEvent<T>> = { done: true, value: undefined }
 
-    const next = async (): Promise<IteratorResult<TrackedEnvelope<T> | ResyncSignal>> => {
+    const next = async (): Promise<IteratorResult<ChannelEvent<T>>> => {
       for (;;) {
         if (done) {
           cursor.finish()
@@ -351,6 +442,8 @@ class RingChannel<T> implements Channel<T> {
           if (lagging) cursor.seq = this.seq
           return { done: false, value: resync(reason) }
         }
+        const volatile = this.volatiles.next(cursor)
+        if (volatile !== undefined) return { done: false, value: volatile }
         if (cursor.seq < this.seq) {
           cursor.seq++
           return { done: false, value: this.ring[cursor.seq % this.capacity]! }
@@ -364,7 +457,7 @@ class RingChannel<T> implements Channel<T> {
     }
     // Where this subscriber starts: after a resync, the newest event.
     const position = this.idOf(startSeq)
-    const iterator: AsyncIterator<TrackedEnvelope<T> | ResyncSignal> = {
+    const iterator: AsyncIterator<ChannelEvent<T>> = {
       next,
       return: async () => {
         cursor.finish()

@@ -1,7 +1,10 @@
 import {
   type AckMessage,
   type CallMessage,
+  type ChunkMessage,
   type ClientMessage,
+  type CreditMessage,
+  type PeerCallMessage,
   type DataMessage,
   type EncodedPayload,
   type ErrorMessage,
@@ -87,21 +90,27 @@ function idFrame(type: MessageType, id: number): string {
 
 // ---- client -> server -------------------------------------------------------
 
-/** `init`, carrying `connectionParams`. */
-export function initFrame(serializer: Serializer, params: unknown): string {
+/** `init`, carrying `connectionParams`, and the client procedures the client implements (when it implements any). */
+export function initFrame(serializer: Serializer, params: unknown, handlers?: readonly string[]): string {
   const message: InitMessage = { type: 'init' }
+  if (handlers !== undefined && handlers.length > 0) message.handlers = [...handlers]
   return withPayload(message, 'params', serializer, params)
 }
 
 /** `call`: a query or mutation. */
 export function callFrame(
   serializer: Serializer,
-  head: Optional<Pick<CallMessage, 'id' | 'method' | 'path' | 'idempotencyKey' | 'trace'>>,
+  head: Optional<Pick<CallMessage, 'id' | 'method' | 'path' | 'idempotencyKey' | 'trace' | 'stream'>>,
   input: unknown,
 ): string {
   const message: CallMessage = { type: 'call', id: head.id, method: head.method, path: head.path }
   if (head.idempotencyKey !== undefined) message.idempotencyKey = head.idempotencyKey
   if (head.trace !== undefined) message.trace = head.trace
+  // A stream's items follow as chunks; the call itself carries no input.
+  if (head.stream === true) {
+    message.stream = true
+    return JSON.stringify(message)
+  }
   return withPayload(message, 'input', serializer, input)
 }
 
@@ -111,8 +120,12 @@ export function cancelFrame(id: number): string {
 }
 
 /** `subscribe`, with an input encoded once and sent again on every resubscribe. */
-export function subscribeFrame(head: Optional<Pick<SubscribeMessage, 'id' | 'path' | 'lastEventId' | 'trace'>>, input: EncodedPayload | undefined): string {
+export function subscribeFrame(
+  head: Optional<Pick<SubscribeMessage, 'id' | 'path' | 'lastEventId' | 'trace' | 'stream'>>,
+  input: EncodedPayload | undefined,
+): string {
   const message: SubscribeMessage = { type: 'subscribe', id: head.id, path: head.path }
+  if (head.stream === true) message.stream = true
   if (input !== undefined) {
     message.input = input.json
     if (input.meta !== undefined) message.meta = input.meta
@@ -128,10 +141,22 @@ export function unsubscribeFrame(id: number): string {
 }
 
 /** `reinit`: new `connectionParams` on the open connection. */
-export function reinitFrame(serializer: Serializer, id: number, params: unknown, trace?: TraceContext): string {
+export function reinitFrame(serializer: Serializer, id: number, params: unknown, trace?: TraceContext, handlers?: readonly string[]): string {
   const message: ReinitMessage = { type: 'reinit', id }
   if (trace !== undefined) message.trace = trace
+  if (handlers !== undefined) message.handlers = [...handlers]
   return withPayload(message, 'params', serializer, params)
+}
+
+/** `chunk`: one item of the client stream of call or subscription `id`. Throws what the serializer throws. */
+export function chunkFrame(serializer: Serializer, id: number, data: unknown): string {
+  const message: ChunkMessage = { type: 'chunk', id }
+  return withPayload(message, 'data', serializer, data)
+}
+
+/** `end`: the client stream of `id` has no more items. */
+export function endFrame(id: number): string {
+  return idFrame('end', id)
 }
 
 // ---- server -> client -------------------------------------------------------
@@ -142,7 +167,21 @@ export function ackFrame(fields: Omit<AckMessage, 'type'>): string {
   if (fields.maxPayload !== undefined) message.maxPayload = fields.maxPayload
   if (fields.limits !== undefined) message.limits = fields.limits
   if (fields.idempotent !== undefined && fields.idempotent.length > 0) message.idempotent = fields.idempotent
+  if (fields.features !== undefined && fields.features.length > 0) message.features = fields.features
   return JSON.stringify(message)
+}
+
+/** `credit`: the server takes `n` more chunks of the client stream of `id`. */
+export function creditFrame(id: number, n: number): string {
+  const message: CreditMessage = { type: 'credit', id, n }
+  return JSON.stringify(message)
+}
+
+/** A server `call` to a client procedure. Throws what the serializer throws. */
+export function peerCallFrame(serializer: Serializer, head: Optional<Pick<PeerCallMessage, 'id' | 'path' | 'timeoutMs' | 'trace'>>, input: unknown): string {
+  const message: PeerCallMessage = { type: 'call', id: head.id, path: head.path, timeoutMs: head.timeoutMs }
+  if (head.trace !== undefined) message.trace = head.trace
+  return withPayload(message, 'input', serializer, input)
 }
 
 /** `result`: a call's answer, encoded in one pass. */

@@ -26,6 +26,25 @@ export {
 } from './procedure'
 export { type AnyRouter, type ReservedKeyCheck, type Router, type RouterRecord, type RouterRecordFor } from './router'
 export type { AnyClientApi, ClientApiProcedure, inferClientApi } from './client-api'
+export {
+  ClientProcedure,
+  clientProcedure,
+  defineClientRouter,
+  type AnyClientProcedure,
+  type AnyClientRouter,
+  type ClientHandler,
+  type ClientHandlerOptions,
+  type ClientImplementation,
+  type ClientProcedureDef,
+  type ClientProcedureTypes,
+  type ClientRouter,
+  type ClientRouterRecord,
+  type PeerApi,
+  type PeerCallOptions,
+  type PeerProcedure,
+  type inferPeer,
+} from './client-router'
+export { stream, type ReadableStreamLike, type StreamOptions, type StreamSchema, type StreamSource } from './stream'
 export type { inferProcedureInput, inferProcedureOutput, inferRouterContext, inferRouterInputs, inferRouterOutputs } from './inference'
 export { createCaller, type CallerOptions, type CallerRecord, type RouterCaller } from './caller'
 export { ERROR_CODES, RpcError, assertNever, isRpcError, isRpcErrorCode, type RpcErrorCode, type RpcErrorOptions } from './errors'
@@ -58,11 +77,14 @@ export {
   notifyPublish,
   publishHooks,
   type Channel,
+  type ChannelEvent,
   type ChannelInstrumentation,
   type ChannelOptions,
   type ChannelPublishEvent,
+  type ChannelPublishOptions,
   type ChannelSubscribeOptions,
 } from './channel'
+export { isVolatile, type VolatileEnvelope } from './volatile'
 export {
   fromCallback,
   fromEmitter,
@@ -88,7 +110,12 @@ export {
   type CallMessage,
   type CallMethod,
   type CancelMessage,
+  type ChunkMessage,
   type ClientMessage,
+  type CreditMessage,
+  type EndMessage,
+  type PeerCallMessage,
+  type PeerCancelMessage,
   type CompleteMessage,
   type DataMessage,
   type EncodedPayload,
@@ -105,7 +132,7 @@ export {
   type SubscribeMessage,
   type UnsubscribeMessage,
 } from './protocol'
-export { MAX_EVENT_ID_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PATH_LENGTH, MAX_RESTART_DELAY_MS } from './protocol-parse'
+export { MAX_EVENT_ID_LENGTH, MAX_GRANT, MAX_HANDLERS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PATH_LENGTH, MAX_RESTART_DELAY_MS } from './protocol-parse'
 export { CLOSE_CODES, CloseCode, closeMeaning, type CloseCodeRow, type CloseMeaning } from './close-codes'
 export {
   MAX_BAGGAGE_LENGTH,
@@ -120,10 +147,15 @@ export {
 // speak the protocol. Not for apps, and not covered by semver; a name moves
 // up to the API above only by decision (tests/build/exports.test.ts).
 
-export { callProcedure, isThenable, LazyAbort, startProcedure, type CallProcedureOptions } from './call'
+export { callProcedure, isThenable, LazyAbort, peerProxy, startProcedure, type CallProcedureOptions } from './call'
+export { isClientRouter } from './client-router'
+export { INCOMING_STREAM, isStreamSchema, isStreamSource, toAsyncIterable } from './stream'
+export { isStandardSchema } from './schema'
 export { getProcedure } from './router'
 export { validate } from './schema'
 export { positionOf, traceOf, withTrace } from './tracked'
+export { markVolatile, volatileEnvelope, volatileMarkOf, volatileNow, type VolatileMark } from './volatile'
+export { VolatileRing, wakeCursors, type VolatileCursor } from './volatile-ring'
 export { checkPayload } from './payload-guard'
 export { parseClientFrame, parseServerFrame, type ParseFrameOptions, type ParseResult } from './protocol-parse'
 // The parser's envelope tables and rules, for @wirecall/codegen's AsyncAPI document (mapped by identity).
@@ -132,6 +164,9 @@ export {
   SERVER_SHAPES,
   delayMsRule,
   eventIdRule,
+  featuresRule,
+  grantRule,
+  handlersRule,
   idRule,
   idempotencyKeyRule,
   idempotentRule,
@@ -142,6 +177,7 @@ export {
   payloadRule,
   textRule,
   reasonRule,
+  streamRule,
   type EnvelopeRule,
   type EnvelopeTable,
 } from './protocol-parse'
@@ -152,15 +188,19 @@ export {
   ackFrame,
   callFrame,
   cancelFrame,
+  chunkFrame,
   completeFrame,
+  creditFrame,
   dataFrame,
   decodeError,
   decodePayload,
   encodeFields,
   encodePayload,
+  endFrame,
   errorFields,
   eventFields,
   initFrame,
+  peerCallFrame,
   reinitFrame,
   restartFrame,
   resultFrame,

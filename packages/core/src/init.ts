@@ -1,4 +1,5 @@
 import { ProcedureBuilder, type InitialBuilderDef } from './procedure-builder'
+import type { AnyClientRouter, inferPeer } from './client-router'
 import type { MiddlewareFunction } from './procedure'
 import {
   createRouter,
@@ -32,7 +33,7 @@ type MergeRoutersArgs<TRouters extends readonly AnyRouter[], TCtx> = TRouters ex
   : NoInfer<CheckedRouters<TRouters, TCtx>>
 
 /** What `initRpc...create()` returns: the two builders bound to one context type. */
-export interface RpcInstance<TCtx extends object, TMeta extends object = object> {
+export interface RpcInstance<TCtx extends object, TMeta extends object = object, TPeer extends object = {}> {
   /** Defines a router from procedures, nested objects and other routers. */
   router<TRecord extends RouterRecord>(record: RouterRecordArg<TRecord, TCtx>): Router<TCtx, TRecord>
   /**
@@ -47,7 +48,7 @@ export interface RpcInstance<TCtx extends object, TMeta extends object = object>
    */
   mergeRouters<TRouters extends readonly AnyRouter[]>(...routers: MergeRoutersArgs<TRouters, TCtx>): Router<TCtx, Simplify<MergedRecord<TRouters>>>
   /** The base procedure builder: add `.use()`, `.input()`, then `.query()` etc. */
-  procedure: ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>
+  procedure: ProcedureBuilder<InitialBuilderDef<TCtx, TMeta, TPeer>>
   /**
    * Defines a middleware once, typed against this context, to share with
    * `.use()` across builders.
@@ -69,22 +70,34 @@ export interface RpcInstance<TCtx extends object, TMeta extends object = object>
 /** Options for `create()`. Reserved for later settings; none are required. */
 export interface RpcInstanceOptions {}
 
-interface RpcInit<TCtx extends object, TMeta extends object> {
+interface RpcInit<TCtx extends object, TMeta extends object, TPeer extends object = {}> {
   /** Sets the context type that `createContext` produces for every connection. */
-  context<TNewCtx extends object>(): RpcInit<TNewCtx, TMeta>
+  context<TNewCtx extends object>(): RpcInit<TNewCtx, TMeta, TPeer>
   /** Sets the type of what procedures may declare with `.meta()` for their middleware. */
-  meta<TNewMeta extends object>(): RpcInit<TCtx, TNewMeta>
+  meta<TNewMeta extends object>(): RpcInit<TCtx, TNewMeta, TPeer>
+  /**
+   * Sets the client router the server may call: every resolver then gets a
+   * typed `peer` (`peer.ui.confirm.call(input)`). Types only; see
+   * `docs/bidirectional.md`.
+   *
+   * @example
+   * ```ts
+   * const rpc = initRpc.context<Ctx>().peer<typeof clientRouter>().create()
+   * ```
+   */
+  peer<TClientRouter extends AnyClientRouter>(): RpcInit<TCtx, TMeta, inferPeer<TClientRouter>>
   /** Creates the builders. */
-  create(options?: RpcInstanceOptions): RpcInstance<TCtx, TMeta>
+  create(options?: RpcInstanceOptions): RpcInstance<TCtx, TMeta, TPeer>
 }
 
-function makeInit<TCtx extends object, TMeta extends object>(): RpcInit<TCtx, TMeta> {
+function makeInit<TCtx extends object, TMeta extends object, TPeer extends object = {}>(): RpcInit<TCtx, TMeta, TPeer> {
   return {
-    context: <TNewCtx extends object>() => makeInit<TNewCtx, TMeta>(),
-    meta: <TNewMeta extends object>() => makeInit<TCtx, TNewMeta>(),
+    context: <TNewCtx extends object>() => makeInit<TNewCtx, TMeta, TPeer>(),
+    meta: <TNewMeta extends object>() => makeInit<TCtx, TNewMeta, TPeer>(),
+    peer: <TClientRouter extends AnyClientRouter>() => makeInit<TCtx, TMeta, inferPeer<TClientRouter>>(),
     create: () => ({
       router: <TRecord extends RouterRecord>(record: RouterRecordArg<TRecord, TCtx>) => createRouter<TCtx, TRecord>(record as TRecord),
-      procedure: new ProcedureBuilder<InitialBuilderDef<TCtx, TMeta>>(),
+      procedure: new ProcedureBuilder<InitialBuilderDef<TCtx, TMeta, TPeer>>(),
       // The parameter type checks contexts at compile time only; at run time these are routers.
       mergeRouters: (...args: readonly unknown[]) => {
         const routers = args as readonly AnyRouter[]

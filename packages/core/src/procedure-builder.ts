@@ -1,5 +1,7 @@
-import type { AnySchema, SchemaInputOf, SchemaOutputOf, inferSchemaInput, inferSchemaOutput } from './schema'
+import { isStandardSchema, type AnySchema, type SchemaInputOf, type SchemaOutputOf, type inferSchemaInput, type inferSchemaOutput } from './schema'
+import { isStreamSchema } from './stream'
 import type { ResyncSignal, TrackedEnvelope, UnwrapTracked } from './tracked'
+import type { VolatileEnvelope } from './volatile'
 import type { MaybePromise, Overwrite } from './types'
 import type {
   MiddlewareFunction,
@@ -43,10 +45,13 @@ export interface BuilderDef {
   meta: object
   /** Whether `.idempotent()` was called. */
   idempotent: boolean
+  /** The client procedures resolvers may call (`peer`), set with `initRpc.peer<typeof clientRouter>()`. */
+  peer: object
 }
 
 /** Starting state of `rpc.procedure` for a given context. */
-export type InitialBuilderDef<TCtx extends object, TMeta extends object = object> = {
+export type InitialBuilderDef<TCtx extends object, TMeta extends object = object, TPeer extends object = {}> = {
+  peer: TPeer
   meta: TMeta
   rootCtx: TCtx
   ctx: TCtx
@@ -59,7 +64,7 @@ export type InitialBuilderDef<TCtx extends object, TMeta extends object = object
 type ResolverReturn<TDef extends BuilderDef> = TDef['output'] extends AnySchema ? inferSchemaInput<TDef['output']> : unknown
 type ClientOutput<TDef extends BuilderDef, TOut> = TDef['output'] extends AnySchema ? inferSchemaOutput<TDef['output']> : TOut
 type SubscriptionYield<TDef extends BuilderDef> = TDef['output'] extends AnySchema
-  ? inferSchemaInput<TDef['output']> | TrackedEnvelope<inferSchemaInput<TDef['output']>> | ResyncSignal
+  ? inferSchemaInput<TDef['output']> | TrackedEnvelope<inferSchemaInput<TDef['output']>> | VolatileEnvelope<inferSchemaInput<TDef['output']>> | ResyncSignal
   : unknown
 type SubscriptionOutput<TDef extends BuilderDef, TEvent> = TDef['output'] extends AnySchema
   ? inferSchemaOutput<TDef['output']> | Extract<TEvent, ResyncSignal>
@@ -110,6 +115,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
   input<TSchema extends AnySchema>(
     schema: TSchema,
   ): ProcedureBuilder<{
+    peer: TDef['peer']
     meta: TDef['meta']
     rootCtx: TDef['rootCtx']
     ctx: TDef['ctx']
@@ -121,6 +127,11 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
     idempotent: TDef['idempotent']
   }> {
     assertSchema(schema, 'input')
+    // A stream is the whole input: there is nothing to merge it with.
+    const inputs = this._state.steps.filter((step) => step.kind === 'input')
+    if (inputs.length > 0 && (isStreamSchema(schema) || inputs.some((step) => isStreamSchema(step.schema)))) {
+      throw new TypeError('input(): a stream() input cannot be combined with another .input(); send what else is needed in its first chunk')
+    }
     return new ProcedureBuilder({ ...this._state, steps: [...this._state.steps, { kind: 'input', schema }] })
   }
 
@@ -197,14 +208,14 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * `docs/reconnect.md`); use `.mutation()` for anything with side effects.
    */
   query<TOut extends ResolverReturn<TDef>>(
-    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<TOut>,
+    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input'], TDef['peer']>>) => MaybePromise<TOut>,
   ): QueryProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx'] }> {
     return this.build('query', resolver)
   }
 
   /** A call with side effects: never re-sent automatically unless it is declared `.idempotent()` or the caller marks it so. */
   mutation<TOut extends ResolverReturn<TDef>>(
-    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<TOut>,
+    resolver: (opts: NoInfer<ResolverOptions<TDef['ctx'], TDef['input'], TDef['peer']>>) => MaybePromise<TOut>,
   ): MutationProcedure<{ input: TDef['clientInput']; output: ClientOutput<TDef, TOut>; ctx: TDef['rootCtx']; idempotent: TDef['idempotent'] }> {
     return this.build('mutation', resolver)
   }
@@ -214,7 +225,7 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
    * `AsyncIterable`). Yield `tracked(id, data)` to let clients resume.
    */
   subscription<TEvent extends SubscriptionYield<TDef>>(
-    resolver: (opts: NoInfer<SubscriptionResolverOptions<TDef['ctx'], TDef['input']>>) => MaybePromise<AsyncIterable<TEvent>>,
+    resolver: (opts: NoInfer<SubscriptionResolverOptions<TDef['ctx'], TDef['input'], TDef['peer']>>) => MaybePromise<AsyncIterable<TEvent>>,
   ): SubscriptionProcedure<{ input: TDef['clientInput']; output: SubscriptionOutput<TDef, TEvent>; ctx: TDef['rootCtx'] }> {
     return this.build('subscription', resolver)
   }
@@ -234,9 +245,6 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
 }
 
 function assertSchema(schema: unknown, what: string): void {
-  const std = (schema as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard']
-  if (std === undefined || std.version !== 1 || typeof std.validate !== 'function') {
-    throw new TypeError(`${what}(): expected a Standard Schema v1 validator (zod, valibot, arktype, ...)`)
-  }
+  if (!isStandardSchema(schema)) throw new TypeError(`${what}(): expected a Standard Schema v1 validator (zod, valibot, arktype, ...)`)
 }
 

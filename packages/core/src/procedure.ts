@@ -5,7 +5,7 @@ import type { MaybePromise } from './types'
 export type ProcedureType = 'query' | 'mutation' | 'subscription'
 
 /** What every resolver receives. */
-export interface ResolverOptions<TCtx, TInput> {
+export interface ResolverOptions<TCtx, TInput, TPeer = {}> {
   /** The connection's context, as narrowed by the middleware before this resolver. */
   ctx: TCtx
   /** The validated input (`undefined` when the procedure declares none). */
@@ -26,10 +26,16 @@ export interface ResolverOptions<TCtx, TInput> {
    * that promise across server restarts too.
    */
   idempotencyKey?: string | undefined
+  /**
+   * The client on the other end of this connection, to call the client
+   * procedures it implements: `peer.ui.confirm.call({ text })`. Typed by
+   * `initRpc...peer<typeof clientRouter>()`; see `docs/bidirectional.md`.
+   */
+  peer: TPeer
 }
 
 /** What a subscription resolver receives. */
-export interface SubscriptionResolverOptions<TCtx, TInput> extends ResolverOptions<TCtx, TInput> {
+export interface SubscriptionResolverOptions<TCtx, TInput, TPeer = {}> extends ResolverOptions<TCtx, TInput, TPeer> {
   /** The id of the last tracked event the client saw, when it is resuming. */
   lastEventId: string | undefined
 }
@@ -92,7 +98,7 @@ export interface ProcedureDef {
    * `BAD_REQUEST`). Mutations only; `undefined` otherwise.
    */
   readonly idempotent?: IdempotencyDeclaration | undefined
-  readonly resolver: (opts: SubscriptionResolverOptions<any, any>) => unknown
+  readonly resolver: (opts: SubscriptionResolverOptions<any, any, any>) => unknown
 }
 
 /** What `.idempotent()` declared for a mutation; see {@link ProcedureDef.idempotent}. */

@@ -75,6 +75,25 @@ export const limitsRule: EnvelopeRule = {
 }
 /** `ack.idempotent` (optional): an array of strings each valid as {@link pathRule}. */
 export const idempotentRule: EnvelopeRule = { check: (v: unknown) => Array.isArray(v) && v.every(pathRule.check), optional: true }
+/** Most client procedures one `init` or `reinit` may advertise. */
+export const MAX_HANDLERS = 1000
+/** `init.handlers`, `reinit.handlers` (optional): an array of at most {@link MAX_HANDLERS} strings, each valid as {@link pathRule}. */
+export const handlersRule: EnvelopeRule = {
+  check: (v: unknown) => Array.isArray(v) && v.length <= MAX_HANDLERS && v.every(pathRule.check),
+  optional: true,
+}
+/** `ack.features` (optional): an array of strings of 1 to 64 UTF-16 code units (unknown ones are ignored). */
+export const featuresRule: EnvelopeRule = {
+  check: (v: unknown) => Array.isArray(v) && v.every((f) => typeof f === 'string' && f.length > 0 && f.length <= 64),
+  optional: true,
+}
+/** `call.stream`, `subscribe.stream` (optional): `true`. */
+export const streamRule: EnvelopeRule = { check: (v: unknown) => v === true, optional: true }
+/** Largest credit one `credit` message may grant, and longest `timeoutMs` a server `call` may announce (the largest delay a timer takes). */
+export const MAX_GRANT = 2_147_483_647
+/** `credit.n`, server `call.timeoutMs`: an integer from 1 to {@link MAX_GRANT}. */
+export const grantRule: EnvelopeRule = { check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= MAX_GRANT }
+
 /** `restart.delayMs`: an integer from 0 to {@link MAX_RESTART_DELAY_MS}. */
 export const delayMsRule: EnvelopeRule = {
   check: (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_RESTART_DELAY_MS,
@@ -95,7 +114,7 @@ function table(shapes: Record<string, Shape>): EnvelopeTable {
 
 /** The envelope of every message a client sends, by `type`: what {@link parseClientFrame} checks. */
 export const CLIENT_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
-  init: { params: payloadRule, meta: payloadRule },
+  init: { params: payloadRule, meta: payloadRule, handlers: handlersRule },
   call: {
     id: idRule,
     method: methodRule,
@@ -104,18 +123,23 @@ export const CLIENT_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
     meta: payloadRule,
     idempotencyKey: idempotencyKeyRule,
     trace: payloadRule,
+    stream: streamRule,
   },
   cancel: { id: idRule },
-  subscribe: { id: idRule, path: pathRule, input: payloadRule, meta: payloadRule, lastEventId: eventIdRule, trace: payloadRule },
+  subscribe: { id: idRule, path: pathRule, input: payloadRule, meta: payloadRule, lastEventId: eventIdRule, trace: payloadRule, stream: streamRule },
   unsubscribe: { id: idRule },
-  reinit: { id: idRule, params: payloadRule, meta: payloadRule, trace: payloadRule },
+  reinit: { id: idRule, params: payloadRule, meta: payloadRule, trace: payloadRule, handlers: handlersRule },
+  chunk: { id: idRule, data: payloadRule, meta: payloadRule },
+  end: { id: idRule },
+  result: { id: idRule, data: payloadRule, meta: payloadRule },
+  error: { id: idRule, code: textRule, message: textRule, data: payloadRule, meta: payloadRule },
   ping: {},
   pong: {},
 } satisfies Record<ClientMessage['type'], Shape>)
 
 /** The envelope of every message a server sends, by `type`: what {@link parseServerFrame} checks. */
 export const SERVER_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
-  ack: { maxPayload: maxPayloadRule, limits: limitsRule, idempotent: idempotentRule },
+  ack: { maxPayload: maxPayloadRule, limits: limitsRule, idempotent: idempotentRule, features: featuresRule },
   result: { id: idRule, data: payloadRule, meta: payloadRule },
   error: { id: idRule, code: textRule, message: textRule, data: payloadRule, meta: payloadRule },
   started: { id: idRule, eventId: eventIdRule },
@@ -123,6 +147,9 @@ export const SERVER_SHAPES: EnvelopeTable = /* @__PURE__ */ table({
   resync: { id: idRule, reason: reasonRule },
   complete: { id: idRule },
   restart: { delayMs: delayMsRule },
+  credit: { id: idRule, n: grantRule },
+  call: { id: idRule, path: pathRule, input: payloadRule, meta: payloadRule, timeoutMs: grantRule, trace: payloadRule },
+  cancel: { id: idRule },
   ping: {},
   pong: {},
 } satisfies Record<ServerMessage['type'], Shape>)

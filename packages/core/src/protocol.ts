@@ -30,6 +30,8 @@ export const MessageType = {
   Subscribe: 'subscribe',
   Unsubscribe: 'unsubscribe',
   Reinit: 'reinit',
+  Chunk: 'chunk',
+  End: 'end',
   // server -> client
   Ack: 'ack',
   Result: 'result',
@@ -39,6 +41,7 @@ export const MessageType = {
   Resync: 'resync',
   Complete: 'complete',
   Restart: 'restart',
+  Credit: 'credit',
   // both directions
   Ping: 'ping',
   Pong: 'pong',
@@ -64,6 +67,12 @@ export interface InitMessage {
   type: typeof MessageType.Init
   params?: unknown
   meta?: unknown
+  /**
+   * The paths of the client procedures this client implements (the server
+   * may call them with a server `call`). Left out: none; the server answers
+   * its own callers `NOT_IMPLEMENTED` at once.
+   */
+  handlers?: string[]
 }
 /** A query or mutation. */
 export interface CallMessage {
@@ -81,6 +90,12 @@ export interface CallMessage {
   idempotencyKey?: string
   /** W3C trace context of the caller's span (optional; an invalid one is ignored). */
   trace?: TraceContext
+  /**
+   * `true`: the input is a stream, sent as `chunk` messages under this id
+   * as the server grants `credit`, then `end`; `input` is left out. Only
+   * to a server whose `ack.features` lists `"streams"`.
+   */
+  stream?: true
 }
 /** Stops a call: the server aborts its `signal` and sends nothing more for the id. */
 export interface CancelMessage {
@@ -97,6 +112,8 @@ export interface SubscribeMessage {
   lastEventId?: string
   /** W3C trace context of the subscriber's span (optional; an invalid one is ignored). */
   trace?: TraceContext
+  /** `true`: a duplex subscription, whose input is a stream of `chunk` messages (see {@link CallMessage.stream}). */
+  stream?: true
 }
 /** Stops a subscription. */
 export interface UnsubscribeMessage {
@@ -115,6 +132,23 @@ export interface ReinitMessage {
   meta?: unknown
   /** W3C trace context of the caller's span (optional; an invalid one is ignored). */
   trace?: TraceContext
+  /** The client procedures it implements from now on, replacing those `init` named; left out: unchanged. */
+  handlers?: string[]
+}
+/**
+ * One item of a client stream (the input of the call or subscription
+ * `id`), sent only within the credit the server granted for it.
+ */
+export interface ChunkMessage {
+  type: typeof MessageType.Chunk
+  id: number
+  data?: unknown
+  meta?: unknown
+}
+/** The client stream of call or subscription `id` has no more items. */
+export interface EndMessage {
+  type: typeof MessageType.End
+  id: number
 }
 
 // ---- server -> client -------------------------------------------------------
@@ -142,6 +176,13 @@ export interface AckMessage {
    * otherwise, so a retry after a reconnect is safe.
    */
   idempotent?: string[]
+  /**
+   * Extensions of wirecall.v1 this server accepts. `"streams"`: client
+   * streams (`call`/`subscribe` with `stream: true`, `chunk`, `end`).
+   * A client sends none of their messages to a server that does not list
+   * it. Unknown entries are ignored.
+   */
+  features?: string[]
 }
 
 /** What `ack.limits` announces; see {@link AckMessage}. */
@@ -205,6 +246,38 @@ export interface CompleteMessage {
   id: number
 }
 /**
+ * The server may take `n` more chunks of the client stream of call or
+ * subscription `id`: the first grant is the window, later ones return
+ * what its resolver has consumed.
+ */
+export interface CreditMessage {
+  type: typeof MessageType.Credit
+  id: number
+  n: number
+}
+/**
+ * A call from the server to a client procedure the client advertised. Ids
+ * are the server's own, apart from the client's; the client answers with
+ * `result` or `error` under the same id, and the server may `cancel` it.
+ */
+export interface PeerCallMessage {
+  type: typeof MessageType.Call
+  id: number
+  path: string
+  input?: unknown
+  meta?: unknown
+  /** How long the server waits for the answer, in milliseconds: past it, the client's work is wasted. */
+  timeoutMs: number
+  /** W3C trace context of the server's span (optional; an invalid one is ignored). */
+  trace?: TraceContext
+}
+/** The server's answer to its own `call`: the server gives up on it. */
+export interface PeerCancelMessage {
+  type: typeof MessageType.Cancel
+  id: number
+}
+
+/**
  * The server is restarting: this connection will close (1012) once its
  * calls in flight are done. Reconnect `delayMs` after that close, so that
  * clients spread their reconnects instead of arriving all at once.
@@ -223,7 +296,7 @@ export interface PongMessage {
   type: typeof MessageType.Pong
 }
 
-/** Messages a client sends. */
+/** Messages a client sends. `result` and `error` answer the server's own calls (see {@link PeerCallMessage}). */
 export type ClientMessage =
   | InitMessage
   | CallMessage
@@ -231,6 +304,10 @@ export type ClientMessage =
   | SubscribeMessage
   | UnsubscribeMessage
   | ReinitMessage
+  | ChunkMessage
+  | EndMessage
+  | ResultMessage
+  | ErrorMessage
   | PingMessage
   | PongMessage
 
@@ -244,6 +321,9 @@ export type ServerMessage =
   | ResyncMessage
   | CompleteMessage
   | RestartMessage
+  | CreditMessage
+  | PeerCallMessage
+  | PeerCancelMessage
   | PingMessage
   | PongMessage
 

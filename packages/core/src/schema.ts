@@ -30,6 +30,12 @@ export type SchemaOutputOf<S extends AnySchema> = unknown extends S['~standard']
   ? inferSchemaOutput<S>
   : NonNullable<S['~standard']['types']>['output']
 
+/** True for a Standard Schema v1 validator (what `.input()`, `.output()` and `stream()` take). */
+export function isStandardSchema(value: unknown): value is AnySchema {
+  const std = (value as { '~standard'?: { version?: unknown; validate?: unknown } } | null)?.['~standard']
+  return std !== undefined && std !== null && std.version === 1 && typeof std.validate === 'function'
+}
+
 /**
  * One validation problem as it travels in `RpcError.data.issues`: JSON-plain
  * whatever the validator produced.

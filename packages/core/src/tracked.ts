@@ -1,5 +1,6 @@
 import { MAX_EVENT_ID_LENGTH } from './protocol-parse'
 import type { TraceContext } from './trace-context'
+import type { VolatileEnvelope } from './volatile'
 
 /**
  * Subscription events with ids. A client remembers the id of the last
@@ -118,11 +119,12 @@ export function isResync(value: unknown): value is ResyncSignal {
 }
 
 /**
- * What a client receives for a yielded value: the data inside `tracked(...)`,
- * the value itself otherwise. `ResyncSignal` stays in the union, so an
- * iterator over a subscription that can resync has to handle it.
+ * What a client receives for a yielded value: the data inside `tracked(...)`
+ * (or inside a channel's volatile event), the value itself otherwise.
+ * `ResyncSignal` stays in the union, so an iterator over a subscription
+ * that can resync has to handle it.
  */
-export type UnwrapTracked<T> = T extends TrackedEnvelope<infer D> ? D : T
+export type UnwrapTracked<T> = T extends TrackedEnvelope<infer D> ? D : T extends VolatileEnvelope<infer D> ? D : T
 
 
 const positionKey: unique symbol = /* @__PURE__ */ Symbol.for('wirecall.position')

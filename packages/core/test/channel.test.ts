@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { collectGarbage, settle, track, within, type Tracker } from '../../../tests/helpers/async'
-import { createChannel, isResync, isTracked, type Channel, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
+import { createChannel, isResync, isTracked, type Channel, type ChannelEvent, type TrackedEnvelope } from '@wirecall/core'
 
-type Item<T> = TrackedEnvelope<T> | ResyncSignal
+type Item<T> = ChannelEvent<T>
 type Iter<T> = AsyncIterator<Item<T>>
 
 // ---------------------------------------------------------------------------

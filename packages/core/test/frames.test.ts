@@ -9,21 +9,25 @@ import {
   ackFrame,
   callFrame,
   cancelFrame,
+  chunkFrame,
   closeError,
   closeMeaning,
   completeFrame,
+  creditFrame,
   dataFrame,
   decodeError,
   decodePayload,
   defaultSerializer,
   encodeFields,
   encodePayload,
+  endFrame,
   errorFields,
   eventFields,
   initFrame,
   jsonSerializer,
   parseClientFrame,
   parseServerFrame,
+  peerCallFrame,
   refusalCloseCode,
   reinitFrame,
   restartFrame,
@@ -166,6 +170,64 @@ describe('frame builders round-trip through the parsers', () => {
     expect(server(resyncFrame(3))).toEqual({ type: 'resync', id: 3 })
     expect(server(completeFrame(3))).toEqual({ type: 'complete', id: 3 })
     expect(server(restartFrame(2500))).toEqual({ type: 'restart', delayMs: 2500 })
+  })
+
+  it('the extension: handlers in init and reinit, features in ack, stream calls and subscribes, chunk, end, credit', () => {
+    expect(client(initFrame(serializer, undefined, ['ui.confirm', 'ui.pick']))).toEqual({ type: 'init', handlers: ['ui.confirm', 'ui.pick'] })
+    // No procedures: nothing advertised, the message an old client sends.
+    expect(client(initFrame(serializer, undefined, []))).toEqual({ type: 'init' })
+    expect(client(reinitFrame(serializer, 9, undefined, undefined, []))).toEqual({ type: 'reinit', id: 9, handlers: [] })
+    expect(server(ackFrame({ features: ['streams'] }))).toEqual({ type: 'ack', features: ['streams'] })
+    // A stream call carries no input, whatever is passed.
+    expect(client(callFrame(serializer, { id: 10, method: 'mutation', path: 'up', stream: true }, { ignored: 1 }))).toEqual({
+      type: 'call',
+      id: 10,
+      method: 'mutation',
+      path: 'up',
+      stream: true,
+    })
+    expect(client(subscribeFrame({ id: 11, path: 'live', stream: true, lastEventId: '3' }, undefined))).toEqual({
+      type: 'subscribe',
+      id: 11,
+      path: 'live',
+      stream: true,
+      lastEventId: '3',
+    })
+    const chunk = client(chunkFrame(serializer, 10, { at }))
+    expect(chunk).toMatchObject({ type: 'chunk', id: 10 })
+    expect(payloadOf(chunk as { data?: unknown; meta?: unknown }, 'data')).toEqual({ at })
+    expect(client(endFrame(10))).toEqual({ type: 'end', id: 10 })
+    expect(server(creditFrame(10, 16))).toEqual({ type: 'credit', id: 10, n: 16 })
+  })
+
+  it('the extension: the server calls a client procedure, the client answers it, the server cancels it', () => {
+    const call = server(peerCallFrame(serializer, { id: 1, path: 'ui.confirm', timeoutMs: 10_000 }, { text: 'Delete?', at }))
+    expect(call).toMatchObject({ type: 'call', id: 1, path: 'ui.confirm', timeoutMs: 10_000 })
+    expect(payloadOf(call as { input?: unknown; meta?: unknown }, 'input')).toEqual({ text: 'Delete?', at })
+    expect(server(cancelFrame(1))).toEqual({ type: 'cancel', id: 1 })
+    expect(client(resultFrame(serializer, 1, true))).toEqual({ type: 'result', id: 1, data: true })
+    expect(client(stampFrame('error', 1, errorFields(serializer, 'NOT_IMPLEMENTED', 'no', undefined)))).toEqual({
+      type: 'error',
+      id: 1,
+      code: 'NOT_IMPLEMENTED',
+      message: 'no',
+    })
+  })
+
+  it('the extension refuses what it does not define', () => {
+    const refused = (parse: (text: string) => { ok: boolean }, message: unknown) => expect(parse(JSON.stringify(message)).ok, JSON.stringify(message)).toBe(false)
+    refused(parseClientFrame, { type: 'init', handlers: 'ui.confirm' })
+    refused(parseClientFrame, { type: 'init', handlers: [''] })
+    refused(parseClientFrame, { type: 'init', handlers: Array.from({ length: 1001 }, (_, i) => `p${i}`) })
+    refused(parseClientFrame, { type: 'call', id: 1, method: 'mutation', path: 'up', stream: false })
+    refused(parseClientFrame, { type: 'chunk' })
+    refused(parseServerFrame, { type: 'credit', id: 1, n: 0 })
+    refused(parseServerFrame, { type: 'credit', id: 1, n: 2 ** 31 })
+    refused(parseServerFrame, { type: 'call', id: 1, path: 'ui.confirm' })
+    refused(parseServerFrame, { type: 'call', id: 1, path: 'ui.confirm', timeoutMs: 1.5 })
+    refused(parseServerFrame, { type: 'chunk', id: 1 })
+    refused(parseClientFrame, { type: 'credit', id: 1, n: 1 })
+    refused(parseServerFrame, { type: 'ack', features: [''] })
   })
 
   it('covers every message type', () => {

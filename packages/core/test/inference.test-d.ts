@@ -238,14 +238,16 @@ describe('middleware', () => {
 })
 
 describe('resolver options', () => {
-  it('receives { input, ctx, signal, path, idempotencyKey }', () => {
+  it('receives { input, ctx, signal, path, idempotencyKey, peer }', () => {
     rpc.procedure.input(z.object({ q: z.string() })).query((opts) => {
       expectTypeOf(opts.input).toEqualTypeOf<{ q: string }>()
       expectTypeOf(opts.ctx).toEqualTypeOf<Ctx>()
       expectTypeOf(opts.signal).toEqualTypeOf<AbortSignal>()
       expectTypeOf(opts.path).toEqualTypeOf<string>()
       expectTypeOf(opts.idempotencyKey).toEqualTypeOf<string | undefined>()
-      expectTypeOf<keyof typeof opts>().toEqualTypeOf<'input' | 'ctx' | 'signal' | 'path' | 'idempotencyKey'>()
+      // Without `initRpc.peer<…>()` there is no client procedure to call.
+      expectTypeOf(opts.peer).toEqualTypeOf<{}>()
+      expectTypeOf<keyof typeof opts>().toEqualTypeOf<'input' | 'ctx' | 'signal' | 'path' | 'idempotencyKey' | 'peer'>()
     })
     rpc.procedure.mutation(({ signal, path }) => {
       expectTypeOf(signal).toEqualTypeOf<AbortSignal>()

@@ -8,7 +8,7 @@ import {
   initRpc,
   type PushOptions,
   type ResyncSignal,
-  type TrackedEnvelope,
+  type ChannelEvent,
   type inferRouterOutputs,
 } from '@wirecall/core'
 
@@ -47,6 +47,6 @@ describe('push adapter types', () => {
     expectTypeOf<Out['lossy']>().toEqualTypeOf<Order | ResyncSignal>()
     expectTypeOf<Out['strict']>().toEqualTypeOf<Order>()
     expectTypeOf<Out['feed']>().toEqualTypeOf<Order | ResyncSignal>()
-    expectTypeOf(createChannel<Order>().subscribe()).toEqualTypeOf<AsyncIterable<TrackedEnvelope<Order> | ResyncSignal>>()
+    expectTypeOf(createChannel<Order>().subscribe()).toEqualTypeOf<AsyncIterable<ChannelEvent<Order>>>()
   })
 })

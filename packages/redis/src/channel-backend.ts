@@ -1,5 +1,6 @@
 import { RpcError, type ResyncReason } from '@wirecall/core'
 import type { BackendRead, ChannelBackend } from '@wirecall/server'
+import { BroadcastSubscriber, broadcastMessage } from './broadcast-subscriber'
 import { redisError, type RedisConnection } from './connection'
 import { streamKeys } from './keys'
 import { PUBLISH, READ, runScript } from './scripts'
@@ -27,6 +28,15 @@ export interface RedisChannelBackendOptions {
   readers?: number
   /** Told of failures nobody waits for (the reader losing its connection); the reader retries by itself. @default ignored */
   onError?: (error: unknown) => void
+  /**
+   * Carry volatile events (`publish(data, { volatile: true })`) between
+   * nodes, by Redis pub/sub: each node then holds one more connection (a
+   * `duplicate()`, made when it first tails a stream) subscribed to the
+   * streams it tails. `false` saves that connection; a volatile publish then
+   * rejects with `NOT_IMPLEMENTED`.
+   * @default true
+   */
+  volatile?: boolean
 }
 
 /** Defaults of {@link RedisChannelBackendOptions}; the docs quote these. */
@@ -37,6 +47,7 @@ export const redisChannelDefaults = {
   maxEventBytes: 1_048_576,
   blockMs: 2_000,
   readers: 1,
+  volatile: true,
 } as const
 
 /** A {@link ChannelBackend} on Redis Streams, with what tests and metrics read. */
@@ -45,7 +56,9 @@ export interface RedisChannelBackend extends ChannelBackend {
   readonly tailedStreams: number
   /** Blocking reader connections open now (at most `readers`). */
   readonly readerConnections: number
-  /** Stops the readers (closing their connections); the client stays yours. */
+  /** Streams whose volatile events this node receives now (pub/sub channels Redis confirmed). */
+  readonly volatileStreams: number
+  /** Stops the readers and the pub/sub connection (closing them); the client stays yours. */
   close(): Promise<void>
 }
 
@@ -65,6 +78,13 @@ export interface RedisChannelBackend extends ChannelBackend {
  * ```
  */
 export function redisChannelBackend(options: RedisChannelBackendOptions): RedisChannelBackend {
+  const backend = streamsBackend(options)
+  // Without volatile events the backend has no broadcast, and a volatile publish says so.
+  if (options.volatile === false) delete (backend as Partial<RedisChannelBackend>).broadcast
+  return backend
+}
+
+function streamsBackend(options: RedisChannelBackendOptions): RedisChannelBackend {
   const { client } = options
   const prefix = options.prefix ?? redisChannelDefaults.prefix
   const ttlMs = Math.max(1_000, Math.floor(options.historyTtlMs ?? redisChannelDefaults.historyTtlMs))
@@ -78,6 +98,8 @@ export function redisChannelBackend(options: RedisChannelBackendOptions): RedisC
     () => new StreamReader({ client, prefix, blockMs, ttlMs, newEpoch, onError }),
   )
   const readerOf = (stream: string): StreamReader => readers[hash(stream) % readers.length]!
+  const volatile = options.volatile ?? redisChannelDefaults.volatile
+  const broadcasts = new BroadcastSubscriber(client, onError)
 
   return {
     async publish(stream, fields, history) {
@@ -110,9 +132,24 @@ export function redisChannelBackend(options: RedisChannelBackendOptions): RedisC
       return { kind: 'events', events: (entries ?? []).map(([entryId, fields]) => ({ id: `${id.epoch}.${entryId}`, fields: fields[3] ?? '' })) }
     },
 
+    broadcast(stream, fields, after) {
+      if (fields.length > maxEventBytes || (fields.length * 3 > maxEventBytes && Buffer.byteLength(fields) > maxEventBytes)) {
+        return Promise.reject(new RpcError('PAYLOAD_TOO_LARGE', `An event may take at most ${maxEventBytes} bytes encoded`))
+      }
+      // Redis away: dropped, never left in the client's offline queue for later. Not awaited: a volatile publish never waits for Redis.
+      if (client.isReady) void client.sendCommand(['PUBLISH', streamKeys(prefix, stream).volatile, broadcastMessage(after, fields)]).catch(onError)
+      return Promise.resolve()
+    },
+
     tail(stream, listener) {
       const release = readerOf(stream).follow(stream, listener)
-      return { close: release }
+      const unfollow = !volatile || listener.volatile === undefined ? undefined : broadcasts.follow(streamKeys(prefix, stream).volatile, listener)
+      return {
+        close() {
+          release()
+          unfollow?.()
+        },
+      }
     },
 
     compare(a, b) {
@@ -136,8 +173,11 @@ export function redisChannelBackend(options: RedisChannelBackendOptions): RedisC
     get readerConnections() {
       return readers.reduce((sum, reader) => sum + reader.connections, 0)
     },
+    get volatileStreams() {
+      return broadcasts.size
+    },
     async close() {
-      await Promise.all(readers.map((reader) => reader.close()))
+      await Promise.all([...readers.map((reader) => reader.close()), broadcasts.close()])
     },
   }
 }

@@ -14,6 +14,9 @@ export interface RedisConnection {
   destroy(): void
   readonly isReady: boolean
   on(event: 'error', listener: (error: Error) => void): unknown
+  /** Pub/sub, on a duplicate made for it: how volatile events reach other nodes. */
+  subscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<unknown>
+  unsubscribe(channel: string, listener: (message: string, channel: string) => unknown): Promise<unknown>
 }
 
 /** A Redis failure as the error a caller sees: retryable, the cause kept for logs. */

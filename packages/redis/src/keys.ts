@@ -9,10 +9,12 @@ export interface StreamKeys {
   readonly stream: string
   /** Hash: `e` the epoch, `n` events ever added, `h` the history publishers keep. */
   readonly meta: string
+  /** Pub/sub channel of the stream's volatile events (never stored). */
+  readonly volatile: string
 }
 
 export function streamKeys(prefix: string, stream: string): StreamKeys {
-  return { stream: `${prefix}{${stream}}:s`, meta: `${prefix}{${stream}}:m` }
+  return { stream: `${prefix}{${stream}}:s`, meta: `${prefix}{${stream}}:m`, volatile: `${prefix}{${stream}}:v` }
 }
 
 /** A key of its own slot for the other records (idempotency, presence). */

@@ -1,4 +1,4 @@
-import { isResync, type ResyncReason, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
+import { isResync, type ChannelEvent, type ResyncReason } from '@wirecall/core'
 import { onTestFinished } from 'vitest'
 
 /** What one channel subscriber received: the events' data and ids, and each resync with how many events came before it. */
@@ -19,7 +19,7 @@ export interface Subscriber<T> {
  * until the test ends (or `stop()`): the subscription's signal is aborted
  * then and the loop awaited, so no iterator outlives the test.
  */
-export function subscriber<T>(subscribe: (signal: AbortSignal) => AsyncIterable<TrackedEnvelope<T> | ResyncSignal>): Subscriber<T> {
+export function subscriber<T>(subscribe: (signal: AbortSignal) => AsyncIterable<ChannelEvent<T>>): Subscriber<T> {
   const controller = new AbortController()
   const record = {
     data: [] as T[],
@@ -40,7 +40,8 @@ export function subscriber<T>(subscribe: (signal: AbortSignal) => AsyncIterable<
         if (isResync(item)) record.resyncs.push({ reason: item.reason, afterEvents: record.data.length })
         else {
           record.data.push(item.data)
-          record.ids.push(item.id)
+          // A volatile event has no id.
+          if (item.id !== undefined) record.ids.push(item.id)
         }
       }
     } catch (error) {

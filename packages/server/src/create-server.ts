@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { CloseCode, RpcError, type AnyRouter } from '@wirecall/core'
+import { CloseCode, RpcError, type AnyClientRouter, type AnyRouter, type ClientRouter, type inferPeer, type inferRouterContext } from '@wirecall/core'
 import { originRefusal } from './admission'
 import { ForeignSocketEvents, IGNORED_EVENTS, requestStandIn } from './foreign-socket'
 import { HttpMount } from './node/http-mount'
@@ -7,7 +7,7 @@ import { KeepAliveSweep } from './node/keep-alive'
 import { refuseWs, serveWs } from './node/ws-socket'
 import { serverDefaults, type RpcServerOptions } from './options'
 import { SessionRegistry } from './registry'
-import type { RpcServer } from './rpc-server'
+import type { RpcServer, ServerConnection } from './rpc-server'
 import { resolveConfig } from './session/config'
 import { callOnError, closeReport, upgradeRefusalReport } from './session/errors'
 import { closeAll, restart, withDeadline } from './shutdown'
@@ -21,7 +21,9 @@ import { closeAll, restart, withDeadline } from './shutdown'
  * await server.listen({ port: 3000, path: '/rpc' })
  * ```
  */
-export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOptions<TRouter>): RpcServer {
+export function createRpcServer<TRouter extends AnyRouter, TClientRouter extends AnyClientRouter = ClientRouter<{}>>(
+  options: RpcServerOptions<TRouter> & { clientRouter?: TClientRouter },
+): RpcServer<inferRouterContext<TRouter>, inferPeer<TClientRouter>> {
   const config = resolveConfig(options)
   const registry = new SessionRegistry(config, options.maxConnections ?? serverDefaults.maxConnections, options.maxConnectionsPerIp)
   /** One keep-alive timer for all the connections, not one each. */
@@ -66,10 +68,13 @@ export function createRpcServer<TRouter extends AnyRouter>(options: RpcServerOpt
     return [code, reason]
   }
 
-  const server: RpcServer = {
+  const server: RpcServer<inferRouterContext<TRouter>, inferPeer<TClientRouter>> = {
     get connectionCount() {
       return registry.size
     },
+
+    // The peers are typed by `clientRouter`, the contexts by the router: both made at run time without them.
+    connections: () => registry.connections() as ServerConnection<inferRouterContext<TRouter>, inferPeer<TClientRouter>>[],
 
     stats: () => registry.stats(),
 

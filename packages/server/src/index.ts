@@ -1,11 +1,13 @@
 export { createRpcServer } from './create-server'
-export type { AttachOptions, ListenInfo, ListenOptions, RpcServer, ServerStats } from './rpc-server'
+export type { AttachOptions, ListenInfo, ListenOptions, RpcServer, ServerConnection, ServerStats } from './rpc-server'
+export { callEach, type CallEachOptions, type CallEachOutcome } from './call-each'
 export {
   serverDefaults,
   type BackpressureOptions,
   type CloseOptions,
   type CreateContextOptions,
   type ErrorHandlerOptions,
+  type PeerCallsOptions,
   type RateLimitOptions,
   type RpcServerOptions,
 } from './options'
@@ -34,13 +36,17 @@ export {
   fromEventTarget,
   isResync,
   isTracked,
+  isVolatile,
   resync,
   tracked,
   type Channel,
+  type ChannelEvent,
   type ChannelInstrumentation,
   type ChannelOptions,
   type ChannelPublishEvent,
+  type ChannelPublishOptions,
   type ChannelSubscribeOptions,
+  type VolatileEnvelope,
   type EmitterLike,
   type ErrorOnOverflow,
   type EventTargetLike,
@@ -54,6 +60,16 @@ export {
   type RpcErrorCode,
   type inferRouterInputs,
   type inferRouterOutputs,
+  clientProcedure,
+  defineClientRouter,
+  stream,
+  type ClientRouter,
+  type PeerApi,
+  type PeerCallOptions,
+  type PeerProcedure,
+  type StreamOptions,
+  type StreamSchema,
+  type inferPeer,
 } from '@wirecall/core'
 export { idempotencyDefaults, type IdempotencyOptions } from './session/idempotency'
 export {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer } from '@wirecall/core'
+import type { AnyClientRouter, AnyRouter, inferRouterContext, KeepAliveOptions, MaybePromise, PayloadLimits, ProcedureType, RpcError, Serializer, StreamOptions } from '@wirecall/core'
 import type { ServerInstrumentation } from './instrumentation'
 import type { IdempotencyOptions } from './session/idempotency'
 import type { SchemaEndpointOptions } from './session/schema-endpoint'
@@ -249,6 +249,56 @@ export type RpcServerOptions<TRouter extends AnyRouter> = ContextOption<TRouter>
    * @default false
    */
   schemaEndpoint?: boolean | SchemaEndpointOptions
+  /**
+   * Bounds of the server's calls to client procedures
+   * (`peer.ui.confirm.call()`): how long one waits for the client's answer
+   * unless the call says otherwise (then `TIMEOUT`, and the client is told
+   * to stop), and how many may wait on one connection at once (the next
+   * rejects with `TOO_MANY_REQUESTS` without being sent).
+   * @default { timeoutMs: 10_000, maxInFlight: 32 }
+   */
+  peerCalls?: PeerCallsOptions
+  /**
+   * The client router the clients implement (from `defineClientRouter`).
+   * With it, `server.connections()` is typed (`connection.peer.ui.confirm.call()`),
+   * every answer of a client is checked against the procedure's output
+   * schema (`INTERNAL` when it fails: the client is not trusted), and a
+   * path the router does not declare is refused `NOT_IMPLEMENTED` even if a
+   * client advertised it. Without it, the server trusts what clients
+   * advertise and answer.
+   *
+   * @example
+   * ```ts
+   * const server = createRpcServer({ router: appRouter, clientRouter })
+   * for (const { peer } of server.connections()) void peer.ui.notify.call({ text: 'Deploying in 5 minutes' })
+   * ```
+   * @default undefined
+   */
+  clientRouter?: AnyClientRouter
+  /**
+   * Bounds of every client stream (a procedure input declared with
+   * `stream(schema)`), where the procedure's own `stream(schema, options)`
+   * does not set them: the credit `window` (chunks the client may send
+   * ahead of the resolver), and per stream `maxChunks` and `maxBytes` (the
+   * chunk messages' JSON length, summed: past either, `PAYLOAD_TOO_LARGE`)
+   * and `maxDurationMs` (from the call to the client's `end`: past it,
+   * `TIMEOUT`). See `docs/bidirectional.md`.
+   *
+   * @example
+   * ```ts
+   * createRpcServer({ router, streams: { window: 64, maxBytes: 256 * 1024 * 1024 } })
+   * ```
+   * @default { window: 16, maxChunks: 100_000, maxBytes: 67_108_864, maxDurationMs: 600_000 }
+   */
+  streams?: StreamOptions
+}
+
+/** Options of `peerCalls`; durations in milliseconds. */
+export interface PeerCallsOptions {
+  /** How long a call to a client waits for its answer when it sets no `timeoutMs`; an integer from 1 to 2_147_483_647. @default 10_000 */
+  timeoutMs?: number
+  /** Most calls waiting for one client's answers at once. @default 32 */
+  maxInFlight?: number
 }
 
 /** Options of `backpressure`; sizes in bytes. */
@@ -320,4 +370,8 @@ export const serverDefaults = {
   /** Restart mode of `close()`. */
   graceMs: 10_000,
   reconnectWindowMs: 5_000,
+  /** The server's calls to client procedures. */
+  peerCalls: { timeoutMs: 10_000, maxInFlight: 32 },
+  /** Bounds of client streams (the `streams` option). */
+  streams: { window: 16, maxChunks: 100_000, maxBytes: 67_108_864, maxDurationMs: 600_000 },
 } as const

@@ -3,7 +3,7 @@ import { ConnectionCounter } from './admission'
 import type { SessionConfig } from './session/config'
 import { Session, type SessionOwner } from './session/session'
 import type { RpcSocket } from './session/socket'
-import type { ServerStats } from './rpc-server'
+import type { ServerConnection, ServerStats } from './rpc-server'
 
 /**
  * The sessions of one server, whatever socket each came on: counted
@@ -77,6 +77,13 @@ export class SessionRegistry implements SessionOwner {
     return [...this.sessions]
   }
 
+  /** The sessions past `ack`, as `server.connections()` lists them. */
+  connections(): ServerConnection<object, object>[] {
+    const connections: ServerConnection<object, object>[] = []
+    for (const session of this.sessions) if (session.isReady) connections.push({ ctx: session.ctx!, peer: session.peer })
+    return connections
+  }
+
   /** Resolves when every closed session's resolvers and generators have finished. */
   unwound(): Promise<unknown> {
     return Promise.all(this.unwinding)
@@ -90,6 +97,7 @@ export class SessionRegistry implements SessionOwner {
       subscriptions += session.liveSubscriptions
     }
     const idempotencyKeys = this.config.idempotency.size
-    return { connections: this.sessions.size, inFlightCalls, subscriptions, unwinding: this.unwinding.size, idempotencyKeys }
+    const peerCalls = this.config.peerCalls.inFlight
+    return { connections: this.sessions.size, inFlightCalls, subscriptions, unwinding: this.unwinding.size, idempotencyKeys, peerCalls }
   }
 }

@@ -22,6 +22,23 @@ export interface ServerStats {
   unwinding: number
   /** Idempotency keys held (running and finished). */
   idempotencyKeys: number
+  /**
+   * The server's calls to client procedures waiting for an answer, on
+   * every connection. Each leaves at once when it settles (answer,
+   * timeout, cancel, close), so it is 0 once the calls are done.
+   */
+  peerCalls: number
+}
+
+/**
+ * One open connection, as `server.connections()` lists it: what a
+ * resolver would get as `ctx` and `peer` on it.
+ */
+export interface ServerConnection<TCtx extends object = {}, TPeer extends object = {}> {
+  /** Its context, as `createContext` made it (or the latest accepted `reinit`) when `connections()` was called. */
+  readonly ctx: TCtx
+  /** Its client, to call the client procedures it implements: `peer.ui.confirm.call(input)`. Typed with the `clientRouter` option. */
+  readonly peer: TPeer
 }
 
 /** Options of `listen()`. */
@@ -40,8 +57,12 @@ export interface AttachOptions {
   path?: string
 }
 
-/** A wirecall server; see {@link createRpcServer}. */
-export interface RpcServer {
+/**
+ * A wirecall server; see {@link createRpcServer}. `TCtx` is the router's
+ * context, `TPeer` the `peer` of its connections (typed by the
+ * `clientRouter` option).
+ */
+export interface RpcServer<TCtx extends object = {}, TPeer extends object = {}> {
   /** Starts a standalone HTTP server that only accepts wirecall upgrades. */
   listen(options: ListenOptions): Promise<ListenInfo>
   /**
@@ -92,6 +113,20 @@ export interface RpcServer {
   opened(socket: RpcSocket, info: UpgradeInfo): SocketEvents
   /** Open connections; for metrics and tests. */
   readonly connectionCount: number
+  /**
+   * The connections that are set up (`createContext` accepted them) right
+   * now, newest state: a snapshot, so one that closes later stays in the
+   * array and its calls reject with `CONNECTION_LOST`. To call many
+   * clients at once, hand it to `callEach`.
+   *
+   * @example
+   * ```ts
+   * for await (const outcome of callEach(server.connections(), ({ peer }) => peer.ui.confirm.call({ text: 'Restart?' }))) {
+   *   if (outcome.ok) console.log(outcome.target.ctx, outcome.value)
+   * }
+   * ```
+   */
+  connections(): ServerConnection<TCtx, TPeer>[]
   /**
    * What the server holds right now, for metrics, health checks and leak
    * tests: open connections, calls in flight and live subscriptions on

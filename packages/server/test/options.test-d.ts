@@ -116,6 +116,7 @@ describe('limits and flow-control options', () => {
       subscriptions: number
       unwinding: number
       idempotencyKeys: number
+      peerCalls: number
     }>()
   })
 })

@@ -67,7 +67,7 @@ async function advance(ms: number): Promise<void> {
 async function ready(session: FakeSession): Promise<void> {
   session.send({ type: 'init' })
   await settle()
-  expect(session.socket.of('ack')).toEqual([{ type: 'ack', maxPayload: expect.any(Number), limits: expect.any(Object) }])
+  expect(session.socket.of('ack')).toEqual([{ type: 'ack', maxPayload: expect.any(Number), limits: expect.any(Object), features: ['streams'] }])
 }
 
 let sessions: FakeSession[] = []
@@ -106,6 +106,7 @@ describe('handshake', () => {
           messagesPerSecond: serverDefaults.rateLimit.messagesPerSecond,
           burst: serverDefaults.rateLimit.burst,
         },
+        features: ['streams'],
       },
     ])
     s.send({ type: 'call', id: 1, method: 'query', path: 'whoami' })

@@ -1,4 +1,4 @@
-import { isResync, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
+import { isResync, type ChannelEvent } from '@wirecall/core'
 import { within } from '../../helpers/async'
 import type { ConformanceChannel } from './types'
 import { msg, type Msg } from './fixture'
@@ -6,7 +6,7 @@ import { msg, type Msg } from './fixture'
 /** What a subscriber saw, in order: event numbers, and `resync:<reason>` for each resync. */
 export type Seen = number | `resync:${string}`
 
-export const seen = (value: TrackedEnvelope<Msg> | ResyncSignal): Seen => (isResync(value) ? `resync:${value.reason ?? ''}` : value.data.n)
+export const seen = (value: ChannelEvent<Msg>): Seen => (isResync(value) ? `resync:${value.reason ?? ''}` : value.data.n)
 
 export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
 
@@ -22,7 +22,7 @@ export async function publishRange(channel: ConformanceChannel<Msg>, from: numbe
  * iteration: the caller returns it (or aborts its signal).
  */
 export async function readUntil(
-  iterator: AsyncIterator<TrackedEnvelope<Msg> | ResyncSignal>,
+  iterator: AsyncIterator<ChannelEvent<Msg>>,
   last: (value: Seen, all: readonly Seen[]) => boolean,
   what: string,
   timeoutMs = 5_000,
@@ -47,7 +47,7 @@ export async function readUntil(
 }
 
 /** Reads exactly `count` values. */
-export const readCount = async (iterator: AsyncIterator<TrackedEnvelope<Msg> | ResyncSignal>, count: number, what: string, timeoutMs?: number) =>
+export const readCount = async (iterator: AsyncIterator<ChannelEvent<Msg>>, count: number, what: string, timeoutMs?: number) =>
   count === 0 ? [] : readUntil(iterator, (_, all) => all.length >= count, what, timeoutMs)
 
 /** Ends every iteration (`return()`), as a subscriber that leaves does. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import type { ResyncSignal, TrackedEnvelope } from '@wirecall/core'
+import type { ChannelEvent } from '@wirecall/core'
 import type { Channels, Msg } from './fixture'
 import { startPump } from './pump'
 import { endAll, publishRange, range, readCount, readUntil, type Seen } from './read'
@@ -78,7 +78,7 @@ export function describeResume(channels: Channels): void {
             const channel = channels.make({ name: `p${Math.random().toString(36).slice(2, 8)}`, history: 500 })
             const ids = await publishRange(channel, 1, initial)
             const controller = new AbortController()
-            const subscribers: { after: number; iterator: AsyncIterator<TrackedEnvelope<Msg> | ResyncSignal> }[] = []
+            const subscribers: { after: number; iterator: AsyncIterator<ChannelEvent<Msg>> }[] = []
             let last = initial
             for (const step of steps) {
               // A resume from a kept id, not awaited: its backend read races the publishes below.

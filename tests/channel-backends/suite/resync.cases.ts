@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createChannel, type ResyncReason, type ResyncSignal, type TrackedEnvelope } from '@wirecall/core'
+import { createChannel, type ChannelEvent, type ResyncReason } from '@wirecall/core'
 import type { Channels, Msg } from './fixture'
 import { endAll, publishRange, range, readCount, readUntil } from './read'
 import type { ConformanceChannel } from './types'
@@ -114,7 +114,7 @@ export function describeResync(channels: Channels): void {
  */
 async function expectOneResyncThenLive(
   channel: ConformanceChannel<Msg>,
-  iterator: AsyncIterator<TrackedEnvelope<Msg> | ResyncSignal>,
+  iterator: AsyncIterator<ChannelEvent<Msg>>,
   reason: ResyncReason,
   sentinel: number,
   most: number,

@@ -1,4 +1,4 @@
-import type { ChannelSubscribeOptions, ResyncReason, ResyncSignal, TrackedEnvelope } from '@wirecall/core'
+import type { ChannelEvent, ChannelSubscribeOptions, ResyncReason } from '@wirecall/core'
 
 /**
  * The channel contract every kind of channel is held to: the in-memory ring
@@ -8,7 +8,7 @@ import type { ChannelSubscribeOptions, ResyncReason, ResyncSignal, TrackedEnvelo
  */
 export interface ConformanceChannel<T> {
   publish(data: T): string | Promise<string>
-  subscribe(options?: ChannelSubscribeOptions): AsyncIterable<TrackedEnvelope<T> | ResyncSignal>
+  subscribe(options?: ChannelSubscribeOptions): AsyncIterable<ChannelEvent<T>>
   topic(key: string): ConformanceChannel<T>
   deleteTopic(key: string): void | Promise<void>
   readonly lastEventId: string | undefined

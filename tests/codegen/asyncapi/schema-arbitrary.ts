@@ -4,12 +4,12 @@ import type { JsonSchema } from '@wirecall/codegen'
 /**
  * A fast-check arbitrary of the values a schema accepts, for the keywords
  * the envelope schemas use (`type`, `const`, `enum`, integer and number
- * bounds, string lengths, `properties`/`required`, `items`, `{}`). Any other
+ * bounds, string lengths, `properties`/`required`, `items`, `maxItems`, `{}`). Any other
  * keyword throws: a new envelope rule then needs a generator here too.
  * Strings mix ASCII with astral characters, which the parser counts as two.
  */
 export function arbitraryOf(schema: JsonSchema): fc.Arbitrary<unknown> {
-  const known = new Set(['type', 'const', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'properties', 'required', 'items', 'description'])
+  const known = new Set(['type', 'const', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'minLength', 'maxLength', 'properties', 'required', 'items', 'maxItems', 'description'])
   for (const key of Object.keys(schema)) if (!known.has(key)) throw new Error(`arbitraryOf: no generator for keyword ${key}`)
   if ('const' in schema) return fc.constant(schema.const)
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]))
@@ -41,7 +41,7 @@ export function arbitraryOf(schema: JsonSchema): fc.Arbitrary<unknown> {
       )
     }
     case 'array':
-      return fc.array(arbitraryOf(schema.items as JsonSchema), { maxLength: 4 })
+      return fc.array(arbitraryOf(schema.items as JsonSchema), { maxLength: Math.min(4, (schema.maxItems as number | undefined) ?? 4) })
     case 'object': {
       const properties = (schema.properties as Record<string, JsonSchema> | undefined) ?? {}
       const required = (schema.required as string[] | undefined) ?? []

@@ -81,7 +81,7 @@ describe('the built server', () => {
   it.each(['serve.mjs', 'serve.cjs'])('with @wirecall/codegen installed loads it on the first describe call and answers the description (%s)', async (script) => {
     const [ping, describe] = await askChild(apps.with, script)
     expect(ping).toEqual({ type: 'result', id: 1, data: 'pong' })
-    expect(describe.type).toBe('result')
+    expect(describe, JSON.stringify(describe)).toMatchObject({ type: 'result' })
     const { manifest, asyncapi } = describe.data as { manifest: { format: string; procedures: Record<string, { input: unknown }> }; asyncapi: { asyncapi: string } }
     expect(manifest.format).toBe('wirecall-api/1')
     expect(Object.keys(manifest.procedures)).toEqual(['greet', 'ping'])

@@ -53,6 +53,7 @@ describe('ack announces the limits', () => {
       type: 'ack',
       maxPayload: 1_048_576,
       limits: { maxInFlightCalls: 1_000, maxSubscriptions: 1_000, messagesPerSecond: 100_000, burst: 100_000 },
+      features: ['streams'],
     })
   })
 

@@ -6,8 +6,13 @@ import {
   MAX_PATH_LENGTH,
   MAX_RESTART_DELAY_MS,
   SERVER_SHAPES,
+  MAX_GRANT,
+  MAX_HANDLERS,
   delayMsRule,
   eventIdRule,
+  featuresRule,
+  grantRule,
+  handlersRule,
   idRule,
   idempotencyKeyRule,
   idempotentRule,
@@ -17,6 +22,7 @@ import {
   pathRule,
   payloadRule,
   reasonRule,
+  streamRule,
   textRule,
   type EnvelopeRule,
   type EnvelopeTable,
@@ -44,7 +50,7 @@ const positiveInteger = (description: string): JsonSchema => ({ type: 'integer',
 
 /** Each rule of the parser, by identity, to the schema of a value it accepts. */
 const RULE_SCHEMAS: ReadonlyMap<EnvelopeRule, JsonSchema> = new Map<EnvelopeRule, JsonSchema>([
-  [idRule, { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Chosen by the client, unique among the calls and subscriptions in flight on the connection.' }],
+  [idRule, { type: 'integer', minimum: 0, maximum: MAX_ID, description: 'Chosen by the side that makes the call or subscription (the client and the server number theirs apart); unique among those it has in flight on the connection. result, error, cancel, credit, chunk and end carry the id of the call they belong to.' }],
   [payloadRule, {}],
   [pathRule, { type: 'string', minLength: 1, maxLength: MAX_PATH_LENGTH, description: 'Dotted procedure path.' }],
   [eventIdRule, { type: 'string', maxLength: MAX_EVENT_ID_LENGTH }],
@@ -90,6 +96,25 @@ const RULE_SCHEMAS: ReadonlyMap<EnvelopeRule, JsonSchema> = new Map<EnvelopeRule
     },
   ],
   [
+    handlersRule,
+    {
+      type: 'array',
+      maxItems: MAX_HANDLERS,
+      items: { type: 'string', minLength: 1, maxLength: MAX_PATH_LENGTH },
+      description: 'The client procedures this client implements: the server may call them with a server `call`.',
+    },
+  ],
+  [
+    featuresRule,
+    {
+      type: 'array',
+      items: { type: 'string', minLength: 1, maxLength: 64 },
+      description: 'Extensions of wirecall.v1 the server accepts ("streams": client streams). Unknown entries are ignored.',
+    },
+  ],
+  [streamRule, { const: true, description: 'The input is a client stream, sent as chunk messages under this id within the credit granted; no input field.' }],
+  [grantRule, { type: 'integer', minimum: 1, maximum: MAX_GRANT }],
+  [
     delayMsRule,
     {
       type: 'integer',
@@ -111,6 +136,8 @@ const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
   eventId: 'The stream position: the events that follow come after this id.',
   code: 'The error code: a server sends one of the table (docs/errors.md); a receiver reads any other as INTERNAL.',
   message: 'A human-readable message.',
+  n: 'How many more chunks the server takes: the first grant is the window, later ones return what was consumed.',
+  timeoutMs: 'How long the server waits for the answer, in milliseconds.',
 }
 
 /** The parser's table for messages `direction` sends. */

@@ -48,6 +48,12 @@ function documentEnvelope(direction: Direction, type: string): JsonSchema {
   return withFields(envelopeSchema(direction, type), direction === 'server' && type === 'error' ? { code: ERROR_CODE } : {})
 }
 
+/** A client `error` message, with the error-code table on `code` as the server's has. */
+function withCode(message: MessageObject): MessageObject {
+  const payload = message.payload as { schemaFormat: string; schema: JsonSchema }
+  return { ...message, payload: { ...payload, schema: withFields(payload.schema, { code: ERROR_CODE }) } }
+}
+
 /** `schema` (an envelope) with some of its fields' schemas replaced. */
 function withFields(schema: JsonSchema, fields: Readonly<Record<string, JsonSchema>>): JsonSchema {
   const properties = { ...(schema.properties as Record<string, JsonSchema>) }
@@ -126,6 +132,13 @@ export function connectionMessages(): Record<string, MessageObject> {
     restart: generic('server', 'restart', 'Restart', 'The server is restarting: it closes with 1012 once the calls in flight are done; reconnect delayMs after that close.'),
     ping: generic('client', 'ping', 'Ping', 'Either side may send it at any time; the other answers pong.', true),
     pong: generic('client', 'pong', 'Pong', 'The answer to a ping; never answered itself.', true),
+    credit: generic('server', 'credit', 'Credit', 'The server takes n more chunks of the client stream of this call or subscription: the first grant is the window, later ones return what its resolver consumed.'),
+    chunk: generic('client', 'chunk', 'Chunk', 'One item of a client stream (a call or subscribe sent with stream: true), within the credit granted; beyond it the server closes with 4400.'),
+    end: generic('client', 'end', 'End', 'The client stream of this id has no more items.'),
+    peerCall: generic('server', 'call', 'Call to a client procedure', 'The server calls a client procedure the client advertised in init.handlers; the id is the server\'s own. Answered by result or error under the same id.'),
+    peerCancel: generic('server', 'cancel', 'Cancel a call to the client', 'The server gave up on its call (timeout, cancelled): the client stops the handler and sends nothing for the id.'),
+    peerResult: generic('client', 'result', 'Result of a client procedure', 'The client\'s answer to the server\'s call with this id.'),
+    peerError: withCode(generic('client', 'error', 'Error of a client procedure', 'The client procedure failed, or the client does not implement it (NOT_IMPLEMENTED).')),
     clientBatch: batch('client'),
     serverBatch: batch('server'),
   }

@@ -37,6 +37,16 @@ export function connectionOperations(): Record<string, OperationObject> {
     receivePong: operation('receive', 'Pong from the client', 'The answer to a ping the server sent; ignored when unexpected.', ['pong']),
     sendPing: operation('send', 'Ping the client', 'The reference server pings with WebSocket ping frames instead; the protocol lets either side send ping.', ['ping'], ['pong']),
     restart: operation('send', 'Announce a restart', 'Sent at most once per connection, after ack; the server then closes with 1012.', ['restart']),
+    callClient: operation(
+      'send',
+      'Call a client procedure',
+      'Only a path the client advertised in init.handlers (or reinit.handlers); answered by result or error, or given up with cancel after timeoutMs.',
+      ['peerCall'],
+      ['peerResult', 'peerError'],
+    ),
+    cancelClientCall: operation('send', 'Cancel a call to the client', 'Fire and forget: the client sends nothing for the id.', ['peerCancel']),
+    receiveChunk: operation('receive', 'A chunk of a client stream', 'Within the credit granted for its call or subscription; answered by more credit as the resolver consumes.', ['chunk'], ['credit']),
+    receiveEnd: operation('receive', 'The end of a client stream', 'No more chunks for this id.', ['end']),
     receiveBatch: operation('receive', 'A batch from the client', 'Several client messages in one frame.', ['clientBatch']),
     sendBatch: operation('send', 'A batch to the client', 'Several server messages in one frame: the reference server batches what it writes in one turn of its event loop.', ['serverBatch']),
   }

@@ -6,14 +6,14 @@ import {
   publishHooks,
   resync,
   withPosition,
+  type ChannelEvent,
   type ChannelInstrumentation,
   type ChannelOptions,
+  type ChannelPublishOptions,
   type ChannelSubscribeOptions,
   type ResyncReason,
-  type ResyncSignal,
   type Serializer,
   type TraceContext,
-  type TrackedEnvelope,
 } from '@wirecall/core'
 import type { BackendEntry, ChannelBackend } from './backend'
 import { encodedEnvelope, withReady } from './encoded-envelope'
@@ -47,9 +47,20 @@ export interface BackedChannelOptions extends Omit<ChannelOptions, 'epoch'> {
  * node, subscribe and resume on any node. Like `Channel`, except that
  * `publish` resolves once the backend stored the event.
  */
-export interface BackedChannel<T> {
-  /** Stores the event in the backend, which delivers it to every subscriber on every node; resolves to its id. */
-  publish(data: T): Promise<string>
+export interface BackedChannel<T, TMember = unknown> {
+  /**
+   * Stores the event in the backend, which delivers it to every subscriber
+   * on every node; resolves to its id. A volatile event (see
+   * `ChannelPublishOptions.volatile`) is not stored: the backend hands it to
+   * every node's subscribers at once (`ChannelBackend.broadcast`), and this
+   * resolves to `undefined` once it did. A volatile event the backend cannot
+   * pass on (Redis unreachable) is dropped, not queued, and not an error.
+   * Await a stored publish before a volatile one that must follow it on
+   * other nodes.
+   */
+  publish(data: T, options?: ChannelPublishOptions & { volatile?: false | undefined }): Promise<string>
+  publish(data: T, options: ChannelPublishOptions & { volatile: true }): Promise<undefined>
+  publish(data: T, options?: ChannelPublishOptions): Promise<string | undefined>
   /**
    * Events as tracked envelopes: the replay after `lastEventId`, read from
    * the backend in pages, then live ones, with no gap and no duplicate. A
@@ -57,9 +68,18 @@ export interface BackedChannel<T> {
    * `lastEventId`. A subscriber more than `maxLag` events behind reads the
    * rest from the backend instead of being told to resync.
    */
-  subscribe(options?: ChannelSubscribeOptions): AsyncIterable<TrackedEnvelope<T> | ResyncSignal>
+  subscribe(options?: ChannelSubscribeOptions<TMember>): AsyncIterable<ChannelEvent<T>>
   /** A channel per key, in the same backend, named `name:key`. */
-  topic(key: string): BackedChannel<T>
+  topic(key: string): BackedChannel<T, TMember>
+  /**
+   * The `member` of every live subscriber **on this node** (see
+   * `ChannelSubscribeOptions.member`), each once, in the order they
+   * subscribed. Members on other nodes are not listed: each node calls its
+   * own (a peer can only be called from the node its connection is on).
+   */
+  members(): TMember[]
+  /** Volatile events a subscriber on this node skipped (see `Channel.volatileSkips`); this channel's only. */
+  readonly volatileSkips: number
   /** Forgets a topic: its local subscribers end, and its stream is deleted from the backend. */
   deleteTopic(key: string): Promise<void>
   /** Id of the newest event this node has seen or published, if any. */
@@ -85,7 +105,7 @@ const REPLAY_PAGE = 256
 /** Escapes the separator, so `a:b` + `c` and `a` + `b:c` are different streams. */
 const topicStream = (stream: string, key: string) => `${stream}:${key.replace(/%/g, '%25').replace(/:/g, '%3A')}`
 
-export class BackendChannel<T> implements BackedChannel<T> {
+export class BackendChannel<T, TMember = unknown> implements BackedChannel<T, TMember> {
   private readonly history: number
   private readonly capacity: number
   private readonly serializer: Serializer
@@ -93,7 +113,11 @@ export class BackendChannel<T> implements BackedChannel<T> {
   private readonly instrumentation: readonly ChannelInstrumentation[] | undefined
   private tail: StreamTail<T> | undefined
   private readonly finishers = new Set<() => void>()
-  private readonly topics = new Map<string, BackendChannel<T>>()
+  private readonly topics = new Map<string, BackendChannel<T, TMember>>()
+  volatileSkips = 0
+  private readonly countSkips = (count: number) => {
+    this.volatileSkips += count
+  }
   private readonly maxTopics: number
   private published: string | undefined
   private closed = false
@@ -125,14 +149,23 @@ export class BackendChannel<T> implements BackedChannel<T> {
     return this.tail?.cursors.size ?? 0
   }
 
-  async publish(data: T): Promise<string> {
+  publish(data: T, options?: ChannelPublishOptions & { volatile?: false | undefined }): Promise<string>
+  publish(data: T, options: ChannelPublishOptions & { volatile: true }): Promise<undefined>
+  publish(data: T, options?: ChannelPublishOptions): Promise<string | undefined>
+  async publish(data: T, options?: ChannelPublishOptions): Promise<string | undefined> {
     if (this.closed) throw new RpcError('CANCELLED', 'The channel is closed')
-    const trace = this.instrumentation === undefined ? undefined : this.observe()
+    const volatile = options?.volatile === true
+    if (volatile && this.backend.broadcast === undefined) throw new RpcError('NOT_IMPLEMENTED', 'This channel backend cannot broadcast volatile events')
+    const trace = this.instrumentation === undefined ? undefined : this.observe(volatile)
     let fields: string
     try {
       fields = encodeFields(this.serializer, trace === undefined ? {} : { trace }, data)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
+    }
+    if (volatile) {
+      await this.backend.broadcast?.(this.stream, fields, this.lastEventId)
+      return undefined
     }
     const id = await this.backend.publish(this.stream, fields, this.history)
     this.published = id
@@ -140,22 +173,29 @@ export class BackendChannel<T> implements BackedChannel<T> {
   }
 
   /** Tells the instrumentation of the publish (its id is the backend's, not known yet: ''); the trace context returned goes with the event. */
-  private observe(): TraceContext | undefined {
-    return notifyPublish(this.instrumentation!, { channel: this.options.name, topic: this.isTopic, eventId: '', subscribers: this.subscriberCount })
+  private observe(volatile: boolean): TraceContext | undefined {
+    const event = { channel: this.options.name, topic: this.isTopic, eventId: '', subscribers: this.subscriberCount }
+    return notifyPublish(this.instrumentation!, volatile ? { ...event, volatile } : event)
   }
 
-  subscribe(options: ChannelSubscribeOptions = {}): AsyncIterable<TrackedEnvelope<T> | ResyncSignal> {
-    return { [Symbol.asyncIterator]: () => this.iterate(options.lastEventId, options.signal) }
+  subscribe(options: ChannelSubscribeOptions<TMember> = {}): AsyncIterable<ChannelEvent<T>> {
+    return { [Symbol.asyncIterator]: () => this.iterate(options.lastEventId, options.signal, options.member) }
   }
 
-  topic(key: string): BackedChannel<T> {
+  members(): TMember[] {
+    const members = new Set<TMember>()
+    for (const cursor of this.tail?.cursors ?? []) if (cursor.member !== undefined) members.add(cursor.member as TMember)
+    return [...members]
+  }
+
+  topic(key: string): BackedChannel<T, TMember> {
     let channel = this.topics.get(key)
     if (channel !== undefined) {
       this.topics.delete(key)
       this.topics.set(key, channel)
       return channel
     }
-    channel = new BackendChannel<T>(this.options, topicStream(this.stream, key), true)
+    channel = new BackendChannel<T, TMember>(this.options, topicStream(this.stream, key), true)
     if (this.closed) {
       channel.close()
       return channel
@@ -188,8 +228,10 @@ export class BackendChannel<T> implements BackedChannel<T> {
   }
 
   private acquire(cursor: TailCursor): StreamTail<T> {
-    this.tail ??= new StreamTail<T>(this.stream, this.backend, this.serializer, this.capacity)
+    this.tail ??= new StreamTail<T>(this.stream, this.backend, this.serializer, this.capacity, this.countSkips)
     this.tail.cursors.add(cursor)
+    // Volatile events count from here: none that came before is delivered.
+    cursor.vseq = this.tail.vseq
     return this.tail
   }
 
@@ -202,10 +244,10 @@ export class BackendChannel<T> implements BackedChannel<T> {
     }
   }
 
-  private iterate(lastEventId: string | undefined, signal: AbortSignal | undefined): AsyncIterator<TrackedEnvelope<T> | ResyncSignal> {
+  private iterate(lastEventId: string | undefined, signal: AbortSignal | undefined, member: TMember | undefined): AsyncIterator<ChannelEvent<T>> {
     const { backend, stream } = this
-    const cursor: TailCursor = { seq: 0, reset: undefined, wake: undefined }
-    const doneResult: IteratorResult<TrackedEnvelope<T> | ResyncSignal> = { done: true, value: undefined }
+    const cursor: TailCursor = { seq: 0, vseq: 0, member, reset: undefined, wake: undefined }
+    const doneResult: IteratorResult<ChannelEvent<T>> = { done: true, value: undefined }
     let done = this.closed || signal?.aborted === true
     let tail: StreamTail<T> | undefined
     /** Where the next event comes from: the backend (a page being replayed) or the ring. */
@@ -291,7 +333,7 @@ export class BackendChannel<T> implements BackedChannel<T> {
         cursor.wake = previous === undefined ? resolve : () => (previous(), resolve())
       })
 
-    const next = async (): Promise<IteratorResult<TrackedEnvelope<T> | ResyncSignal>> => {
+    const next = async (): Promise<IteratorResult<ChannelEvent<T>>> => {
       // Once started, no await here: a live event costs its subscriber no extra turn of the microtask queue.
       if (!begun) await ready
       for (;;) {
@@ -367,6 +409,9 @@ export class BackendChannel<T> implements BackedChannel<T> {
           }
           continue
         }
+        // Volatile events only live: one that came while this subscriber replayed is stale once it catches up.
+        const volatile = tail.nextVolatile(cursor)
+        if (volatile !== undefined) return { done: false, value: volatile }
         if (cursor.seq < tail.seq) {
           const envelope = tail.at(++cursor.seq)!
           lastId = envelope.id
@@ -375,7 +420,7 @@ export class BackendChannel<T> implements BackedChannel<T> {
         await wait()
       }
     }
-    const iterator = withPosition<TrackedEnvelope<T> | ResyncSignal>(
+    const iterator = withPosition<ChannelEvent<T>>(
       {
         next,
         return: async () => {

@@ -45,6 +45,18 @@ export interface ChannelBackend {
   compare(a: string, b: string): number
   /** Forgets a stream and its history (`channel.deleteTopic`). */
   delete(stream: string): Promise<void>
+  /**
+   * Hands a volatile event (`channel.publish(data, { volatile: true })`) to
+   * every tail of `stream` on every node, now, without storing it: each
+   * tail gets {@link TailListener.volatile}. `fields` is the encoded event
+   * (`,"data":…`, no id); `after` is the id of the newest event the
+   * publisher had seen, so that a node holds the volatile event until its
+   * tail got that one (publish order, across nodes). At most once: a
+   * backend that cannot reach the other nodes drops the event and
+   * resolves; it never queues one. Optional: without it, a volatile
+   * publish on a channel with this backend rejects with `NOT_IMPLEMENTED`.
+   */
+  broadcast?(stream: string, fields: string, after: string | undefined): Promise<void>
 }
 
 /** One stored event: its id and its encoded fields, as {@link ChannelBackend.publish} stored them. */
@@ -78,6 +90,8 @@ export interface TailListener {
    * (`trimmed`). The events after `position` follow.
    */
   reset(reason: ResyncReason, position: string | undefined): void
+  /** A volatile event {@link ChannelBackend.broadcast} handed over (on any node) while this tail ran. */
+  volatile?(fields: string, after: string | undefined): void
 }
 
 /** A running {@link ChannelBackend.tail}. */

@@ -20,9 +20,9 @@ import { BackendChannel, type BackedChannel, type BackedChannelOptions } from '.
  * await shared.publish({ text: 'hi' })
  * ```
  */
-export function createChannel<T>(options?: ChannelOptions & { backend?: undefined }): Channel<T>
-export function createChannel<T>(options: BackedChannelOptions): BackedChannel<T>
-export function createChannel<T>(options: (ChannelOptions & { backend?: undefined }) | BackedChannelOptions = {}): Channel<T> | BackedChannel<T> {
-  if (options.backend === undefined) return createMemoryChannel<T>(options)
-  return new BackendChannel<T>(options)
+export function createChannel<T, TMember = unknown>(options?: ChannelOptions & { backend?: undefined }): Channel<T, TMember>
+export function createChannel<T, TMember = unknown>(options: BackedChannelOptions): BackedChannel<T, TMember>
+export function createChannel<T, TMember = unknown>(options: (ChannelOptions & { backend?: undefined }) | BackedChannelOptions = {}): Channel<T, TMember> | BackedChannel<T, TMember> {
+  if (options.backend === undefined) return createMemoryChannel<T, TMember>(options)
+  return new BackendChannel<T, TMember>(options)
 }

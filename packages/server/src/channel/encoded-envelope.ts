@@ -1,4 +1,4 @@
-import { decodePayload, withTrace, type Serializer, type TraceContext, type TrackedEnvelope } from '@wirecall/core'
+import { decodePayload, markVolatile, withTrace, type Serializer, type TraceContext, type TrackedEnvelope, type VolatileEnvelope } from '@wirecall/core'
 import type { BackendEntry } from './backend'
 
 const encodedKey: unique symbol = Symbol.for('wirecall.encoded')
@@ -52,9 +52,36 @@ export function encodedEnvelope<T>(entry: BackendEntry, serializer: Serializer):
   return new StoredEnvelope<T>(entry.id, entry.fields, serializer) as unknown as TrackedEnvelope<T>
 }
 
-/** The stored fields of an envelope made by {@link encodedEnvelope}, if it is one. */
-export function encodedOf(envelope: TrackedEnvelope<unknown>): EncodedEvent | undefined {
-  return envelope instanceof StoredEnvelope ? envelope[encodedKey] : undefined
+/** A volatile event as a backend broadcast it: its encoded fields (`,"data":…`, no id), decoded only if something reads `data`. */
+class BroadcastEnvelope<T> {
+  readonly [encodedKey]: EncodedEvent
+  private decoded: { data: T } | undefined
+
+  constructor(fields: string, serializer: Serializer) {
+    this[encodedKey] = { serializer, fields }
+  }
+
+  get data(): T {
+    if (this.decoded === undefined) {
+      const { fields, serializer } = this[encodedKey]
+      const stored = JSON.parse(`{${fields.slice(1)}}`) as { data?: unknown; meta?: unknown }
+      this.decoded = { data: decodePayload(serializer, stored.data, stored.meta) as T }
+    }
+    return this.decoded.data
+  }
+}
+
+/**
+ * The volatile envelope of an event a backend broadcast (`fields` as the
+ * publisher encoded them); `skipped` counts a subscriber skipping it.
+ */
+export function broadcastEnvelope<T>(fields: string, serializer: Serializer, skipped: () => void): VolatileEnvelope<T> {
+  return markVolatile(new BroadcastEnvelope<T>(fields, serializer), skipped)
+}
+
+/** The encoded fields of an envelope made by {@link encodedEnvelope} or {@link broadcastEnvelope}, if it is one. */
+export function encodedOf(envelope: object): EncodedEvent | undefined {
+  return envelope instanceof StoredEnvelope || envelope instanceof BroadcastEnvelope ? envelope[encodedKey] : undefined
 }
 
 const readyKey: unique symbol = Symbol.for('wirecall.ready')

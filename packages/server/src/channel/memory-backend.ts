@@ -83,6 +83,17 @@ export function memoryChannelBackend(options: MemoryChannelBackendOptions = {}):
       return Promise.resolve({ kind: 'events', events: stream.entries.slice(from, from + Math.max(1, limit)) })
     },
 
+    broadcast(name, fields, after) {
+      const stream = streams.get(name)
+      if (stream === undefined || stream.tails.size === 0) return Promise.resolve()
+      // Like a publish's delivery: after it resolves, and after the events published before it.
+      const tails = [...stream.tails]
+      queueMicrotask(() => {
+        for (const tail of tails) if (stream.tails.has(tail)) tail.volatile?.(fields, after)
+      })
+      return Promise.resolve()
+    },
+
     tail(name, listener): BackendTail {
       const stream = streamOf(name)
       let open = true

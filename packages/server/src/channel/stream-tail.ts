@@ -1,11 +1,15 @@
-import type { ResyncReason, Serializer, TrackedEnvelope } from '@wirecall/core'
+import { VolatileRing, wakeCursors, type ResyncReason, type Serializer, type TrackedEnvelope, type VolatileEnvelope } from '@wirecall/core'
 import type { BackendEntry, BackendTail, ChannelBackend } from './backend'
-import { encodedEnvelope } from './encoded-envelope'
+import { broadcastEnvelope, encodedEnvelope } from './encoded-envelope'
 
 /** A subscriber's place in a {@link StreamTail}. */
 export interface TailCursor {
   /** Local sequence number of the last event delivered from the ring. */
   seq: number
+  /** Number of the last volatile event delivered (or skipped). */
+  vseq: number
+  /** What `channel.members()` lists for this subscriber. */
+  readonly member: unknown
   /** A reset the tail owes this subscriber, delivered before anything else. */
   reset: ResyncReason | undefined
   /** Wakes the subscriber's waiting `next()`. */
@@ -31,13 +35,20 @@ export class StreamTail<T> {
   readonly cursors = new Set<TailCursor>()
   private readonly tail: BackendTail
   private closed = false
+  /** Volatile events in a ring of their own, each placed after the ring event (a local seq) it came after. */
+  private readonly volatiles: VolatileRing<T>
+  /** Volatile events that came before the event their publisher had seen (`after`): held until this tail gets it. */
+  private held: { fields: string; after: string }[] = []
 
   constructor(
     readonly stream: string,
     private readonly backend: ChannelBackend,
     private readonly serializer: Serializer,
     readonly capacity: number,
+    /** Counts a volatile event a subscriber skipped (the channel's `volatileSkips`). */
+    private readonly skipped: (count: number) => void,
   ) {
+    this.volatiles = new VolatileRing<T>(capacity, skipped)
     let started!: () => void
     this.ready = new Promise<void>((resolve) => (started = resolve))
     this.tail = backend.tail(stream, {
@@ -47,6 +58,7 @@ export class StreamTail<T> {
       },
       events: (entries) => this.append(entries),
       reset: (reason, position) => this.restart(reason, position),
+      volatile: (fields, after) => this.receive(fields, after),
     })
   }
 
@@ -96,7 +108,48 @@ export class StreamTail<T> {
       this.ring[seq % this.capacity] = encodedEnvelope<T>(entry, this.serializer)
       this.head = entry.id
     }
-    this.wakeAll()
+    if (this.held.length > 0) this.release()
+    wakeCursors(this.cursors)
+  }
+
+  /** A volatile event arrived: placed after the newest event now, or held until the one its publisher had seen arrives. */
+  private receive(fields: string, after: string | undefined): void {
+    if (this.closed || this.cursors.size === 0) return
+    if (after !== undefined && this.head !== undefined && this.backend.compare(after, this.head) > 0) {
+      this.held.push({ fields, after })
+      // Bounded like the ring: the oldest held is dropped.
+      if (this.held.length > this.capacity) {
+        this.held.shift()
+        this.skipped(1)
+      }
+      return
+    }
+    this.place(fields)
+    wakeCursors(this.cursors)
+  }
+
+  private place(fields: string): void {
+    this.volatiles.push(this.seq, broadcastEnvelope<T>(fields, this.serializer, () => this.skipped(1)))
+  }
+
+  /** Number of the newest volatile event received; 0 before the first. */
+  get vseq(): number {
+    return this.volatiles.seq
+  }
+
+  /** Places the held events whose publisher's event has now arrived (or whose id is of another epoch), in arrival order. */
+  private release(): void {
+    const waiting: { fields: string; after: string }[] = []
+    for (const event of this.held) {
+      if (this.head !== undefined && this.backend.compare(event.after, this.head) > 0) waiting.push(event)
+      else this.place(event.fields)
+    }
+    this.held = waiting
+  }
+
+  /** The volatile event `cursor` gets before its next ring event, if any (see `VolatileRing.next`). */
+  nextVolatile(cursor: TailCursor): VolatileEnvelope<T> | undefined {
+    return this.volatiles.next(cursor)
   }
 
   private restart(reason: ResyncReason, position: string | undefined): void {
@@ -104,21 +157,13 @@ export class StreamTail<T> {
     // Everything held belongs to the old stream: subscribers go on after `position`, told why.
     this.start = this.seq + 1
     this.baseline = this.head = position
+    // Held for an event of the old stream: stale.
+    this.held = []
     for (const cursor of this.cursors) {
       cursor.reset = reason
       cursor.seq = this.seq
     }
-    this.wakeAll()
-  }
-
-  private wakeAll(): void {
-    for (const cursor of this.cursors) {
-      const wake = cursor.wake
-      if (wake !== undefined) {
-        cursor.wake = undefined
-        wake()
-      }
-    }
+    wakeCursors(this.cursors)
   }
 
   close(): void {
@@ -126,5 +171,7 @@ export class StreamTail<T> {
     this.closed = true
     this.tail.close()
     this.ring.length = 0
+    this.volatiles.clear()
+    this.held = []
   }
 }

@@ -12,11 +12,14 @@ import {
   type AnyProcedure,
   type CallMessage,
   type ReinitMessage,
+  type StreamSchema,
 } from '@wirecall/core'
 import type { CallOutcome, ServerCallEvent } from '../instrumentation'
 import { reinit } from './context'
 import { outcomeOf, traceOfMessage, type CallResult, type ServerHooks } from './hooks'
 import type { Outcome } from './idempotency'
+import type { IncomingStream } from './incoming-stream'
+import { streamInputOf, streamMismatch } from './incoming-streams'
 import { isKnown, lookupProcedure } from './lookup'
 import { canonicalJsonOfPeerValue, decodeInput } from './payload'
 import type { Session } from './session'
@@ -172,6 +175,9 @@ export class CallTable {
     }
     const procedure = lookupProcedure(config, path, method)
     if (procedure instanceof RpcError) return session.sendError(id, procedure, path, method)
+    const streamSchema = streamInputOf(procedure)
+    const mismatch = streamMismatch(path, streamSchema, message.stream === true, message.idempotencyKey)
+    if (mismatch !== undefined) return session.sendError(id, mismatch, path, method)
     if (method === 'mutation') {
       if (message.idempotencyKey !== undefined) return this.idempotent(message, procedure)
       if (procedure._def.idempotent === 'required') {
@@ -181,8 +187,8 @@ export class CallTable {
     const abort = this.hold(id)
     let started: unknown
     try {
-      const input = decodeInput(config, message.input, message.meta)
-      started = startProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort })
+      const input = streamSchema === undefined ? decodeInput(config, message.input, message.meta) : this.openStream(message, streamSchema, abort)
+      started = startProcedure({ procedure, path, ctx: session.ctx!, input, signal: abort, peer: session.peer })
     } catch (error) {
       return this.failed(message, abort, error)
     }
@@ -198,6 +204,7 @@ export class CallTable {
     const { session } = this
     const { id, path, method } = message
     if (!this.release(id, abort)) return abort
+    if (message.stream === true) this.session.incomingStreams().answered(id)
     let frame: string
     try {
       frame = resultFrame(session.config.serializer, id, data)
@@ -210,7 +217,27 @@ export class CallTable {
 
   /** The chain threw `error`: answers it, unless the call was cancelled or its connection closed meanwhile. */
   private failed(message: CallMessage, abort: LazyAbort, error: unknown): CallResult {
-    return this.release(message.id, abort) ? this.session.sendError(message.id, error, message.path, message.method) : abort
+    if (!this.release(message.id, abort)) return abort
+    if (message.stream === true) this.session.incomingStreams().answered(message.id)
+    return this.session.sendError(message.id, error, message.path, message.method)
+  }
+
+  /**
+   * The call's stream input, whose first credit goes out now: it ends with
+   * the call (cancel, connection lost: its iterator throws why), and a
+   * stream that fails on its own (a bad chunk, a limit) answers the call
+   * with its error at once and aborts the resolver's signal.
+   */
+  private openStream(message: CallMessage, schema: StreamSchema, abort: LazyAbort): IncomingStream {
+    const { id, path, method } = message
+    const stream = this.session.incomingStreams().open(id, schema, {
+      fail: (error) => {
+        if (this.release(id, abort)) this.session.sendError(id, error, path, method)
+        abort.abort(error)
+      },
+    })
+    abort.onAbort(() => stream.abort(RpcError.from(abort.signal.reason)))
+    return stream
   }
 
   /**
@@ -270,7 +297,7 @@ export class CallTable {
     let data: unknown
     try {
       const input = decodeInput(session.config, message.input, message.meta)
-      data = await callProcedure({ procedure, path, ctx, input, signal, idempotencyKey: message.idempotencyKey })
+      data = await callProcedure({ procedure, path, ctx, input, signal, idempotencyKey: message.idempotencyKey, peer: this.session.peer })
     } catch (thrown) {
       return { kind: 'error', fields: session.errorFields(thrown, path, method) }
     }

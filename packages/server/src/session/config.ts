@@ -1,4 +1,4 @@
-import { ackFrame, defaultSerializer, payloadLimitDefaults, type AnnouncedLimits, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer } from '@wirecall/core'
+import { ackFrame, defaultSerializer, payloadLimitDefaults, type AnnouncedLimits, type AnyClientRouter, type AnyProcedure, type FrameShapeLimits, type AnyRouter, type PayloadLimits, type Serializer, type StreamOptions } from '@wirecall/core'
 import { ServerHooks } from './hooks'
 import { IdempotencyCache } from './idempotency'
 import { schemaEndpointProcedure } from './schema-endpoint'
@@ -37,6 +37,10 @@ export interface SessionConfig {
   ack: string
   /** The query served at `SCHEMA_ENDPOINT_PATH` when `schemaEndpoint` is on; `undefined` when off (the path is then unknown like any other). */
   schemaEndpoint: AnyProcedure | undefined
+  /** The server's calls to client procedures: their bounds, the `clientRouter` option, and how many are in flight on every session (for `stats()`). */
+  peerCalls: { timeoutMs: number; maxInFlight: number; router: AnyClientRouter | undefined; inFlight: number }
+  /** Bounds of client streams, where a procedure's `stream(schema, options)` leaves them out. */
+  streams: Required<{ [K in keyof StreamOptions]: number }>
 }
 
 /**
@@ -84,8 +88,20 @@ export function resolveConfig(options: RpcServerOptions<AnyRouter>): SessionConf
       options.schemaEndpoint === undefined || options.schemaEndpoint === false
         ? undefined
         : schemaEndpointProcedure(options.router, options.schemaEndpoint === true ? {} : options.schemaEndpoint),
+    peerCalls: {
+      timeoutMs: options.peerCalls?.timeoutMs ?? serverDefaults.peerCalls.timeoutMs,
+      maxInFlight: options.peerCalls?.maxInFlight ?? serverDefaults.peerCalls.maxInFlight,
+      router: options.clientRouter,
+      inFlight: 0,
+    },
+    streams: {
+      window: options.streams?.window ?? serverDefaults.streams.window,
+      maxChunks: options.streams?.maxChunks ?? serverDefaults.streams.maxChunks,
+      maxBytes: options.streams?.maxBytes ?? serverDefaults.streams.maxBytes,
+      maxDurationMs: options.streams?.maxDurationMs ?? serverDefaults.streams.maxDurationMs,
+    },
   }
-  config.ack = ackFrame({ maxPayload: config.maxPayload, limits: announcedLimits(config), idempotent: idempotentPaths(config.router) })
+  config.ack = ackFrame({ maxPayload: config.maxPayload, limits: announcedLimits(config), idempotent: idempotentPaths(config.router), features: ['streams'] })
   return config
 }
 

@@ -18,6 +18,7 @@ export interface ContextVersions {
 /** `init`: runs `createContext`, then acks, or closes with the code that says whether to retry. */
 export async function init(session: Session, message: InitMessage): Promise<void> {
   session.authenticating()
+  if (message.handlers !== undefined) session.handlers = new Set(message.handlers)
   let ctx: object
   try {
     ctx = await buildContext(session, message.params, message.meta)
@@ -60,6 +61,8 @@ export async function reinit(session: Session, message: ReinitMessage): Promise<
   if (version > versions.applied) {
     session.ctx = ctx
     versions.applied = version
+    // With the context, so the client procedures a refused reinit named are not taken either.
+    if (message.handlers !== undefined) session.handlers = new Set(message.handlers)
   }
   session.write(resultFrame(session.config.serializer, id, undefined))
   return 'ok'

@@ -48,6 +48,11 @@ export class FlowControl {
     return this.paused
   }
 
+  /** True while paused, or while the socket holds more than the high-water mark: what a volatile event is skipped for. */
+  get full(): boolean {
+    return this.paused || this.socket.bufferedAmount > this.options.highWaterMark
+  }
+
   /** Checks the buffer after a write; cheap when the reader keeps up. */
   wrote(): void {
     const buffered = this.socket.bufferedAmount

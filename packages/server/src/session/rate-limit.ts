@@ -83,14 +83,21 @@ export class RateLimiter {
 /**
  * Whether a message the rate limit refused is carried out all the same: a
  * `cancel` or `unsubscribe` frees server resources, and `init` starts the
- * session. The others are not: a message with an id is answered
- * `TOO_MANY_REQUESTS`, a ping goes unanswered.
+ * session; `chunk`, `end`, `result` and `error` answer what the server
+ * asked for (credit it granted, its own calls), so they are bounded by it,
+ * and refusing one would break a stream or a call the server made. The
+ * others are not: a message with an id is answered `TOO_MANY_REQUESTS`, a
+ * ping goes unanswered. Every message counts towards a flood either way.
  */
 export function carriedOutWhenRefused(message: ClientMessage): boolean {
   switch (message.type) {
     case 'cancel':
     case 'unsubscribe':
     case 'init':
+    case 'chunk':
+    case 'end':
+    case 'result':
+    case 'error':
       return true
     case 'call':
     case 'subscribe':

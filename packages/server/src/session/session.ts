@@ -7,6 +7,7 @@ import {
   RpcError,
   assertNever,
   isThenable,
+  peerProxy,
   refusalCloseCode,
   restartFrame,
   stampFrame,
@@ -17,6 +18,8 @@ import {
 } from '@wirecall/core'
 import { serverDefaults } from '../options'
 import { CallTable } from './calls'
+import { IncomingStreams } from './incoming-streams'
+import { PeerCallTable } from './peer-calls'
 import type { SessionConfig } from './config'
 import { init, type ContextVersions } from './context'
 import { callOnError, closeReport, maskedErrorFields } from './errors'
@@ -72,6 +75,14 @@ export class Session {
   readonly req: IncomingMessage | undefined
   private calls: CallTable | undefined
   private subscriptions: SubscriptionTable | undefined
+  /** The server's calls to this client's procedures; made on the first. */
+  private peerCalls: PeerCallTable | undefined
+  /** The client streams coming in (stream inputs); made on the first. */
+  private incoming: IncomingStreams | undefined
+  /** What resolvers get as `peer`; made on first use. */
+  private peerApi: object | undefined
+  /** The client procedures the client advertised (`init`, then each accepted `reinit` that names them); `undefined`: none. */
+  handlers: ReadonlySet<string> | undefined
   private flowControl: FlowControl | undefined
   /** Messages written in this turn, sent as one frame when it ends. */
   private readonly out: FrameBatcher
@@ -155,6 +166,21 @@ export class Session {
     return this.config.instrumentation
   }
 
+  /** The server's calls to the client, made on the first. */
+  peerCallTable(): PeerCallTable {
+    return (this.peerCalls ??= new PeerCallTable(this))
+  }
+
+  /** The client streams of this session, made on the first. */
+  incomingStreams(): IncomingStreams {
+    return (this.incoming ??= new IncomingStreams(this))
+  }
+
+  /** The `peer` every resolver on this connection receives: `peer.ui.confirm.call(input, options)`. */
+  get peer(): object {
+    return (this.peerApi ??= peerProxy((path, input, options) => this.peerCallTable().call(path, input, options)))
+  }
+
   /** The calls table, made on the first call or reinit. */
   callTable(): CallTable {
     return (this.calls ??= new CallTable(this))
@@ -224,6 +250,14 @@ export class Session {
         return this.subscriptions?.unsubscribe(message.id)
       case 'reinit':
         return this.track(this.callTable().reinit(message))
+      case 'chunk':
+        return this.incomingStreams().chunk(message)
+      case 'end':
+        return this.incomingStreams().end(message.id)
+      case 'result':
+      case 'error':
+        // Answers to the server's own calls; unknown ids are ignored (a late answer after a timeout).
+        return this.peerCalls?.answer(message)
       default:
         return assertNever(message)
     }
@@ -413,5 +447,6 @@ export class Session {
     this.initTimer = undefined
     this.calls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
     this.subscriptions?.stopAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
+    this.peerCalls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed before the client answered'))
   }
 }

@@ -4,19 +4,24 @@ import {
   callProcedure,
   completeFrame,
   dataFrame,
+  encodeFields,
   eventFields,
   isResync,
   isTracked,
+  isVolatile,
   positionOf,
   resyncFrame,
   stampFrame,
   startedFrame,
   traceOf,
   validate,
+  volatileMarkOf,
+  volatileNow,
   type AnyProcedure,
   type EncodedFields,
   type Serializer,
   type TrackedEnvelope,
+  type VolatileEnvelope,
 } from '@wirecall/core'
 import { encodedOf, readyOf } from '../channel/encoded-envelope'
 import type { FanoutCache } from './config'
@@ -30,6 +35,8 @@ export interface SubscriptionHost {
   readonly fanout: FanoutCache
   /** The session's flow control: no pulling while the reader is behind. */
   readonly flow: FlowControl
+  /** The connection's client, handed to the resolver as `peer`. */
+  readonly peer: object
   /** Writes a frame to the socket. */
   send(frame: string): void
   /** Sends a per-subscription error (masked like call errors). */
@@ -57,6 +64,8 @@ export class ServerSubscription {
   private active = true
   /** Settles when the iterator's `return()` has (the generator's `finally` ran). */
   private cleanup: Promise<void> | undefined
+  /** Volatile events published before this time waited while the reader was behind: stale, skipped. */
+  private staleBefore = Number.NEGATIVE_INFINITY
 
   constructor(
     readonly id: number,
@@ -80,7 +89,7 @@ export class ServerSubscription {
   private async pump(ctx: object, input: unknown, lastEventId: string | undefined): Promise<void> {
     let iterable: unknown
     try {
-      iterable = await callProcedure({ procedure: this.procedure, path: this.path, ctx, input, signal: this.controller.signal, lastEventId })
+      iterable = await callProcedure({ procedure: this.procedure, path: this.path, ctx, input, signal: this.controller.signal, lastEventId, peer: this.host.peer })
       if (!isAsyncIterable(iterable)) throw new RpcError('INTERNAL', `subscription "${this.path}" did not return an AsyncIterable`)
     } catch (error) {
       return this.fail(error)
@@ -103,6 +112,7 @@ export class ServerSubscription {
         if (this.host.flow.congested) {
           await this.host.flow.writable()
           if (!this.active) return
+          this.staleBefore = volatileNow()
         }
         const result = await iterator.next()
         if (!this.active) return
@@ -110,9 +120,13 @@ export class ServerSubscription {
           this.stop(new RpcError('CANCELLED', 'The subscription completed'), 'complete')
           return this.host.send(completeFrame(this.id))
         }
+        const volatile = isVolatile(result.value) ? result.value : undefined
+        if (volatile !== undefined && this.skips(volatile)) continue
         const encoded = this.encode(result.value)
         const frame = typeof encoded === 'string' ? encoded : await encoded
         if (!this.active) return
+        // An output schema took a turn: the buffer may have filled meanwhile.
+        if (volatile !== undefined && typeof encoded !== 'string' && this.skips(volatile)) continue
         this.host.send(frame)
         this.probe?.sent(result.value)
       }
@@ -141,9 +155,22 @@ export class ServerSubscription {
     })()
   }
 
+  /**
+   * Whether to skip a volatile event rather than send it: the reader is
+   * above the high-water mark now (sending would only add to its buffer),
+   * or the event waited while it was paused. Counts the skip.
+   */
+  private skips(event: VolatileEnvelope<unknown>): boolean {
+    const mark = volatileMarkOf(event)
+    if (mark.at > this.staleBefore && !this.host.flow.full) return false
+    mark.skipped?.()
+    return true
+  }
+
   /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
   private encode(value: unknown): string | Promise<string> {
     if (isResync(value)) return resyncFrame(this.id, value.reason)
+    if (isVolatile(value)) return this.encodeVolatile(value)
     const tracked = isTracked(value)
     const output = this.procedure._def.output
     if (tracked) {
@@ -180,7 +207,39 @@ export class ServerSubscription {
     }
   }
 
-  private fail(error: unknown): void {
+  /**
+   * A volatile event's `data` frame: no `eventId`, so the client neither
+   * remembers it nor resumes from it. Encoded once for every subscriber,
+   * like a tracked event (a backend's is sent as it came).
+   */
+  private encodeVolatile(event: VolatileEnvelope<unknown>): string | Promise<string> {
+    const output = this.procedure._def.output
+    const encoded = output === undefined ? encodedOf(event) : undefined
+    if (encoded !== undefined && encoded.serializer === this.host.serializer) return stampFrame('data', this.id, encoded.fields)
+    const shared = this.host.fanout.get(event)
+    if (shared !== undefined && shared.procedure === this.procedure) return stampFrame('data', this.id, shared.fields)
+    const send = (data: unknown): string => {
+      let fields: EncodedFields
+      try {
+        const trace = volatileMarkOf(event).trace
+        fields = encodeFields(this.host.serializer, trace === undefined ? {} : { trace }, data)
+      } catch (cause) {
+        throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
+      }
+      this.host.fanout.set(event, { procedure: this.procedure, fields })
+      return stampFrame('data', this.id, fields)
+    }
+    if (output === undefined) return send(event.data)
+    return validate(output, event.data, 'output').then(send)
+  }
+
+  /** Aborted when the subscription ends, with why: what a duplex subscription's stream input ends with. */
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  /** Ends it with `error`, sent to the client (the generator threw, or its stream input failed). */
+  fail(error: unknown): void {
     if (!this.active) return
     this.stop(RpcError.from(error), 'error')
     this.host.sendError(this.id, error, this.path)

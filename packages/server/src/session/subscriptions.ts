@@ -1,7 +1,8 @@
-import { RpcError, type Serializer, type SubscribeMessage } from '@wirecall/core'
+import { RpcError, type Serializer, type StreamSchema, type SubscribeMessage } from '@wirecall/core'
 import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
 import { SubscriptionProbe, subscriptionRefused, traceOfMessage } from './hooks'
+import { streamInputOf, streamMismatch } from './incoming-streams'
 import { isKnown, lookupProcedure } from './lookup'
 import { decodeInput } from './payload'
 import type { Session } from './session'
@@ -45,9 +46,12 @@ export class SubscriptionTable implements SubscriptionHost {
     }
     const procedure = lookupProcedure(config, path, 'subscription')
     if (procedure instanceof RpcError) return this.refused(message, session.sendError(id, procedure, path, 'subscription'))
+    const streamSchema = streamInputOf(procedure)
+    const mismatch = streamMismatch(path, streamSchema, message.stream === true, undefined)
+    if (mismatch !== undefined) return this.refused(message, session.sendError(id, mismatch, path, 'subscription'))
     let input: unknown
     try {
-      input = decodeInput(config, message.input, message.meta)
+      if (streamSchema === undefined) input = decodeInput(config, message.input, message.meta)
     } catch (error) {
       return this.refused(message, session.sendError(id, error, path, 'subscription'))
     }
@@ -58,7 +62,21 @@ export class SubscriptionTable implements SubscriptionHost {
         : new SubscriptionProbe(hooks, session, session.observed!.ref, id, path, traceOfMessage(message), message.lastEventId)
     const subscription = new ServerSubscription(id, path, procedure, this, probe)
     this.live.set(id, subscription)
+    if (streamSchema !== undefined) input = this.openStream(subscription, streamSchema)
     session.track(subscription.run(session.ctx!, input, message.lastEventId))
+  }
+
+  /**
+   * A duplex subscription's stream input, whose first credit goes out now:
+   * it ends with the subscription (its iterator throws why), and a stream
+   * that fails on its own (a bad chunk, a limit) ends the subscription with
+   * its error.
+   */
+  private openStream(subscription: ServerSubscription, schema: StreamSchema): unknown {
+    const stream = this.session.incomingStreams().open(subscription.id, schema, { fail: (error) => subscription.fail(error) })
+    const { signal } = subscription
+    signal.addEventListener('abort', () => stream.abort(RpcError.from(signal.reason)), { once: true })
+    return stream
   }
 
   /** Tells the instrumentation, if any, of a subscribe refused before it had a subscription. */
@@ -82,6 +100,10 @@ export class SubscriptionTable implements SubscriptionHost {
   }
 
   // ---- SubscriptionHost ----
+
+  get peer(): object {
+    return this.session.peer
+  }
 
   send(frame: string): void {
     this.session.write(frame)
