@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { createChannel, initRpc, RpcError, type RpcErrorCode } from '@wirecall/core'
+import { clientProcedure, createChannel, defineClientRouter, initRpc, RpcError, stream, type inferPeer, type RpcErrorCode } from '@wirecall/core'
 import type { CreateContextOptions, RpcServerOptions } from '@wirecall/server'
+import { untilAborted } from '../helpers/async'
 
 /**
  * The conformance server: the fixed router every transcript in
@@ -26,7 +27,23 @@ export interface FeedEvent {
 /** How many events `feed.events` can replay to a resuming subscriber. */
 export const FEED_HISTORY = 3
 
-const rpc = initRpc.context<ConformanceContext>().create()
+/**
+ * The client procedures the conformance server knows (its `clientRouter`):
+ * what a transcript's client may name in `handlers`, and the server may call.
+ */
+export const conformanceClientRouter = defineClientRouter({
+  ui: {
+    /** `{ text }` in, a boolean out: an answer of another type is `INTERNAL` on the server. */
+    confirm: clientProcedure.input(z.object({ text: z.string() })).output(z.boolean()),
+    /** `{ text }` in; any answer. */
+    notify: clientProcedure.input(z.object({ text: z.string() })),
+  },
+})
+
+/** A path the conformance client router does not declare: called to show that advertising it is not enough. */
+const undeclaredClientRouter = defineClientRouter({ ui: { share: clientProcedure } })
+
+const rpc = initRpc.context<ConformanceContext>().peer<typeof conformanceClientRouter>().create()
 
 /** Waits `ms`, or rejects as soon as `signal` is aborted, calling `onAbort` first (synchronously, as the abort happens). */
 function delay(ms: number, signal: AbortSignal, aborted: () => void): Promise<void> {
@@ -103,6 +120,61 @@ export function createConformanceRouter() {
       /** The feed's events (tracked), resumable from `lastEventId` while the last FEED_HISTORY events cover it. */
       events: rpc.procedure.subscription(({ lastEventId, signal }) => feed.subscribe({ lastEventId, signal })),
     },
+    peer: {
+      /**
+       * Calls the client's `ui.confirm` with `{ text }` (waiting `timeoutMs`, or the server's default of 10 000) and returns its answer;
+       * fails with the peer call's error. Passes its own signal: cancelling this call cancels the server's.
+       */
+      confirm: rpc.procedure
+        .input(z.object({ text: z.string(), timeoutMs: z.number().int().min(1).optional() }))
+        .mutation(({ input, peer, signal }) => peer.ui.confirm.call({ text: input.text }, { timeoutMs: input.timeoutMs, signal })),
+      /** Calls the client's `ui.notify` with `{ text }` and returns what it answered, as it came. */
+      notify: rpc.procedure.input(z.object({ text: z.string() })).mutation(({ input, peer }) => peer.ui.notify.call({ text: input.text })),
+      /** Calls `ui.share`, which the client router does not declare: `NOT_IMPLEMENTED` even from a client that advertises it. */
+      undeclared: rpc.procedure.mutation(({ peer }) => (peer as unknown as inferPeer<typeof undeclaredClientRouter>).ui.share.call()),
+    },
+    streams: {
+      /** Sums a stream of numbers. Window 2, so one credit goes back per chunk read; at most 5 chunks. */
+      sum: rpc.procedure.input(stream(z.number(), { window: 2, maxChunks: 5 })).mutation(async ({ input }) => {
+        let sum = 0
+        for await (const n of input) sum += n
+        return sum
+      }),
+      /** Joins a stream of strings. The default window (16: credit goes back 8 at a time); at most 100 bytes of chunk messages. */
+      concat: rpc.procedure.input(stream(z.string(), { maxBytes: 100 })).mutation(async ({ input }) => {
+        let text = ''
+        for await (const s of input) text += s
+        return text
+      }),
+      /** Counts the chunks of a stream that must end within 200 ms of its first credit. Window 2. */
+      count: rpc.procedure.input(stream(z.unknown(), { window: 2, maxDurationMs: 200 })).mutation(async ({ input }) => {
+        let count = 0
+        for await (const _ of input) count++
+        return count
+      }),
+      /** Returns the first chunk and stops reading (`undefined`, no `data`, for an empty stream). Window 2. */
+      first: rpc.procedure.input(stream(z.unknown(), { window: 2 })).mutation(async ({ input }) => {
+        for await (const chunk of input) return chunk
+        return undefined
+      }),
+      /** Never reads its stream (window 2): it waits for the call to end some other way (cancel, the connection), and answers nothing itself. */
+      stall: rpc.procedure.input(stream(z.unknown(), { window: 2 })).mutation(async ({ signal }) => {
+        await untilAborted(signal)
+        throw RpcError.from(signal.reason)
+      }),
+      /**
+       * Duplex: each string chunk comes back as the event `{ echo: chunk }` (untracked); once the client's
+       * stream has ended, one more event `{ received: count }`, then `complete`. Window 4: credit goes back 2 at a time.
+       */
+      echo: rpc.procedure.input(stream(z.string(), { window: 4 })).subscription(async function* ({ input }) {
+        let received = 0
+        for await (const s of input) {
+          received++
+          yield { echo: s }
+        }
+        yield { received }
+      }),
+    },
   })
   return router
 }
@@ -140,6 +212,7 @@ export function conformanceServerOptions(config: Record<string, unknown> = {}): 
   const { rateLimit, ...rest } = config as ConformanceServerConfig
   return {
     router: createConformanceRouter(),
+    clientRouter: conformanceClientRouter,
     createContext,
     ...rest,
     ...(rateLimit === undefined ? {} : { rateLimit: { messagesPerSecond: rateLimit.messagesPerSecond, burst: rateLimit.burst } }),
