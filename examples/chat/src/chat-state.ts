@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { createChannel, type Channel } from '@wirecall/core'
 import { MessageLog } from './message-log'
 import { RoomPresence } from './presence'
 import { ROOMS, type RoomName } from './rooms'
+import type { RoomEvent } from './store/chat-store'
 import { RoomTyping } from './typing'
 
 /** Everything the chat keeps for one room. */
@@ -10,6 +12,12 @@ export interface Room {
   messages: MessageLog
   presence: RoomPresence
   typing: RoomTyping
+  /**
+   * The room's events as they happen, for `room.session`: each message
+   * once it is in the log, and typing indicators (volatile). Keeps no
+   * history: a session replays messages from the log.
+   */
+  events: Channel<RoomEvent>
 }
 
 /** Options of {@link openChatState}. */
@@ -43,6 +51,7 @@ export function openChatState(options: ChatStateOptions = {}): ChatState {
         messages: MessageLog.open(name, dataDir === undefined ? undefined : join(dataDir, `${name}.jsonl`), keepMessages),
         presence: new RoomPresence((user) => typing.set(user, false)),
         typing,
+        events: createChannel<RoomEvent>({ name: 'chat-room' }),
       })
     }
   } catch (error) {
@@ -55,6 +64,7 @@ export function openChatState(options: ChatStateOptions = {}): ChatState {
       for (const room of rooms.values()) {
         room.messages.close()
         room.typing.close()
+        room.events.close()
       }
     },
   }

@@ -13,7 +13,7 @@ interface LogRecord {
 }
 
 /** What the log keeps in memory for one message. */
-interface Entry {
+export interface LogEntry {
   message: ChatMessage
   key: string | undefined
 }
@@ -34,7 +34,7 @@ interface Entry {
 export class MessageLog {
   readonly room: RoomName
   readonly #capacity: number
-  readonly #entries: Entry[] = []
+  readonly #entries: LogEntry[] = []
   /** Idempotency key -> message, for the messages in memory. */
   readonly #byKey = new Map<string, ChatMessage>()
   readonly #appended = new Notifier()
@@ -109,8 +109,18 @@ export class MessageLog {
 
   /** The message with `id`, if it is still in memory. */
   get(id: number): ChatMessage | undefined {
+    return this.entry(id)?.message
+  }
+
+  /** Whether a message in memory was appended with `key`. */
+  hasKey(key: string): boolean {
+    return this.#byKey.has(key)
+  }
+
+  /** The message with `id` and the key of the send that wrote it, if it is still in memory. */
+  entry(id: number): LogEntry | undefined {
     const entry = this.#entries[id - this.firstId]
-    return entry?.message.id === id ? entry.message : undefined
+    return entry?.message.id === id ? entry : undefined
   }
 
   /** The newest `limit` messages, oldest first. */
@@ -135,11 +145,11 @@ export class MessageLog {
     this.#fd = undefined
   }
 
-  #toEntry(record: LogRecord): Entry {
+  #toEntry(record: LogRecord): LogEntry {
     return { message: { id: record.id, room: this.room, from: record.from, text: record.text, at: new Date(record.at) }, key: record.key }
   }
 
-  #remember(entry: Entry): void {
+  #remember(entry: LogEntry): void {
     this.#entries.push(entry)
     this.#lastId = entry.message.id
     if (entry.key !== undefined) this.#byKey.set(entry.key, entry.message)

@@ -1,4 +1,6 @@
 import { createRpcClient, isRpcError, type RpcClient, type Subscription } from '@wirecall/client'
+import { Outbox } from './outbox'
+import type { SessionChunk, SessionEvent } from './room-session'
 import type { ChatMessage, RoomName } from './rooms'
 import type { AppRouter } from './router'
 
@@ -13,8 +15,14 @@ type Api = RpcClient<AppRouter>
 
 /** How many messages a room shows when it opens. */
 const HISTORY = 100
-/** A typing indicator is renewed this often while the user types (the server drops it after 3 s). */
+/** A typing indicator is renewed this often while the user types. */
 const TYPING_RENEW_MS = 1_000
+/** How long someone else's indicator shows without a renewal: it goes by itself when they stop or disappear. */
+const TYPING_TTL_MS = 3_000
+/** How long a room left with messages still unconfirmed keeps its session open for them. */
+const DRAIN_MS = 120_000
+/** How long to wait before opening a room's session again after it failed. */
+const RETRY_MS = 2_000
 
 // Who you are: ?name=ada in the URL (the sign-in form is a plain GET form that puts it there), so a
 // reload keeps you signed in, and two windows side by side can be two people.
@@ -112,18 +120,36 @@ async function showRooms(api: Api, me: string): Promise<void> {
   }
   addEventListener('hashchange', open)
   open()
-  composer(api, me, () => view)
+  composer(() => view)
+}
+
+/** A message the page sent and the server has not confirmed yet: shown greyed out. */
+interface Pending {
+  text: string
+  item: HTMLLIElement
 }
 
 /**
- * One open room: its history, then its feed resumed from the history's last
- * id (so no message falls between the two and none comes twice), who is in
- * it, and who is typing. Closing it ends the three subscriptions, which
- * also takes the user out of the room's presence.
+ * One open room: its history, then a duplex session (`room.session`)
+ * resumed from the history's last id (so no message falls between the two
+ * and none comes twice); and who is in it (`presence.feed`). The session
+ * carries both ways what happens in the room: the page streams its typing
+ * indicators and messages into it, in the order the user made them, and
+ * gets the room's messages and typing events back in the order they
+ * happened. Closing the view ends both subscriptions (which takes the user
+ * out of the room's presence); a session with messages still unconfirmed
+ * stays open, unseen, until they are.
  */
 class RoomView {
-  readonly #subscriptions: Subscription[] = []
   readonly #messages = $('messages')
+  readonly #presence: Subscription
+  /** Sent and not yet back from the room, by key: a message comes back with its key. */
+  readonly #pending = new Map<string, Pending>()
+  /** Who else is typing, with the timer that takes their indicator down. */
+  readonly #typing = new Map<string, ReturnType<typeof setTimeout>>()
+  #session: { subscription: Subscription; outbox: Outbox<SessionChunk> } | undefined
+  /** The key of the message being written: its typing chunks announce it, and it is sent with it. */
+  #draftKey: string | undefined
   #lastId = 0
   #closed = false
 
@@ -137,19 +163,44 @@ class RoomView {
     $('online').replaceChildren()
     $('typing').textContent = ''
     void this.#load()
-    this.#subscriptions.push(
-      api.presence.feed.subscribe({ room }, { onData: ({ users }) => this.#showOnline(users) }),
-      api.typing.feed.subscribe({ room }, { onData: ({ users }) => this.#showTyping(users) }),
-    )
+    this.#presence = api.presence.feed.subscribe({ room }, { onData: ({ users }) => this.#showOnline(users) })
+  }
+
+  /** Sends a message: shown greyed out until it comes back from the room, posted once however often it is re-sent. */
+  send(text: string): void {
+    const key = this.#draftKey ?? newKey()
+    this.#draftKey = undefined
+    const item = el('li', {}, avatar(this.me), el('div', {}, el('span', { className: 'from' }, this.me), el('time', {}, 'sending…'), el('p', { className: 'text' }, text)))
+    $('pending').append(item)
+    scrollToEnd(true)
+    this.#pending.set(key, { text, item })
+    this.#session?.outbox.push({ kind: 'message', text, key })
+  }
+
+  /** Shows or hides this user's indicator in the room; only while connected: an indicator queued across an outage would be stale when it lands. */
+  typing(typing: boolean): void {
+    this.#draftKey ??= newKey()
+    if (this.api.$connection.state === 'open') this.#session?.outbox.push({ kind: 'typing', typing, key: this.#draftKey })
   }
 
   close(): void {
     this.#closed = true
-    for (const subscription of this.#subscriptions.splice(0)) subscription.unsubscribe()
+    this.#presence.unsubscribe()
+    for (const timer of this.#typing.values()) clearTimeout(timer)
+    if (this.#pending.size === 0) return this.#endSession()
+    // Messages on their way: the session stays until they are back (or give up), and sends nothing more.
+    this.#session?.outbox.close()
+    setTimeout(() => this.#endSession(), DRAIN_MS)
   }
 
-  /** Loads the history, then follows the feed from there. Again after a resync. */
+  #endSession(): void {
+    this.#session?.subscription.unsubscribe()
+    this.#session = undefined
+  }
+
+  /** Loads the history, then opens the session from there. Again after a resync, or after the session failed. */
   async #load(): Promise<void> {
+    this.#endSession()
     let history: { messages: ChatMessage[]; lastId: number }
     try {
       history = await this.api.messages.history.query({ room: this.room, limit: HISTORY })
@@ -162,24 +213,61 @@ class RoomView {
     if (history.messages.length === 0) this.#messages.append(el('li', { className: 'empty' }, 'No messages yet. Say hello!'))
     this.#lastId = history.lastId
     scrollToEnd(true)
-    const feed = this.api.messages.feed.subscribe(
-      { room: this.room },
-      {
-        lastEventId: String(history.lastId),
-        onData: (message) => this.#receive(message),
-        onResync: () => {
-          // More was missed than the server keeps for replay: start again from the history.
-          feed.unsubscribe()
-          this.#subscriptions.splice(this.#subscriptions.indexOf(feed), 1)
-          void this.#load()
-        },
-      },
-    )
-    this.#subscriptions.push(feed)
+    this.#open(history.lastId)
   }
 
   /**
-   * A message from the feed. Ids go up by one, so anything else would be a
+   * Opens the session after message `lastId`: joins the room, then sends
+   * again every message not confirmed yet (a new session after a resync
+   * or a failure; the server posts each key once).
+   */
+  #open(lastId: number): void {
+    const outbox = new Outbox<SessionChunk>()
+    outbox.push({ kind: 'join', room: this.room })
+    for (const [key, { text }] of this.#pending) outbox.push({ kind: 'message', text, key })
+    const subscription = this.api.room.session.subscribe(outbox, {
+      lastEventId: `${this.room}:${lastId}`,
+      // Chunks a dropped connection may have lost are sent again on the next one: messages post once per key.
+      idempotent: true,
+      onData: (event) => this.#event(event),
+      onResync: () => {
+        // More was missed than the server keeps for replay: start again from the history.
+        if (!this.#closed) void this.#load()
+      },
+      onError: (error) => {
+        if (this.#closed || this.api.$connection.state === 'closed') return
+        $('typing').textContent = `room session: ${describe(error)}; reopening…`
+        setTimeout(() => void (this.#closed || this.#load()), RETRY_MS)
+      },
+    })
+    this.#session = { subscription, outbox }
+  }
+
+  /** One event of the session. */
+  #event(event: SessionEvent): void {
+    if (event.kind === 'failed') {
+      const pending = this.#pending.get(event.key)
+      this.#pending.delete(event.key)
+      pending?.item.classList.add('failed')
+      if (pending !== undefined) pending.item.querySelector('time')!.textContent = `not sent: ${event.code}: ${event.message}`
+    } else if (event.kind === 'message') {
+      if (event.key !== undefined) {
+        this.#pending.get(event.key)?.item.remove()
+        this.#pending.delete(event.key)
+      }
+      if (this.#closed) {
+        if (this.#pending.size === 0) this.#endSession()
+        return
+      }
+      this.#showTyping(event.message.from, false) // their message is what they were typing
+      this.#receive(event.message)
+    } else if (!this.#closed && event.user !== this.me) {
+      this.#showTyping(event.user, event.typing)
+    }
+  }
+
+  /**
+   * A message from the session. Ids go up by one, so anything else would be a
    * duplicate or a gap from the wire; both are counted on the list (the
    * browser test checks they stay at 0), and a duplicate is not shown.
    */
@@ -220,8 +308,12 @@ class RoomView {
     )
   }
 
-  #showTyping(users: string[]): void {
-    const others = users.filter((user) => user !== this.me)
+  /** Shows `user` as typing for the next {@link TYPING_TTL_MS} (renewed by each indicator), or not. */
+  #showTyping(user: string, typing: boolean): void {
+    clearTimeout(this.#typing.get(user))
+    this.#typing.delete(user)
+    if (typing) this.#typing.set(user, setTimeout(() => this.#showTyping(user, false), TYPING_TTL_MS))
+    const others = [...this.#typing.keys()].sort((a, b) => a.localeCompare(b))
     $('typing').textContent =
       others.length === 0
         ? ''
@@ -233,25 +325,22 @@ class RoomView {
   }
 }
 
-/** The message box: sends (idempotent, so a retry after a reconnect posts once) and typing indicators. */
-function composer(api: Api, me: string, currentView: () => RoomView | undefined): void {
+/** The message box: messages and typing indicators go into the open room's session. */
+function composer(currentView: () => RoomView | undefined): void {
   const form = $<HTMLFormElement>('composer')
   const input = $<HTMLInputElement>('text')
-  const pending = $('pending')
   let typingSentAt = 0
-
-  const setTyping = (room: RoomName, typing: boolean) => {
-    typingSentAt = typing ? Date.now() : 0
-    // Only while connected: an indicator queued across an outage would be stale when it lands.
-    if (api.$connection.state === 'open') api.typing.set.mutate({ room, typing }).catch(() => {})
-  }
 
   input.addEventListener('input', () => {
     const view = currentView()
     if (view === undefined) return
     if (input.value.trim() === '') {
-      if (typingSentAt !== 0) setTyping(view.room, false)
-    } else if (Date.now() - typingSentAt > TYPING_RENEW_MS) setTyping(view.room, true)
+      if (typingSentAt !== 0) view.typing(false)
+      typingSentAt = 0
+    } else if (Date.now() - typingSentAt > TYPING_RENEW_MS) {
+      typingSentAt = Date.now()
+      view.typing(true)
+    }
   })
 
   form.addEventListener('submit', (event) => {
@@ -260,19 +349,14 @@ function composer(api: Api, me: string, currentView: () => RoomView | undefined)
     const text = input.value.trim()
     if (view === undefined || text === '') return
     input.value = ''
-    typingSentAt = 0 // the server clears the indicator when the message arrives
-    // Shown greyed out until the server has it; the message itself comes back through the feed, in order.
-    const item = el('li', {}, avatar(me), el('div', {}, el('span', { className: 'from' }, me), el('time', {}, 'sending…'), el('p', { className: 'text' }, text)))
-    pending.append(item)
-    scrollToEnd(true)
-    api.messages.send.mutate({ room: view.room, text }, { idempotent: true, timeoutMs: 120_000 }).then(
-      () => item.remove(),
-      (error: unknown) => {
-        item.classList.add('failed')
-        item.querySelector('time')!.textContent = `not sent: ${describe(error)}`
-      },
-    )
+    typingSentAt = 0 // the message ends the indicator on every page
+    view.send(text)
   })
+}
+
+/** A random idempotency key (`getRandomValues` works on plain-http pages too, unlike `randomUUID`). */
+function newKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 
 function avatar(name: string): HTMLSpanElement {

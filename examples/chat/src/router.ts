@@ -1,6 +1,7 @@
-import { initRpc } from '@wirecall/core'
+import { initRpc, stream } from '@wirecall/core'
 import { z } from 'zod'
 import type { ChatStore } from './store/chat-store'
+import { openRoomSession, SessionChunk } from './room-session'
 import { MessageText, ROOMS, RoomName } from './rooms'
 
 export { parseMessageId } from './message-id'
@@ -14,6 +15,11 @@ const rpc = initRpc.context<Context>().create()
 
 const InRoom = z.object({ room: RoomName })
 
+/** Longest a room session runs on one connection: a day. */
+const SESSION_MAX_MS = 86_400_000
+/** Most chunks in a room session on one connection: a day of typing renewals (one a second) is 86,400. */
+const SESSION_MAX_CHUNKS = 1_000_000
+
 /** The chat's procedures, over the rooms in `store` (one process, or several sharing one Redis: the same procedures). */
 export function createChatRouter(store: ChatStore) {
   return rpc.router({
@@ -22,6 +28,24 @@ export function createChatRouter(store: ChatStore) {
 
     rooms: {
       list: rpc.procedure.query(() => Promise.all(ROOMS.map(async ({ name, title }) => ({ name, title, lastId: await store.lastId(name) })))),
+    },
+
+    room: {
+      /**
+       * A room both ways, on one duplex subscription (what the page uses):
+       * the page streams `join`, then typing indicators and messages
+       * (`{ kind: 'message', text, key }`) in the order the user made
+       * them; the server streams the room's messages (tracked, resumable
+       * with `lastEventId` = `"<room>:<id>"`) and typing events (volatile)
+       * in the order they happened. Messages are posted once per key, so
+       * the page subscribes with `{ idempotent: true }`: chunks a dropped
+       * connection may have lost are sent again, and post once.
+       */
+      session: rpc.procedure
+        // A page keeps its session as long as it stays in the room: far past a stream's defaults (10 minutes, 100,000 chunks).
+        // At the limit the session fails (TIMEOUT, PAYLOAD_TOO_LARGE) and the page opens a new one. Each reconnect starts afresh.
+        .input(stream(SessionChunk, { maxDurationMs: SESSION_MAX_MS, maxChunks: SESSION_MAX_CHUNKS }))
+        .subscription(({ input, ctx, lastEventId, signal }) => openRoomSession(store, { input, user: ctx.name, lastEventId, signal })),
     },
 
     messages: {
@@ -35,7 +59,8 @@ export function createChatRouter(store: ChatStore) {
         .query(({ input }) => store.history(input.room, input.limit)),
 
       /**
-       * Posts a message. Pages call it with `{ idempotent: true }`: a send
+       * Posts a message, for clients without a session (the page sends on
+       * `room.session`). Call it with `{ idempotent: true }`: a send
        * retried after a reconnect posts once, even when the server was
        * restarted in between, or the retry lands on another server process.
        */

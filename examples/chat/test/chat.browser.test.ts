@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { freePort, killHard as kill, startChildServer } from '../../../tests/helpers/child-server'
+import { sleep } from '../../../tests/helpers/harness'
 import { isFailedDial, openPage, useChromium, type OpenedPage } from '../../../tests/browser/launch'
 import { startRedis } from '../../../tests/helpers/redis-server'
 import { startRoundRobinProxy } from '../src/round-robin-proxy'
@@ -37,14 +38,16 @@ declare global {
   interface Window {
     /** Ids of the messages that feed frames brought to the page, socket after socket, in order (see {@link openChat}). */
     feedIds: number[]
+    /** What the room session brought, in order: `m<id>` for a message, `t:<user>:<typing>` for a typing event. */
+    sessionEvents: string[]
   }
 }
 
 /**
  * Opens the chat as `name` in a browser context of its own. Every
- * WebSocket the page makes records the message ids of the feed frames it
- * delivers to the page, before the client sees them: that is the wire as
- * the page gets it. (Not Playwright's `framereceived`: Chromium's offline
+ * WebSocket the page makes records the events of the room session's
+ * frames it delivers to the page (message ids, typing events), before the
+ * client sees them: that is the wire as the page gets it. (Not Playwright's `framereceived`: Chromium's offline
  * emulation holds frames on the socket the client gives up on, never hands
  * them to the page, and reports them to DevTools when that socket closes.)
  */
@@ -52,15 +55,21 @@ async function openChat(url: string, name: string): Promise<OpenedPage> {
   const chat = await openPage(browser(), 'about:blank')
   await chat.page.addInitScript(() => {
     window.feedIds = []
+    window.sessionEvents = []
+    type SessionData = { kind?: string; message?: { id: number }; user?: string; typing?: boolean }
     window.WebSocket = class extends window.WebSocket {
       constructor(url: string | URL, protocols?: string | string[]) {
         super(url, protocols)
         // Added before the client's own listener, so it sees every frame first.
         this.addEventListener('message', (event: MessageEvent) => {
           const parsed = JSON.parse(String(event.data)) as unknown
-          for (const frame of (Array.isArray(parsed) ? parsed : [parsed]) as { type?: string; data?: { id?: number; text?: unknown } }[]) {
-            // Feed events are the only `data` frames with a message in them (presence and typing carry `users`).
-            if (frame.type === 'data' && typeof frame.data?.text === 'string') window.feedIds.push(frame.data.id!)
+          for (const frame of (Array.isArray(parsed) ? parsed : [parsed]) as { type?: string; data?: SessionData }[]) {
+            // Session events are the only `data` frames with a `kind` (presence carries `users`).
+            if (frame.type !== 'data') continue
+            if (frame.data?.kind === 'message') {
+              window.feedIds.push(frame.data.message!.id)
+              window.sessionEvents.push(`m${frame.data.message!.id}`)
+            } else if (frame.data?.kind === 'typing') window.sessionEvents.push(`t:${frame.data.user}:${frame.data.typing}`)
           }
         })
       }
@@ -83,6 +92,25 @@ async function send(chat: OpenedPage, text: string): Promise<void> {
   await chat.page.press('#text', 'Enter')
 }
 
+/** Stops a chat process the way Ctrl-C does (a graceful close in restart mode), and waits until it is gone; SIGKILL after 10 s. */
+async function stopGracefully(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** The session events a page got, with repeats in a row merged: a typing indicator renewed while someone types counts once. */
+const sessionEvents = async (chat: OpenedPage) => (await chat.page.evaluate(() => window.sessionEvents)).filter((event, i, all) => event !== all[i - 1])
+
+/** Types `text` into the message box (which sends the typing indicator) and sends it. */
+async function typeAndSend(chat: OpenedPage, text: string): Promise<void> {
+  await chat.page.fill('#text', text)
+  await chat.page.press('#text', 'Enter')
+}
+
 /** `expect.poll` with room for reconnects (the pages back off up to 3 s) on a loaded machine. */
 const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 })
 
@@ -90,6 +118,22 @@ const poll = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_
 async function expectMessageCount(chat: OpenedPage, count: number): Promise<void> {
   await poll(async () => (await messages(chat)).length).toBe(count)
 }
+
+/** Ada's and Bob's pages on `url`, both connected and each seeing the other online. */
+async function adaAndBob(url: string): Promise<[OpenedPage, OpenedPage]> {
+  const ada = await openChat(url, 'ada')
+  const bob = await openChat(url, 'bob')
+  for (const [chat, online] of [
+    [ada, ['ada (you)', 'bob']],
+    [bob, ['ada', 'bob (you)']],
+  ] as const) {
+    await poll(() => badge(chat).textContent()).toBe('open')
+    await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(online)
+  }
+  return [ada, bob]
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
 describe('examples/chat in Chromium', () => {
   it('two pages chat through a server kill and a network drop: every message arrives once, in order', async () => {
@@ -99,15 +143,7 @@ describe('examples/chat in Chromium', () => {
     let server = await startServerProcess(port, dataDir)
     const url = `http://127.0.0.1:${port}/`
 
-    const ada = await openChat(url, 'ada')
-    const bob = await openChat(url, 'bob')
-    for (const [chat, online] of [
-      [ada, ['ada (you)', 'bob']],
-      [bob, ['ada', 'bob (you)']],
-    ] as const) {
-      await poll(() => badge(chat).textContent()).toBe('open')
-      await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(online)
-    }
+    const [ada, bob] = await adaAndBob(url)
 
     await send(ada, 'Hi Bob! Is the new build out?')
     await expectMessageCount(bob, 1)
@@ -167,6 +203,87 @@ describe('examples/chat in Chromium', () => {
     await poll(() => ada.page.locator('#typing').textContent()).toBe('')
   }, 45_000) // about 12 s; the rest is room for a loaded machine (two server start-ups, backoff)
 
+  it('the room session: typing (volatile) and messages (tracked) arrive in the order sent, and resume across a server restart and a page away', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-'))
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
+    const port = await freePort()
+    let server = await startServerProcess(port, dataDir)
+    const url = `http://127.0.0.1:${port}/`
+    const [ada, bob] = await adaAndBob(url)
+
+    // Ada types, bob sees it; her message takes the indicator down on his page.
+    await ada.page.fill('#text', 'on')
+    await poll(() => bob.page.locator('#typing').textContent()).toBe('ada is typing…')
+    await ada.page.fill('#text', 'one')
+    await ada.page.press('#text', 'Enter')
+    await poll(() => bob.page.locator('#typing').textContent()).toBe('')
+    // Then typing and messages back to back: each typing event goes out just before its message.
+    for (const text of ['two', 'three', 'four', 'five']) await typeAndSend(ada, text)
+    await expectMessageCount(bob, 5)
+    expect(await sessionEvents(bob)).toEqual(['t:ada:true', 'm1', 't:ada:true', 'm2', 't:ada:true', 'm3', 't:ada:true', 'm4', 't:ada:true', 'm5'])
+
+    // The server restarts (Ctrl-C: a graceful close in restart mode) while bob's session is open; ada writes meanwhile.
+    await stopGracefully(server)
+    for (const chat of [ada, bob]) await poll(() => badge(chat).textContent()).toBe('reconnecting')
+    await typeAndSend(ada, 'six, written while the server was down') // no indicator while disconnected; the message waits in the outbox
+    await poll(() => ada.page.locator('#pending li').count()).toBe(1)
+    server = await startServerProcess(port, dataDir)
+    for (const chat of [ada, bob]) {
+      await poll(() => badge(chat).textContent()).toBe('open')
+      await expectMessageCount(chat, 6)
+    }
+    await poll(() => ada.page.locator('#pending li').count()).toBe(0)
+    await typeAndSend(ada, 'seven, after the restart')
+    await expectMessageCount(bob, 7)
+
+    // Bob goes away; ada writes two more; bob's session resumes from the last message he got.
+    await bob.context.setOffline(true)
+    await poll(() => badge(bob).textContent()).toBe('reconnecting')
+    for (const text of ['eight, while bob is away', 'nine, while bob is away']) await typeAndSend(ada, text)
+    await expectMessageCount(ada, 9)
+    await bob.context.setOffline(false)
+    await poll(() => badge(bob).textContent()).toBe('open')
+    await expectMessageCount(bob, 9)
+    await typeAndSend(ada, 'ten')
+    for (const chat of [ada, bob]) await expectMessageCount(chat, 10)
+
+    const texts = ['one', 'two', 'three', 'four', 'five', 'six, written while the server was down', 'seven, after the restart', 'eight, while bob is away', 'nine, while bob is away', 'ten']
+    for (const chat of [ada, bob]) {
+      expect(await messages(chat)).toEqual(texts.map((text, i) => ({ id: i + 1, from: 'ada', text })))
+      expect(await counters(chat)).toEqual({ duplicates: '0', gaps: '0' })
+      expect(await chat.page.evaluate(() => window.feedIds)).toEqual(range(1, 10))
+      expect(chat.problems.filter((problem) => !isFailedDial(problem))).toEqual([])
+    }
+    // Typing is live only: none for six (written offline) and none replayed for eight and nine; each before its message otherwise.
+    const typedThenSent = (ids: number[]) => ids.flatMap((id) => ['t:ada:true', `m${id}`])
+    expect(await sessionEvents(bob)).toEqual([...typedThenSent([1, 2, 3, 4, 5]), 'm6', ...typedThenSent([7]), 'm8', 'm9', ...typedThenSent([10])])
+  }, 60_000)
+
+  it('a message written offline is still posted, once, when its page has moved to another room meanwhile', async () => {
+    const app = await startChat({ port: 0, host: '127.0.0.1' })
+    onTestFinished(() => app.close())
+    const ada = await openChat(app.url, 'ada')
+    const bob = await openChat(app.url, 'bob')
+    for (const chat of [ada, bob]) await poll(() => badge(chat).textContent()).toBe('open')
+    await send(ada, 'before')
+    await expectMessageCount(bob, 1)
+
+    await ada.context.setOffline(true)
+    await poll(() => badge(ada).textContent()).toBe('reconnecting')
+    await send(ada, 'written offline, then ada left the room')
+    await poll(() => ada.page.locator('#pending li').count()).toBe(1)
+    await ada.page.click('#rooms li:nth-child(2) button') // #random: the #general session stays open for the message
+    await poll(() => ada.page.locator('#room-title').textContent()).toMatch(/^# random/)
+    await ada.context.setOffline(false)
+    await expectMessageCount(bob, 2)
+    await sleep(200) // room for a duplicate to show up, if there were one
+    expect((await messages(bob)).map((message) => message.text)).toEqual(['before', 'written offline, then ada left the room'])
+    expect(await counters(bob)).toEqual({ duplicates: '0', gaps: '0' })
+    await poll(() => ada.page.locator('#messages .empty').count()).toBe(1) // #random is empty
+    await ada.page.click('#rooms li:nth-child(1) button')
+    await poll(async () => (await messages(ada)).map((message) => message.id)).toEqual([1, 2])
+  })
+
   it('on two processes behind a proxy, sharing one Redis: each process killed in turn, every message arrives once, in order', async () => {
     const redis = await startRedis()
     const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-')) // unused with Redis; kept empty
@@ -177,15 +294,7 @@ describe('examples/chat in Chromium', () => {
     onTestFinished(() => proxy.close())
     const url = `http://127.0.0.1:${proxy.port}/`
 
-    const ada = await openChat(url, 'ada')
-    const bob = await openChat(url, 'bob')
-    for (const [chat, online] of [
-      [ada, ['ada (you)', 'bob']],
-      [bob, ['ada', 'bob (you)']],
-    ] as const) {
-      await poll(() => badge(chat).textContent()).toBe('open')
-      await poll(() => chat.page.locator('#online li').allTextContents()).toEqual(online)
-    }
+    const [ada, bob] = await adaAndBob(url)
     await send(ada, 'one')
     await send(bob, 'two')
     for (const chat of [ada, bob]) await expectMessageCount(chat, 2)

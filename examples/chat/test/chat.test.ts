@@ -1,49 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import WebSocket from 'ws'
-import { createRpcClient, type RpcError } from '@wirecall/client'
+import type { RpcError } from '@wirecall/client'
 import { startFaultProxy } from '../../../tests/helpers/fault-proxy'
 import { rpcErrorOf, sleep, waitUntil, within } from '../../../tests/helpers/harness'
 import { MessageLog } from '../src/message-log'
 import type { ChatMessage, RoomName } from '../src/rooms'
-import type { AppRouter } from '../src/router'
-import { startChat, type Chat, type ChatOptions } from '../src/server'
-
-const host = '127.0.0.1'
-const TYPING_TTL_MS = 300
-
-/** A fresh data directory, removed after the test. */
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wirecall-chat-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** Starts a chat, closed after the test; on a given port, retries briefly while the previous server lets go of it. */
-async function chat(options: Partial<ChatOptions> = {}): Promise<Chat> {
-  const deadline = Date.now() + 2_000
-  for (;;) {
-    try {
-      const app = await startChat({ port: 0, host, typingTtlMs: TYPING_TTL_MS, ...options })
-      onTestFinished(() => app.close())
-      return app
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() > deadline) throw error
-      await sleep(20)
-    }
-  }
-}
-
-const portOf = (app: Chat) => Number(new URL(app.url).port)
-
-function client(url: string, name: unknown) {
-  const api = createRpcClient<AppRouter>({ url, WebSocket, connectionParams: { name }, reconnect: { minDelayMs: 20, maxDelayMs: 200 } })
-  onTestFinished(() => api.$connection.close())
-  return api
-}
-type Api = ReturnType<typeof client>
+import { chat, client, dataDir, portOf, TYPING_TTL_MS, type Api } from './chat-helpers'
 
 /** Follows a room's feed (handler form) and records what it reports. */
 function follow(api: Api, room: RoomName, lastEventId?: string) {

@@ -12,6 +12,7 @@ import type { ChatMessage, RoomName } from '../src/rooms'
 import { startRoundRobinProxy } from '../src/round-robin-proxy'
 import type { AppRouter } from '../src/router'
 import { startChat } from '../src/server'
+import { message, session, typing } from './chat-helpers'
 
 /**
  * The chat on two processes sharing one real redis-server, behind the
@@ -159,8 +160,44 @@ async function twoChatsInProcess() {
   onTestFinished(async () => {
     await Promise.all([one!.close(), two!.close()])
   })
-  return { redis, ada: client(one!.rpcUrl, 'ada'), bob: client(two!.rpcUrl, 'bob') }
+  return { redis, ada: client(one!.rpcUrl, 'ada'), bob: client(two!.rpcUrl, 'bob'), rpcUrls: [one!.rpcUrl, two!.rpcUrl] as const }
 }
+
+describe('examples/chat on Redis: the room session', () => {
+  it('carries typing and messages across processes in order, posts a key once on either process, and resumes on the other process', async () => {
+    const { ada, bob, rpcUrls } = await twoChatsInProcess()
+    const adaOnOne = session(ada, 'general')
+    const bobOnTwo = session(bob, 'general')
+    await waitUntil(() => adaOnOne.log.starts === 1 && bobOnTwo.log.starts === 1, 'both sessions to start', 5_000)
+    for (const chunk of [typing('key-2001'), message('a1', 'key-2001'), typing('key-2002'), message('a2', 'key-2002')]) adaOnOne.outbox.push(chunk)
+    await waitUntil(() => bobOnTwo.messages().length === 2, 'bob to get both messages on the other process', 5_000)
+    expect(bobOnTwo.trace()).toEqual(['t:ada:true', 'm1', 't:ada:true', 'm2'])
+
+    // Ada on the other process too (a reconnect that landed there): a key already posted posts nothing, and its typing chunk is stale.
+    const adaOnTwo = session(client(rpcUrls[1], 'ada'), 'general')
+    adaOnTwo.outbox.push(typing('key-2001'))
+    adaOnTwo.outbox.push(message('a1', 'key-2001'))
+    adaOnTwo.outbox.push(message('a3', 'key-2003'))
+    adaOnTwo.outbox.push(message('not a1', 'key-2001'))
+    await waitUntil(() => bobOnTwo.messages().length === 3 && adaOnTwo.log.events.some((event) => event.kind === 'failed'), 'a3, and the refusal', 5_000)
+    expect(bobOnTwo.messages().map((posted) => posted.text)).toEqual(['a1', 'a2', 'a3'])
+    expect(bobOnTwo.trace()).toEqual(['t:ada:true', 'm1', 't:ada:true', 'm2', 'm3'])
+    expect(adaOnTwo.trace().at(-1)).toBe('failed:key-2001:CONFLICT')
+
+    // Bob's session, resumed on the first process from the last event it got on the second.
+    const resumeAt = bobOnTwo.sub.lastEventId!
+    expect(resumeAt).toMatch(/^general:\w+\.\d+-\d+$/) // the room, and the stream's event id
+    bobOnTwo.sub.unsubscribe()
+    for (const text of ['a4', 'a5']) adaOnOne.outbox.push(message(text, `key-${text}-0`))
+    await waitUntil(() => adaOnOne.messages().length === 5, 'ada to see a4 and a5', 5_000)
+    const resumed = session(client(rpcUrls[0], 'bob'), 'general', resumeAt)
+    await waitUntil(() => resumed.messages().length === 2, 'the resume on the other process', 5_000)
+    await sleep(100) // room for a duplicate to show up, if there were one
+    expect(resumed.messages().map((posted) => `${posted.id} ${posted.text}`)).toEqual(['4 a4', '5 a5'])
+    expect(resumed.log.resyncs).toBe(0)
+    for (const { log } of [adaOnOne, adaOnTwo, resumed]) expect(log.errors).toEqual([])
+  }, 30_000)
+})
 
 describe('examples/chat on Redis: where a feed resumes', () => {
   it('replays from a message id or an event id on either process; resyncs an id it cannot resume, then goes on live', async () => {

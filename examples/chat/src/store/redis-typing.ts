@@ -2,13 +2,7 @@ import { isResync } from '@wirecall/core'
 import type { BackedChannel } from '@wirecall/server'
 import type { RoomName } from '../rooms'
 import { RoomTyping } from '../typing'
-import type { UserList } from './chat-store'
-
-/** What goes through the typing channel: one user starting or stopping. */
-export interface TypingEvent {
-  user: string
-  typing: boolean
-}
+import type { TypingEvent, UserList } from './chat-store'
 
 /** How long a node waits before following a room's typing events again after an error (Redis away). */
 const RETRY_MS = 500
@@ -51,7 +45,7 @@ export function redisTyping(channel: BackedChannel<TypingEvent>, ttlMs: number) 
 
   return {
     async set(room: RoomName, user: string, typing: boolean): Promise<void> {
-      await channel.topic(room).publish({ user, typing })
+      await channel.topic(room).publish({ kind: 'typing', user, typing })
     },
     watch(room: RoomName, signal: AbortSignal): AsyncIterable<UserList> {
       return local(room).watch(signal)

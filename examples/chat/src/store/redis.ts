@@ -1,11 +1,10 @@
 import { redisChannelBackend, redisIdempotencyStore, redisPresence } from '@wirecall/redis'
 import { createChannel } from '@wirecall/server'
 import { createClient } from 'redis'
-import type { ChatMessage } from '../rooms'
-import type { ChatStore } from './chat-store'
-import { redisMessages } from './redis-messages'
+import type { ChatStore, TypingEvent } from './chat-store'
+import { redisMessages, type RoomPayload } from './redis-messages'
 import { roomPresence } from './redis-presence'
-import { redisTyping, type TypingEvent } from './redis-typing'
+import { redisTyping } from './redis-typing'
 
 /** Options of {@link openRedisStore}. */
 export interface RedisStoreOptions {
@@ -29,10 +28,12 @@ const FEED_HISTORY = 1_000
 /**
  * The chat on several processes sharing one Redis (`REDIS_URL`): messages
  * in a channel per room on `redisChannelBackend` (sent on any node,
- * delivered on every node, resumed on any node), history and numbering in
- * Redis, presence on `redisPresence`, typing on a second channel, and
- * idempotent sends on `redisIdempotencyStore`, so a send retried on
- * another node posts once. Resolves once connected to Redis.
+ * delivered on every node, resumed on any node), with typing indicators
+ * among them as volatile events for `room.session`; history, numbering
+ * and send keys in Redis; presence on `redisPresence`; typing snapshots
+ * (`typing.feed`) on a second channel; and idempotent mutations on
+ * `redisIdempotencyStore`, so a send retried on another node posts once.
+ * Resolves once connected to Redis.
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<ChatStore> {
   const { url, keepMessages = 500, typingTtlMs = 3_000, presenceTtlMs = 10_000 } = options
@@ -52,7 +53,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<ChatSt
 
   const backend = redisChannelBackend({ client, onError })
   const presence = redisPresence({ client, presenceTtlMs, onError })
-  const messagesChannel = createChannel<ChatMessage>({ backend, name: 'chat', history: FEED_HISTORY })
+  const messagesChannel = createChannel<RoomPayload>({ backend, name: 'chat', history: FEED_HISTORY })
   const typingChannel = createChannel<TypingEvent>({ backend, name: 'chat-typing', history: 100 })
   const messages = redisMessages({ client, channel: messagesChannel, keepMessages, ttlMs: ROOM_TTL_MS })
   const typing = redisTyping(typingChannel, typingTtlMs)
@@ -61,14 +62,18 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<ChatSt
   return {
     lastId: (room) => messages.lastId(room),
     history: (room, limit) => messages.history(room, limit),
-    async send(room, from, text) {
+    async send(room, from, text, key) {
       clearTyping(room, from)
-      // The key is the idempotency store's business: it runs this once per key, whatever node the retry reaches.
-      return messages.send(room, from, text)
+      // `messages.send` also runs under the idempotency store (once per key, whatever node); `room.session` relies on the key alone.
+      return messages.send(room, from, text, key)
     },
     feed: (room, lastEventId, signal) => messages.feed(room, lastEventId, signal),
+    events: (room, after, signal) => messages.events(room, after, signal),
+    posted: (room, key) => messages.posted(room, key),
     presence: roomPresence(presence, clearTyping),
-    setTyping: (room, user, on) => typing.set(room, user, on),
+    async setTyping(room, user, on) {
+      await Promise.all([typing.set(room, user, on), messages.typing(room, user, on)])
+    },
     typing: (room, signal) => typing.watch(room, signal),
     idempotencyStore: redisIdempotencyStore({ client }),
     async close() {
