@@ -3,7 +3,7 @@ import { RpcError } from '@wirecall/core'
 import { implementClient } from '@wirecall/client'
 import { callEach, type CallEachOutcome } from '@wirecall/server'
 import { connectClient, waitUntil, within } from '../../helpers/harness'
-import { clientRouter, connectionNamed, peerClient, startPeerServer, type AppRouter } from './fixtures'
+import { clientRouter, connectionNamed, peerClient, rooms, startPeerServer, type AppRouter } from './fixtures'
 
 /**
  * `callEach`: a typed `emitWithAck` on a room. Every target is called at
@@ -47,6 +47,31 @@ describe('callEach', () => {
     expect(byName).toEqual({ yes: { value: true }, thrower: { code: 'FORBIDDEN' }, bare: { code: 'NOT_IMPLEMENTED' } })
     // NOT_IMPLEMENTED needs no round trip: it settles first.
     expect(outcomes[0]!.target.ctx.name).toBe('bare')
+  })
+
+  it("over a channel topic's members: everyone in the room, and nobody once they left", async () => {
+    const { url } = await startPeerServer()
+    const ada = peerClient(url, 'ada')
+    const bob = peerClient(url, 'bob')
+    const cyd = peerClient(url, 'cyd')
+    const adaIn = ada.api.join.subscribe('kitchen', { onData: () => {} })
+    bob.api.join.subscribe('kitchen', { onData: () => {} })
+    cyd.api.join.subscribe('hall', { onData: () => {} })
+    const kitchen = rooms.topic('kitchen')
+    await waitUntil(() => kitchen.members().length === 2 && rooms.topic('hall').members().length === 1, 'three members in two rooms')
+
+    const outcomes = await within(all(callEach(kitchen.members(), ({ peer }) => peer.ui.confirm.call({ text: 'Lunch?' }))), 'the kitchen')
+    expect(outcomes.map((o) => [o.target.ctx.name, o.ok && o.value]).sort()).toEqual([
+      ['ada', true],
+      ['bob', true],
+    ])
+    expect(cyd.log.calls).toEqual([])
+
+    adaIn.unsubscribe()
+    await waitUntil(() => kitchen.members().length === 1, 'ada to leave the room')
+    const after = await within(all(callEach(kitchen.members(), ({ peer }) => peer.ui.confirm.call({ text: 'Coffee?' }))), 'the kitchen again')
+    expect(after.map((o) => o.target.ctx.name)).toEqual(['bob'])
+    expect(ada.log.calls).toEqual(['ui.confirm'])
   })
 
   it('yields in the order calls settle, not the order of the targets', async () => {

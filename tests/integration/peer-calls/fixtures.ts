@@ -1,7 +1,7 @@
 import WebSocket from 'ws'
 import { z } from 'zod'
 import { onTestFinished } from 'vitest'
-import { clientProcedure, defineClientRouter, initRpc, RpcError } from '@wirecall/core'
+import { clientProcedure, createChannel, defineClientRouter, initRpc, RpcError, type inferPeer } from '@wirecall/core'
 import { implementClient, type RpcClient, type RpcClientOptions } from '@wirecall/client'
 import { createRpcServer, type PeerCallsOptions, type RpcServer } from '@wirecall/server'
 import { connectClient, rawPeer, sleep, type RawPeer } from '../../helpers/harness'
@@ -37,6 +37,9 @@ export interface Ctx {
 }
 const rpc = initRpc.context<Ctx>().peer<ClientRouter>().create()
 
+/** A room is a channel topic; its members are the connections subscribed to it, as `{ ctx, peer }`. */
+export const rooms = createChannel<string, { ctx: Ctx; peer: inferPeer<ClientRouter> }>()
+
 export const router = rpc.router({
   plusOne: rpc.procedure.input(z.number()).query(({ input }) => input + 1),
   /** A resolver awaiting its client: the server→client→server chain starts here. */
@@ -46,6 +49,8 @@ export const router = rpc.router({
   confirm: rpc.procedure.input(z.string()).mutation(({ peer, input, signal }) => peer.ui.confirm.call({ text: input }, { signal })),
   /** Holds its client's `hold` handler until the caller cancels. */
   holdVia: rpc.procedure.mutation(({ peer, signal }) => peer.hold.call({ ms: 10_000 }, { signal })),
+  /** Joins a room for as long as the subscription lives: the server can then call everyone in it. */
+  join: rpc.procedure.input(z.string()).subscription(({ ctx, peer, input, signal }) => rooms.topic(input).subscribe({ signal, member: { ctx, peer } })),
 })
 export type AppRouter = typeof router
 
