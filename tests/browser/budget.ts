@@ -14,8 +14,16 @@
  * subscription cap, subscribe messages held for the rate), sends keys to
  * the mutations the server declared idempotent, tells a resumed start from
  * a first one, and `RpcError` carries its cross-build brand.
+ *
+ * Raised from 13,000 to 15,000 by issue 22 (measured 12,936 B before it,
+ * 14,409 B after): the client now streams any `AsyncIterable` or
+ * `ReadableStream` passed as an input, under the server's credit, for
+ * calls and duplex subscriptions (its own stream table, about 730 B), and
+ * its parser reads the server's calls, cancels, credits and `features`.
+ * The handlers of client procedures are not in this figure: they come
+ * with `implementClient`, about 1.2 KB more for an app that imports it.
  */
-export const CLIENT_BUNDLE_GZIP_BUDGET_BYTES = 13_000
+export const CLIENT_BUNDLE_GZIP_BUDGET_BYTES = 15_000
 
 /**
  * Most bytes each entry point of `@wirecall/tanstack-query` may add to an
