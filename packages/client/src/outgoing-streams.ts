@@ -70,6 +70,8 @@ export class OutgoingStream {
     // At most once unless idempotent: what the old connection may have lost is sent again first, or forgotten.
     if (this.settings.idempotent === true) this.queue = this.unacked.concat(this.queue)
     this.unacked = []
+    // A producer that finished before the drop: the new connection's resolver must hear `end` too, or it waits for ever.
+    if (this.finished && this.queue[this.queue.length - 1] !== this.end) this.queue.push(this.end)
   }
 
   /** The server granted `n` more chunks. */

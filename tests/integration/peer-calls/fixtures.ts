@@ -37,6 +37,9 @@ export interface Ctx {
 }
 const rpc = initRpc.context<Ctx>().peer<ClientRouter>().create()
 
+/** What the resolver of `holdSeen` caught from its call to the client: the error code, in order. */
+export const holdSeen: string[] = []
+
 /** A room is a channel topic; its members are the connections subscribed to it, as `{ ctx, peer }`. */
 export const rooms = createChannel<string, { ctx: Ctx; peer: inferPeer<ClientRouter> }>()
 
@@ -49,6 +52,14 @@ export const router = rpc.router({
   confirm: rpc.procedure.input(z.string()).mutation(({ peer, input, signal }) => peer.ui.confirm.call({ text: input }, { signal })),
   /** Holds its client's `hold` handler until the caller cancels. */
   holdVia: rpc.procedure.mutation(({ peer, signal }) => peer.hold.call({ ms: 10_000 }, { signal })),
+  /** Holds its client's `hold` handler with its own signal, and records how that call to the client ended. */
+  holdSeen: rpc.procedure.mutation(async ({ peer, signal }) => {
+    try {
+      await peer.hold.call({ ms: 10_000 }, { signal })
+    } catch (error) {
+      holdSeen.push(error instanceof RpcError ? error.code : 'not an RpcError')
+    }
+  }),
   /** Joins a room for as long as the subscription lives: the server can then call everyone in it. */
   join: rpc.procedure.input(z.string()).subscription(({ ctx, peer, input, signal }) => rooms.topic(input).subscribe({ signal, member: { ctx, peer } })),
 })

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { rpcErrorOf, waitUntil, within } from '../../helpers/harness'
 import { watchChild } from '../../helpers/watched-child'
-import { connectionNamed, peerClient, RecordedWebSocket, startPeerServer } from './fixtures'
+import { connectionNamed, holdSeen, peerClient, RecordedWebSocket, startPeerServer } from './fixtures'
 
 /**
  * Many clients called at once, and clients that vanish: every call settles
@@ -60,6 +60,19 @@ describe('a client that is killed', () => {
     const other = await connectionNamed(server, 'bystander')
     await expect(other.peer.math.double.call(3)).resolves.toBe(6)
     expect(bystander.log.calls).toEqual(['math.double'])
+  })
+
+  it("a resolver that passed its own signal to the call sees CONNECTION_LOST too, not the CANCELLED its aborted signal would give", async () => {
+    const { server, url } = await startPeerServer()
+    RecordedWebSocket.opened.length = 0
+    const { api, log } = peerClient(url, 'doomed', { WebSocket: RecordedWebSocket, reconnect: false })
+    await connectionNamed(server, 'doomed')
+    holdSeen.length = 0
+    void api.holdSeen.mutate().catch(() => {})
+    await waitUntil(() => log.calls.includes('hold'), 'the handler to run')
+    RecordedWebSocket.opened[0]!.terminate()
+    await waitUntil(() => holdSeen.length === 1, 'the resolver to catch')
+    expect(holdSeen).toEqual(['CONNECTION_LOST'])
   })
 
   it('a client process killed with SIGKILL: its calls reject with CONNECTION_LOST within timeoutMs + 100 ms', async () => {

@@ -77,6 +77,22 @@ function watch(api: ReturnType<typeof connectClient<StreamRouter>>, options: { i
   return { box, events, errors, sub, completed: () => completed }
 }
 
+/** A new server on the port the old one closed, for the clients to reconnect to; closed after the test. */
+async function restartOn(port: number, probe: StreamProbe): Promise<void> {
+  const server = createRpcServer({ router: streamRouter(probe) })
+  onTestFinished(() => server.close())
+  const deadline = Date.now() + 2_000
+  for (;;) {
+    try {
+      await server.listen({ port, host: '127.0.0.1', path: '/rpc' })
+      return
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'EADDRINUSE' || Date.now() > deadline) throw error
+      await sleep(10)
+    }
+  }
+}
+
 describe('duplex subscriptions', () => {
   it('messages in, tracked events out; unsubscribe returns the producer and ends the server side', async () => {
     const probe = streamProbe()
@@ -134,18 +150,7 @@ describe('duplex subscriptions', () => {
 
       await serverA.close()
       const probeB: StreamProbe = streamProbe()
-      const serverB = createRpcServer({ router: streamRouter(probeB) })
-      onTestFinished(() => serverB.close())
-      const deadline = Date.now() + 2_000
-      for (;;) {
-        try {
-          await serverB.listen({ port, host: '127.0.0.1', path: '/rpc' })
-          break
-        } catch (error) {
-          if ((error as { code?: unknown }).code !== 'EADDRINUSE' || Date.now() > deadline) throw error
-          await sleep(10)
-        }
-      }
+      await restartOn(port, probeB)
       const resumed = new Promise<string | undefined>((resolve) => api.$connection.on('resubscribe', (info) => resolve(info.lastEventId)))
       expect(await within(resumed, 'the resubscribe', 5_000)).toBe('2')
 
@@ -170,4 +175,24 @@ describe('duplex subscriptions', () => {
       await waitUntil(() => chat.box.state.returned, "the producer's return()")
     })
   }
+
+  it('a producer that ended before a reconnect: the new server hears `end` too, and the subscription completes', async () => {
+    const { server: serverA, port, url } = await startServer({ router: streamRouter(streamProbe()) })
+    const api = connectClient<StreamRouter>(url, { reconnect: { minDelayMs: 10, maxDelayMs: 50 } })
+    const totals: number[] = []
+    const errors: string[] = []
+    let completed = false
+    async function* numbers() {
+      yield* [1, 2, 3]
+    }
+    api.tally.subscribe(numbers(), { idempotent: true, onData: (total) => totals.push(total), onError: (e) => errors.push(e.code), onComplete: () => (completed = true) })
+    // The three numbers and `end` are read within the first server's 300 ms wait; it closes before it yields.
+    await sleep(100)
+    await serverA.close()
+    await restartOn(port, streamProbe())
+    // Not credited back (window 16), the numbers are sent again (idempotent), then `end`; without it the new resolver would wait for maxDurationMs.
+    await waitUntil(() => completed, 'the subscription to complete on the new server', 5_000)
+    expect(totals).toEqual([6])
+    expect(errors).toEqual([])
+  })
 })

@@ -91,6 +91,13 @@ export function streamRouter(probe: StreamProbe) {
           yield tracked(String(n), { n, echo: message.text.toUpperCase() })
         }
       }),
+    /** Sums the numbers in, then, 300 ms after the client's `end`, yields the total: time for a connection to drop in between. */
+    tally: rpc.procedure.input(stream(z.number())).subscription(async function* ({ input }) {
+      let total = 0
+      for await (const n of input) total += n
+      await sleep(300)
+      yield total
+    }),
   })
 }
 

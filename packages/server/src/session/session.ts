@@ -445,8 +445,10 @@ export class Session {
     this.intake?.stop()
     clearTimeout(this.initTimer)
     this.initTimer = undefined
+    // The calls to the client first: a resolver that passed its own signal to one must see CONNECTION_LOST, not the
+    // CANCELLED its signal would give when the calls below are aborted.
+    this.peerCalls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed before the client answered'))
     this.calls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
     this.subscriptions?.stopAll(new RpcError('CONNECTION_LOST', 'The connection closed'))
-    this.peerCalls?.abortAll(new RpcError('CONNECTION_LOST', 'The connection closed before the client answered'))
   }
 }
