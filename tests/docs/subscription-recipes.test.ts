@@ -10,6 +10,7 @@ import {
   fromEventTarget,
   initRpc,
   isResync,
+  isVolatile,
   RpcError,
   tracked,
   type ResyncSignal,
@@ -1394,5 +1395,96 @@ describe('recipe: an observable through fromCallback', () => {
     await waitUntil(() => unsubscribed === 1, 'the stop function after completion')
     for await (const n of api.numbers.subscribe({ count: 1_000 })) if (!isResync(n) && n === 3) break
     await waitUntil(() => unsubscribed === 2, 'the stop function after break')
+  })
+})
+
+// ---------------------------------------------------------------------------
+// Channels: volatile events and members
+
+describe('guide: volatile events and members', () => {
+  it('a volatile publish returns undefined, reaches a reading client without an id, and leaves lastEventId on the message', async () => {
+    type RoomEvent = { kind: 'typing'; user: string } | { kind: 'message'; user: string; text: string }
+
+    const rpc = initRpc.create()
+    const room = createChannel<RoomEvent>({ history: 100 })
+
+    const appRouter = rpc.router({
+      typing: rpc.procedure.input(z.object({ user: z.string() })).mutation(({ input }) => {
+        room.publish({ kind: 'typing', user: input.user }, { volatile: true }) // undefined: no id
+      }),
+      say: rpc.procedure.input(z.object({ user: z.string(), text: z.string() })).mutation(({ input }) => {
+        return room.publish({ kind: 'message', ...input }) // the event's id
+      }),
+      feed: rpc.procedure.subscription(({ lastEventId, signal }) => room.subscribe({ lastEventId, signal })),
+    })
+    const { url } = await startServer({ router: appRouter })
+    const api = connectClient<typeof appRouter>(url)
+    const seen: RoomEvent[] = []
+    let started = false
+    const sub = api.feed.subscribe(undefined, { onStarted: () => (started = true), onData: (event) => void seen.push(event) })
+    await waitUntil(() => started, 'the feed to start')
+    const id = await api.say.mutate({ user: 'ada', text: 'hi' })
+    await api.typing.mutate({ user: 'bob' })
+    expect(room.publish({ kind: 'typing', user: 'carol' }, { volatile: true })).toBeUndefined()
+    await waitUntil(() => seen.length === 3, 'the three events')
+    expect(seen).toEqual([
+      { kind: 'message', user: 'ada', text: 'hi' },
+      { kind: 'typing', user: 'bob' },
+      { kind: 'typing', user: 'carol' },
+    ])
+    // The typing event came last, yet the position is the message's.
+    expect(sub.lastEventId).toBe(id)
+    expect(room.lastEventId).toBe(id)
+  })
+
+  it('in process, isVolatile tells volatile events from tracked ones', async () => {
+    const prices = createChannel<{ symbol: string; price: number }>({ history: 10 })
+    const logged: unknown[][] = []
+    const console = { log: (...args: unknown[]) => logged.push(args) }
+    const reloadPrices = () => logged.push(['reload'])
+    const controller = new AbortController()
+    const signal = controller.signal
+    const loop = (async () => {
+      for await (const event of prices.subscribe({ signal })) {
+        if (isResync(event)) reloadPrices()
+        else if (isVolatile(event)) console.log('now', event.data.price)
+        else console.log(event.id, event.data.price)
+      }
+    })()
+    const id = prices.publish({ symbol: 'ACME', price: 12.5 })
+    prices.publish({ symbol: 'ACME', price: 12.6 }, { volatile: true })
+    await waitUntil(() => logged.length === 2, 'both events')
+    controller.abort()
+    await within(loop, 'the loop to end on abort')
+    expect(logged).toEqual([
+      [id, 12.5],
+      ['now', 12.6],
+    ])
+  })
+
+  it('members() lists each live subscriber of a room once, and forgets one whose connection closed', async () => {
+    const rpc = initRpc.context<{ user: string }>().create()
+    /** The second type parameter is the members' type. */
+    const rooms = createChannel<{ text: string }, string>({ history: 100 })
+
+    const appRouter = rpc.router({
+      join: rpc.procedure
+        .input(z.object({ room: z.string() }))
+        .subscription(({ ctx, input, lastEventId, signal }) => rooms.topic(input.room).subscribe({ lastEventId, signal, member: ctx.user })),
+      whoIsHere: rpc.procedure.input(z.object({ room: z.string() })).query(({ input }) => rooms.topic(input.room).members()),
+    })
+    const { url } = await startServer({ router: appRouter, createContext: ({ connectionParams }) => ({ user: String((connectionParams as { user: string }).user) }) })
+    const ada = connectClient<typeof appRouter>(url, { connectionParams: { user: 'ada' } })
+    const bob = connectClient<typeof appRouter>(url, { connectionParams: { user: 'bob' } })
+    let started = 0
+    ada.join.subscribe({ room: 'kitchen' }, { onStarted: () => started++ })
+    bob.join.subscribe({ room: 'kitchen' }, { onStarted: () => started++ })
+    bob.join.subscribe({ room: 'kitchen' }, { onStarted: () => started++ })
+    await waitUntil(() => started === 3, 'three subscriptions')
+    expect(await ada.whoIsHere.query({ room: 'kitchen' })).toEqual(['ada', 'bob'])
+    expect(await ada.whoIsHere.query({ room: 'hall' })).toEqual([])
+    await bob.$connection.close()
+    await waitUntil(() => rooms.topic('kitchen').subscriberCount === 1, "bob's connection to close")
+    expect(await ada.whoIsHere.query({ room: 'kitchen' })).toEqual(['ada'])
   })
 })

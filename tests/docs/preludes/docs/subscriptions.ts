@@ -2,6 +2,7 @@ import type { Channel } from '@wirecall/server'
 
 export * from '../common'
 export { default as WebSocket } from 'ws'
+export { isVolatile } from '@wirecall/core'
 export { setTimeout as sleep } from 'node:timers/promises'
 
 /** "Use the signal in your awaits": the generator's input, and a queue that takes no signal. */
