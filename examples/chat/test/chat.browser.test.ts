@@ -119,6 +119,14 @@ async function expectMessageCount(chat: OpenedPage, count: number): Promise<void
   await poll(async () => (await messages(chat)).length).toBe(count)
 }
 
+/** Where a chat server runs for one test: a data directory (removed after it) and a free port, with the page's URL. */
+async function chatServerPlace(): Promise<{ dataDir: string; port: number; url: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-'))
+  onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
+  const port = await freePort()
+  return { dataDir, port, url: `http://127.0.0.1:${port}/` }
+}
+
 /** Ada's and Bob's pages on `url`, both connected and each seeing the other online. */
 async function adaAndBob(url: string): Promise<[OpenedPage, OpenedPage]> {
   const ada = await openChat(url, 'ada')
@@ -137,11 +145,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('examples/chat in Chromium', () => {
   it('two pages chat through a server kill and a network drop: every message arrives once, in order', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-'))
-    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
-    const port = await freePort()
+    const { dataDir, port, url } = await chatServerPlace()
     let server = await startServerProcess(port, dataDir)
-    const url = `http://127.0.0.1:${port}/`
 
     const [ada, bob] = await adaAndBob(url)
 
@@ -204,11 +209,8 @@ describe('examples/chat in Chromium', () => {
   }, 45_000) // about 12 s; the rest is room for a loaded machine (two server start-ups, backoff)
 
   it('the room session: typing (volatile) and messages (tracked) arrive in the order sent, and resume across a server restart and a page away', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'wirecall-chat-browser-'))
-    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }))
-    const port = await freePort()
+    const { dataDir, port, url } = await chatServerPlace()
     let server = await startServerProcess(port, dataDir)
-    const url = `http://127.0.0.1:${port}/`
     const [ada, bob] = await adaAndBob(url)
 
     // Ada types, bob sees it; her message takes the indicator down on his page.
