@@ -220,6 +220,15 @@ export function eventFields(serializer: Serializer, eventId: string, data: unkno
   return encodeFields(serializer, trace === undefined ? { eventId } : { eventId, trace }, data)
 }
 
+/**
+ * The same without an `eventId`: a volatile event's (the client neither
+ * remembers nor resumes from it), or a backed channel's before its backend
+ * numbers it.
+ */
+export function eventFieldsWithoutId(serializer: Serializer, data: unknown, trace?: TraceContext): EncodedFields {
+  return encodeFields(serializer, trace === undefined ? {} : { trace }, data)
+}
+
 /** `resync`: the subscription cannot resume; the client reloads. `reason` (a `ResyncReason`) is sent when known. */
 export function resyncFrame(id: number, reason?: string): string {
   return reason === undefined ? idFrame('resync', id) : `{"type":"resync","id":${id},"reason":${JSON.stringify(reason)}}`

@@ -199,6 +199,7 @@ export {
   endFrame,
   errorFields,
   eventFields,
+  eventFieldsWithoutId,
   initFrame,
   peerCallFrame,
   reinitFrame,

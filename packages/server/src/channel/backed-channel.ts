@@ -1,7 +1,7 @@
 import {
   RpcError,
   defaultSerializer,
-  encodeFields,
+  eventFieldsWithoutId,
   notifyPublish,
   publishHooks,
   resync,
@@ -159,7 +159,7 @@ export class BackendChannel<T, TMember = unknown> implements BackedChannel<T, TM
     const trace = this.instrumentation === undefined ? undefined : this.observe(volatile)
     let fields: string
     try {
-      fields = encodeFields(this.serializer, trace === undefined ? {} : { trace }, data)
+      fields = eventFieldsWithoutId(this.serializer, data, trace)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }

@@ -4,8 +4,8 @@ import {
   callProcedure,
   completeFrame,
   dataFrame,
-  encodeFields,
   eventFields,
+  eventFieldsWithoutId,
   isResync,
   isTracked,
   isVolatile,
@@ -170,67 +170,46 @@ export class ServerSubscription {
   /** The frame for one yielded value; synchronous unless an output schema must be awaited. */
   private encode(value: unknown): string | Promise<string> {
     if (isResync(value)) return resyncFrame(this.id, value.reason)
-    if (isVolatile(value)) return this.encodeVolatile(value)
     const tracked = isTracked(value)
+    // What channels hand every subscriber, tracked or volatile: encoded once, stamped with each subscriber's id.
+    const shared = tracked || isVolatile(value) ? value : undefined
     const output = this.procedure._def.output
-    if (tracked) {
-      // An event from a channel backend is sent as it was stored: no encoding at all.
-      const stored = output === undefined ? encodedOf(value) : undefined
+    if (shared !== undefined) {
+      // An event from a channel backend is sent as it was stored (or broadcast): no encoding at all.
+      const stored = output === undefined ? encodedOf(shared) : undefined
       if (stored !== undefined && stored.serializer === this.host.serializer) return stampFrame('data', this.id, stored.fields)
-      const shared = this.host.fanout.get(value)
-      if (shared !== undefined && shared.procedure === this.procedure) return stampFrame('data', this.id, shared.fields)
+      const cached = this.host.fanout.get(shared)
+      if (cached !== undefined && cached.procedure === this.procedure) return stampFrame('data', this.id, cached.fields)
       // tracked() checks the id; an envelope made some other way is checked here, so a bad id fails this subscription, not the session.
-      if (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH) throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
+      if (tracked && (typeof value.id !== 'string' || value.id.length > MAX_EVENT_ID_LENGTH)) {
+        throw new RpcError('INTERNAL', `an event id must be a string of at most ${MAX_EVENT_ID_LENGTH} characters`)
+      }
     }
-    const data = tracked ? value.data : value
-    const key = tracked ? value : undefined
-    if (output === undefined) return this.serialize(key, data)
-    return validate(output, data, 'output').then((checked) => this.serialize(key, checked))
+    const data = shared !== undefined ? shared.data : value
+    if (output === undefined) return this.serialize(shared, data)
+    return validate(output, data, 'output').then((checked) => this.serialize(shared, checked))
   }
 
   /**
-   * The `data` frame for an event. A tracked envelope (what channels hand
-   * every subscriber) is encoded once, as fields the next subscriber
-   * stamps with its own id; any other value is encoded in one pass and not
-   * cached, since a generator may yield the same object again after
-   * changing it.
+   * The `data` frame for an event. An envelope a channel hands every
+   * subscriber is encoded once, as fields the next subscriber stamps with
+   * its own id: a tracked one with its `eventId`, a volatile one without
+   * (the client neither remembers nor resumes from it). Any other value is
+   * encoded in one pass and not cached, since a generator may yield the
+   * same object again after changing it.
    */
-  private serialize(envelope: TrackedEnvelope<unknown> | undefined, data: unknown): string {
+  private serialize(envelope: TrackedEnvelope<unknown> | VolatileEnvelope<unknown> | undefined, data: unknown): string {
     try {
       if (envelope === undefined) return dataFrame(this.host.serializer, this.id, data)
       // The publisher's trace context, when its channel recorded one, travels to every subscriber.
-      const fields: EncodedFields = eventFields(this.host.serializer, envelope.id, data, traceOf(envelope))
+      const fields: EncodedFields = isVolatile(envelope)
+        ? eventFieldsWithoutId(this.host.serializer, data, volatileMarkOf(envelope).trace)
+        : eventFields(this.host.serializer, envelope.id, data, traceOf(envelope))
       this.host.fanout.set(envelope, { procedure: this.procedure, fields })
       return stampFrame('data', this.id, fields)
     } catch (cause) {
       throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
     }
-  }
-
-  /**
-   * A volatile event's `data` frame: no `eventId`, so the client neither
-   * remembers it nor resumes from it. Encoded once for every subscriber,
-   * like a tracked event (a backend's is sent as it came).
-   */
-  private encodeVolatile(event: VolatileEnvelope<unknown>): string | Promise<string> {
-    const output = this.procedure._def.output
-    const encoded = output === undefined ? encodedOf(event) : undefined
-    if (encoded !== undefined && encoded.serializer === this.host.serializer) return stampFrame('data', this.id, encoded.fields)
-    const shared = this.host.fanout.get(event)
-    if (shared !== undefined && shared.procedure === this.procedure) return stampFrame('data', this.id, shared.fields)
-    const send = (data: unknown): string => {
-      let fields: EncodedFields
-      try {
-        const trace = volatileMarkOf(event).trace
-        fields = encodeFields(this.host.serializer, trace === undefined ? {} : { trace }, data)
-      } catch (cause) {
-        throw new RpcError('INTERNAL', 'An event could not be serialized', { cause })
-      }
-      this.host.fanout.set(event, { procedure: this.procedure, fields })
-      return stampFrame('data', this.id, fields)
-    }
-    if (output === undefined) return send(event.data)
-    return validate(output, event.data, 'output').then(send)
   }
 
   /** Aborted when the subscription ends, with why: what a duplex subscription's stream input ends with. */
