@@ -149,7 +149,7 @@ export {
 
 export { callProcedure, isThenable, LazyAbort, peerProxy, startProcedure, type CallProcedureOptions } from './call'
 export { isClientRouter } from './client-router'
-export { INCOMING_STREAM, isStreamSchema, isStreamSource, toAsyncIterable } from './stream'
+export { INCOMING_STREAM, invalidChunk, isStreamSchema, isStreamSource, toAsyncIterable } from './stream'
 export { isStandardSchema } from './schema'
 export { getProcedure } from './router'
 export { validate } from './schema'

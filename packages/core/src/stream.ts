@@ -130,10 +130,19 @@ async function* validated(source: AsyncIterable<unknown>, chunk: AnySchema): Asy
     try {
       value = await check(chunk, item, 'input')
     } catch (error) {
-      const cause = RpcError.from(error, 'BAD_REQUEST')
-      throw new RpcError('BAD_REQUEST', `Invalid chunk ${index}: ${cause.message}`, { data: cause.data })
+      throw invalidChunk(index, error)
     }
     index++
     yield value
   }
+}
+
+/**
+ * The `BAD_REQUEST` a chunk that failed its schema (or could not be
+ * decoded) ends its stream with, the same on the server and in process:
+ * "Invalid chunk N: …" (N from 0), the issues in `data`.
+ */
+export function invalidChunk(index: number, thrown: unknown): RpcError {
+  const cause = RpcError.from(thrown, 'BAD_REQUEST')
+  return new RpcError('BAD_REQUEST', `Invalid chunk ${index}: ${cause.message.replace(/^Invalid input: /, '')}`, { data: cause.data, cause })
 }

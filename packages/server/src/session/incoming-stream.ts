@@ -1,4 +1,4 @@
-import { INCOMING_STREAM, RpcError, creditFrame, validate, type AnySchema, type ChunkMessage } from '@wirecall/core'
+import { INCOMING_STREAM, RpcError, creditFrame, invalidChunk, validate, type AnySchema, type ChunkMessage } from '@wirecall/core'
 import { unrefTimer } from './unref'
 
 /** Longest delay `setTimeout` honours. */
@@ -137,8 +137,7 @@ export class IncomingStream implements AsyncIterable<unknown>, AsyncIterator<unk
       return { done: false, value }
     } catch (thrown) {
       if (thrown === this.failure) throw thrown
-      const cause = RpcError.from(thrown, 'BAD_REQUEST')
-      const error = new RpcError('BAD_REQUEST', `Invalid chunk ${index}: ${cause.message.replace(/^Invalid input: /, '')}`, { data: cause.data, cause })
+      const error = invalidChunk(index, thrown)
       this.fail(error)
       throw error
     }
