@@ -1,5 +1,5 @@
 import { isStandardSchema, type AnySchema, type SchemaInputOf, type SchemaOutputOf, type inferSchemaInput, type inferSchemaOutput } from './schema'
-import { isStreamSchema } from './stream'
+import { isStreamSchema, type StreamSchema } from './stream'
 import type { ResyncSignal, TrackedEnvelope, UnwrapTracked } from './tracked'
 import type { VolatileEnvelope } from './volatile'
 import type { MaybePromise, Overwrite } from './types'
@@ -238,10 +238,17 @@ export class ProcedureBuilder<TDef extends BuilderDef> {
       output: this._state.output,
       meta: this._state.meta,
       idempotent: type === 'mutation' ? this._state.idempotent : undefined,
+      streamInput: streamInputOf(this._state.steps),
       resolver: resolver as ProcedureDef['resolver'],
     } as ProcedureDef & { type: TType }
     return Object.freeze({ '~wirecall': 'procedure', _def: Object.freeze(def) }) as Procedure<TType, any>
   }
+}
+
+/** The stream() among the input steps, if there is one (it is then the only one: see `input()`). */
+function streamInputOf(steps: readonly ProcedureStep[]): StreamSchema | undefined {
+  for (const step of steps) if (step.kind === 'input' && isStreamSchema(step.schema)) return step.schema
+  return undefined
 }
 
 function assertSchema(schema: unknown, what: string): void {

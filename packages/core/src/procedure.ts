@@ -1,3 +1,4 @@
+import type { StreamSchema } from './stream'
 import type { AnySchema } from './schema'
 import type { MaybePromise } from './types'
 
@@ -98,6 +99,8 @@ export interface ProcedureDef {
    * `BAD_REQUEST`). Mutations only; `undefined` otherwise.
    */
   readonly idempotent?: IdempotencyDeclaration | undefined
+  /** The procedure's input when it is a `stream()` (then its only input), found once when it is built. */
+  readonly streamInput?: StreamSchema | undefined
   readonly resolver: (opts: SubscriptionResolverOptions<any, any, any>) => unknown
 }
 

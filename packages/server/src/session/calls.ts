@@ -19,7 +19,7 @@ import { reinit } from './context'
 import { outcomeOf, traceOfMessage, type CallResult, type ServerHooks } from './hooks'
 import type { Outcome } from './idempotency'
 import type { IncomingStream } from './incoming-stream'
-import { streamInputOf, streamMismatch } from './incoming-streams'
+import { streamMismatch } from './incoming-streams'
 import { isKnown, lookupProcedure } from './lookup'
 import { canonicalJsonOfPeerValue, decodeInput } from './payload'
 import type { Session } from './session'
@@ -175,7 +175,7 @@ export class CallTable {
     }
     const procedure = lookupProcedure(config, path, method)
     if (procedure instanceof RpcError) return session.sendError(id, procedure, path, method)
-    const streamSchema = streamInputOf(procedure)
+    const streamSchema = procedure._def.streamInput
     const mismatch = streamMismatch(path, streamSchema, message.stream === true, message.idempotencyKey)
     if (mismatch !== undefined) return session.sendError(id, mismatch, path, method)
     if (method === 'mutation') {

@@ -1,4 +1,4 @@
-import { CloseCode, RpcError, isStreamSchema, type AnyProcedure, type ChunkMessage, type StreamSchema } from '@wirecall/core'
+import { CloseCode, RpcError, type ChunkMessage, type StreamSchema } from '@wirecall/core'
 import type { SessionConfig } from './config'
 import { IncomingStream, type StreamLimits, type StreamOwner } from './incoming-stream'
 import { decodeInput } from './payload'
@@ -55,12 +55,6 @@ export class IncomingStreams {
   end(id: number): void {
     this.streams.get(id)?.end()
   }
-}
-
-/** The stream input of a procedure (an `.input(stream(schema))` step), if it has one. */
-export function streamInputOf(procedure: AnyProcedure): StreamSchema | undefined {
-  for (const step of procedure._def.steps) if (step.kind === 'input' && isStreamSchema(step.schema)) return step.schema
-  return undefined
 }
 
 /**

@@ -2,7 +2,7 @@ import { RpcError, type Serializer, type StreamSchema, type SubscribeMessage } f
 import type { FanoutCache } from './config'
 import type { FlowControl } from './flow-control'
 import { SubscriptionProbe, subscriptionRefused, traceOfMessage } from './hooks'
-import { streamInputOf, streamMismatch } from './incoming-streams'
+import { streamMismatch } from './incoming-streams'
 import { isKnown, lookupProcedure } from './lookup'
 import { decodeInput } from './payload'
 import type { Session } from './session'
@@ -46,7 +46,7 @@ export class SubscriptionTable implements SubscriptionHost {
     }
     const procedure = lookupProcedure(config, path, 'subscription')
     if (procedure instanceof RpcError) return this.refused(message, session.sendError(id, procedure, path, 'subscription'))
-    const streamSchema = streamInputOf(procedure)
+    const streamSchema = procedure._def.streamInput
     const mismatch = streamMismatch(path, streamSchema, message.stream === true, undefined)
     if (mismatch !== undefined) return this.refused(message, session.sendError(id, mismatch, path, 'subscription'))
     let input: unknown
